@@ -1,0 +1,62 @@
+# The two set-up commands of the README: `make demo` and `make test`. Everything they need is
+# installed by the targets below (Python venv, SAM CLI in its own venv, Node tools).
+
+PYTHON ?= python3
+VENV := .venv
+SAMVENV := .venv-sam
+PY := $(VENV)/bin/python
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install lint typecheck template-check test test-unit test-integration test-e2e demo local bench bench-smoke clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SAMVENV)/.installed:
+	$(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/pip install --quiet --upgrade pip
+	$(SAMVENV)/bin/pip install --quiet 'aws-sam-cli>=1.120'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed $(SAMVENV)/.installed node_modules/.installed
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+template-check: $(VENV)/.installed $(SAMVENV)/.installed node_modules/.installed
+	$(SAMVENV)/bin/sam validate --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(SAMVENV)/bin/sam validate --lint --template template.yaml --region $(AWS_DEFAULT_REGION)
+	$(VENV)/bin/cfn-lint template.yaml
+	rm -rf .aws-sam/asl && $(PY) -m local.cloud.render_asl .aws-sam/asl
+	for f in .aws-sam/asl/*.asl.json; do npx --no-install asl-validator --json-path "$$f" || exit 1; done
+
+test-unit: $(VENV)/.installed
+	$(VENV)/bin/pytest tests/unit -q
+
+test-integration: install
+	$(VENV)/bin/pytest tests/integration -q
+
+test-e2e: install
+	$(VENV)/bin/pytest tests/e2e -q
+
+test: install lint template-check
+	$(VENV)/bin/pytest -q
+
+demo: install
+	$(PY) -m local.demo $(ARGS)
+
+local: install
+	$(PY) -m local.cloud
+
+clean:
+	rm -rf $(VENV) $(SAMVENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

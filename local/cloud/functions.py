@@ -1,0 +1,142 @@
+"""Running our real handlers as the local cloud's Lambda functions.
+
+Each function's ``CodeUri/app.py`` is imported once under its own module name; every
+invocation runs inside :func:`connector.runtime.environment_overlay` with that function's
+resolved environment, and is counted (invocations, billed milliseconds, errors) so the
+benchmarks can price a run. Errors come back the way Lambda reports them to callers:
+``errorType`` (the exception's class name) and ``errorMessage``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from connector.runtime import environment_overlay
+from local.cloud.template import ACCOUNT_ID, REPO_ROOT, TemplateError
+
+log = logging.getLogger("local.cloud.functions")
+
+
+@dataclass
+class InvocationStats:
+    invocations: int = 0
+    errors: int = 0
+    billed_ms: int = 0
+
+
+@dataclass
+class LocalFunction:
+    logical_id: str
+    name: str
+    region: str
+    code_dir: Path
+    handler: str
+    timeout_s: int
+    memory_mb: int
+    environment: dict[str, str] = field(default_factory=dict)
+    stats: InvocationStats = field(default_factory=InvocationStats)
+    _module: ModuleType | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.name}"
+
+    def load(self) -> Any:
+        module_name, _, attr = self.handler.rpartition(".")
+        with self._lock:
+            if self._module is None:
+                path = self.code_dir / (module_name.replace(".", "/") + ".py")
+                if not path.is_file():
+                    raise TemplateError(f"{self.logical_id}: handler file {path.relative_to(REPO_ROOT)} is missing")
+                spec = importlib.util.spec_from_file_location(f"lambda_{self.logical_id}", path)
+                if spec is None or spec.loader is None:
+                    raise TemplateError(f"{self.logical_id}: cannot import {path}")
+                module = importlib.util.module_from_spec(spec)
+                with environment_overlay(self.environment):
+                    spec.loader.exec_module(module)
+                self._module = module
+        entry = getattr(self._module, attr, None)
+        if not callable(entry):
+            raise TemplateError(f"{self.logical_id}: {self.handler} is not a callable handler")
+        return entry
+
+
+class LambdaContext:
+    """The parts of Lambda's context object our handlers and Powertools read."""
+
+    def __init__(self, function: LocalFunction) -> None:
+        self.function_name = function.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = function.arn
+        self.memory_limit_in_mb = function.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function.name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + function.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+@dataclass
+class InvokeResult:
+    payload: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error_type is not None
+
+
+class FunctionHost:
+    """All functions of the stack, found by logical id, name or ARN."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, LocalFunction] = {}
+        self.functions: list[LocalFunction] = []
+
+    def add(self, function: LocalFunction) -> None:
+        self.functions.append(function)
+        for key in (function.logical_id, function.name, function.arn):
+            self._by_key[key] = function
+
+    def get(self, key: str) -> LocalFunction:
+        name = key.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in key else key
+        try:
+            return self._by_key[name]
+        except KeyError:
+            raise KeyError(f"no local function {key!r}") from None
+
+    def invoke(self, key: str, event: Any) -> InvokeResult:
+        function = self.get(key)
+        entry = function.load()
+        context = LambdaContext(function)
+        started = time.monotonic()
+        result = InvokeResult()
+        try:
+            with environment_overlay(function.environment):
+                result.payload = entry(event, context)
+        except Exception as exc:
+            result.error_type = type(exc).__name__
+            result.error_message = str(exc)
+            log.warning("%s failed: %s\n%s", function.logical_id, result.error_type, traceback.format_exc(limit=8))
+        elapsed_ms = (time.monotonic() - started) * 1000
+        if elapsed_ms > function.timeout_s * 1000 and not result.failed:
+            result = InvokeResult(error_type="Sandbox.Timedout",
+                                  error_message=f"Task timed out after {function.timeout_s} seconds")
+        function.stats.invocations += 1
+        function.stats.billed_ms += max(1, int(elapsed_ms + 0.999))
+        if result.failed:
+            function.stats.errors += 1
+        return result

@@ -6,7 +6,7 @@ from typing import Any
 
 from connector import canary
 from connector.config import BaseEnv, load_env
-from connector.observability import logger
+from connector.observability import log_context, logger
 from connector.queues import SqsSender
 from connector.web import json_response, resolver
 
@@ -43,5 +43,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # The EventBridge schedule: start a canary, correlation id from the scheduler's event.
         run = _start(str(event.get("id") or getattr(context, "aws_request_id", "schedule")))
         return {"canary_id": run.canary_id}
-    with logger().append_context_keys(correlation_id=event["requestContext"].get("requestId")):
+    with log_context(correlation_id=event["requestContext"].get("requestId")):
         return app.resolve(event, context)

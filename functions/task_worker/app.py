@@ -10,14 +10,14 @@ from typing import Any
 
 from connector import canary
 from connector.config import TaskWorkerEnv, load_env
-from connector.observability import logger
+from connector.observability import log_context, logger
 from connector.tasks import StateMachineStarter, TaskMessage
 
 
 def _handle(body: str) -> None:
     env = load_env(TaskWorkerEnv)
     message = TaskMessage.model_validate_json(body)
-    with logger().append_context_keys(correlation_id=message.correlation_id, task_id=message.task_id):
+    with log_context(correlation_id=message.correlation_id, task_id=message.task_id):
         if message.kind == "canary":
             canary.reach(canary.CanaryRepository(env.table_name), str(message.payload["canary_id"]), "worker")
             started = StateMachineStarter().start(

@@ -37,6 +37,14 @@ def test_canary_travels_every_stage_and_comes_back_out(cloud: LocalCloud) -> Non
     assert f"canary-{canary_id}" in {e["name"] for e in executions}
     assert cloud.function("CanaryStepFunction").stats.invocations >= 1
 
+    # And one correlation id follows the probe through the logs of all three functions.
+    assert cloud.function_log
+    lines = [json.loads(line) for line in cloud.function_log.read_text().splitlines() if canary_id in line]
+    correlation = {line.get("correlation_id") for line in lines}
+    assert len(correlation) == 1 and None not in correlation
+    assert {line["message"] for line in lines} >= {"canary started", "task dispatched",
+                                                  "canary reached the state machine"}
+
 
 def test_operator_routes_refuse_unsigned_requests(cloud: LocalCloud) -> None:
     response = httpx.post(f"{cloud.gateway.url}/ops/canary")

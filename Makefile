@@ -58,5 +58,8 @@ demo: install
 local: install
 	$(PY) -m local.cloud
 
+bench: install
+	$(PY) -m bench.cold_start
+
 clean:
 	rm -rf $(VENV) $(SAMVENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -118,6 +118,9 @@ class Server:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; with Nagle on, a client's delayed ACK
+            # holds every answer on a kept-alive connection for ~40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # request lines would carry query strings (codes, tokens)

@@ -131,17 +131,22 @@ class DynamoRateLimiter:
 
     def window_for(self, rate_per_second: float) -> tuple[float, int]:
         """(window length in seconds, permits per window) for ``rate_per_second``."""
-        window = max(self._window, 1.0 / rate_per_second)
-        return window, max(1, int(rate_per_second * window + 1e-9))
+        window_ms = self._window_ms(rate_per_second)
+        return window_ms / 1000, max(1, int(rate_per_second * window_ms / 1000 + 1e-9))
+
+    def _window_ms(self, rate_per_second: float) -> int:
+        # Whole milliseconds, so every process computes the same window index for an instant.
+        return max(1, round(max(self._window, 1.0 / rate_per_second) * 1000))
 
     def acquire(self, key: str, rate_per_second: float) -> None:
         if rate_per_second <= 0:
             raise ValueError("rate_per_second must be positive")
-        window, quota = self.window_for(rate_per_second)
+        window_ms = self._window_ms(rate_per_second)
+        _, quota = self.window_for(rate_per_second)
         item_key = self._key(key)
         while True:
             now = self._clock()
-            current = int(now // window)
+            current = int(now * 1000) // window_ms
             common = {
                 ":win": {"N": str(current)},
                 ":one": {"N": "1"},
@@ -173,8 +178,8 @@ class DynamoRateLimiter:
                     return
                 continue  # somebody else opened this window first: try to increment again
             # This window is full (or a faster clock already opened the next one): wait for it.
-            next_start = (max(stored_window, current) + 1) * window
-            self._sleep(max(0.0, next_start - now) + self._rnd() * self._jitter)
+            next_start = (int(max(stored_window, current)) + 1) * window_ms / 1000
+            self._sleep(max(0.001, next_start - now) + self._rnd() * self._jitter)
 
     def pause(self, key: str, seconds: float) -> None:
         until = self._clock() + seconds

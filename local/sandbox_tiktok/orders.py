@@ -1,0 +1,876 @@
+"""Logistics, orders, fulfillment, cancellations and returns, and the scripted buyer that
+creates and moves orders (Python API, mirrored by the admin endpoints)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from local.httpkit import Request
+from local.sandbox_tiktok import codes as c
+from local.sandbox_tiktok.core import Call, Core, page
+from local.sandbox_tiktok.state import Cancellation, Order, Package, Return, Shop
+
+#: Markets where "mark package as shipped" (own carrier) exists (spec section 6).
+MARK_SHIPPED_REGIONS = {"US", "GB", "UK", "ES", "IE", "IT", "DE", "FR", "JP"}
+TRACKING_UPDATE_WINDOW_S = 72 * 3600
+SHIPPING_PROVIDERS = ("USPS", "UPS", "FedEx", "DHL eCommerce")
+#: Webhook 1 spells the cancelled status CANCEL (spec section 8).
+WEBHOOK_STATUS = {"CANCELLED": "CANCEL"}
+SHIPPABLE = ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING")
+
+_ADDRESS = {
+    "name": "Jordan Rivera",
+    "first_name": "Jordan",
+    "last_name": "Rivera",
+    "phone_number": "(+1)2135550143",
+    "address_line1": "742 Evergreen Terrace",
+    "address_line2": "Apt 5",
+    "address_line3": "",
+    "address_line4": "",
+    "full_address": "742 Evergreen Terrace, Apt 5, Los Angeles, California, 90001, United States",
+    "postal_code": "90001",
+    "region_code": "US",
+    "district_info": [
+        {"address_level_name": "Country", "address_name": "United States"},
+        {"address_level_name": "State", "address_name": "California"},
+        {"address_level_name": "City", "address_name": "Los Angeles"},
+    ],
+}
+_MASKED = {
+    **_ADDRESS,
+    "name": "J***** R*****",
+    "first_name": "J*****",
+    "last_name": "R*****",
+    "phone_number": "(+1)213*****43",
+    "address_line1": "7** E********* T******",
+    "address_line2": "",
+    "full_address": "Los Angeles, California, 900**, United States",
+    "postal_code": "900**",
+}
+
+
+class OrderApi(Core):
+    def register_orders(self) -> None:
+        self.api("GET", "/logistics/202309/warehouses", self._warehouses)
+        self.api("GET", "/logistics/202309/warehouses/{warehouse_id}/delivery_options", self._delivery_options)
+        self.api(
+            "GET",
+            "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers",
+            self._shipping_providers,
+        )
+        self.api("POST", "/order/202309/orders/search", self._search_orders)
+        self.api("GET", "/order/202309/orders", self._order_detail)
+        self.api("GET", "/order/202407/orders/{order_id}/price_detail", self._price_detail)
+        f = "/fulfillment/202309"
+        self.api("POST", f + "/packages/search", self._search_packages)
+        self.api("GET", f + "/packages/{package_id}", self._get_package)
+        self.api("POST", f + "/packages/{package_id}/ship", self._ship_package)
+        self.api("POST", f + "/packages/{package_id}/shipping_info/update", self._package_shipping_info)
+        self.api("POST", f + "/orders/{order_id}/packages", self._mark_shipped)
+        self.api("POST", f + "/orders/{order_id}/shipping_info/update", self._order_shipping_info)
+        r = "/return_refund/202309"
+        self.api("POST", r + "/cancellations/search", self._search_cancellations)
+        self.api("POST", r + "/cancellations/{cancel_id}/approve", self._approve_cancellation)
+        self.api("POST", r + "/cancellations/{cancel_id}/reject", self._reject_cancellation)
+        self.api("POST", r + "/cancellations", self._seller_cancel)
+        self.api("POST", r + "/returns/search", self._search_returns)
+        self.api("POST", r + "/returns/{return_id}/approve", self._approve_return)
+        self.api("POST", r + "/returns/{return_id}/reject", self._reject_return)
+
+    # --- logistics ----------------------------------------------------------------------------
+
+    def delivery_options(self, shop: Shop) -> list[dict[str, str]]:
+        base = shop.id[:-3]
+        return [
+            {"id": base + "101", "name": "Standard shipping", "type": "STANDARD"},
+            {"id": base + "102", "name": "Express shipping", "type": "EXPRESS"},
+            {"id": base + "103", "name": "Shipped by seller", "type": "SEND_BY_SELLER"},
+        ]
+
+    def shipping_providers(self, shop: Shop) -> list[dict[str, str]]:
+        base = shop.id[:-3]
+        return [{"id": f"{base}{201 + i}", "name": name} for i, name in enumerate(SHIPPING_PROVIDERS)]
+
+    def _warehouses(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        return {"warehouses": [w.json() for w in call.shop.warehouses]}
+
+    def _delivery_options(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        warehouse = call.shop.warehouse(request.params["warehouse_id"])
+        if warehouse is None:
+            raise c.ApiError(c.WAREHOUSE_NOT_FOUND, "The warehouse does not exist")
+        return {"delivery_options": self.delivery_options(call.shop)}
+
+    def _shipping_providers(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        if request.params["delivery_option_id"] not in {d["id"] for d in self.delivery_options(call.shop)}:
+            raise c.ApiError(c.BAD_PARAMETER, "Unknown delivery_option_id", 400)
+        return {"shipping_providers": self.shipping_providers(call.shop)}
+
+    # --- orders --------------------------------------------------------------------------------
+
+    def _order(self, order_id: str, shop: Shop | None) -> Order:
+        order = self.state.orders.get(order_id)
+        if order is None or shop is None or order.shop_id != shop.id:
+            raise c.ApiError(c.ORDER_NOT_FOUND, "The order does not exist")
+        return order
+
+    def _search_orders(self, request: Request, call: Call) -> dict[str, Any]:
+        body = call.body or {}
+        sort_field = request.arg("sort_field") or "create_time"
+        if sort_field not in ("create_time", "update_time"):
+            raise c.ApiError(c.BAD_PARAMETER, "sort_field must be create_time or update_time", 400)
+        descending = (request.arg("sort_order") or "DESC") == "DESC"
+        with self.state.lock:
+            found = [o for o in self.state.orders.values() if call.shop and o.shop_id == call.shop.id]
+            if body.get("order_status"):
+                found = [o for o in found if o.status == body["order_status"]]
+            if body.get("shipping_type"):
+                found = [o for o in found if o.shipping_type == body["shipping_type"]]
+            for field in ("create_time", "update_time"):
+                low, high = body.get(field + "_ge"), body.get(field + "_lt")
+                if low is not None:
+                    found = [o for o in found if getattr(o, field) >= low]
+                if high is not None:
+                    found = [o for o in found if getattr(o, field) < high]
+            found.sort(key=lambda o: getattr(o, sort_field), reverse=descending)  # stable: ties keep creation order
+            items, token, total = page([o.json() for o in found], request.query)
+        return {"orders": items, "next_page_token": token, "total_count": total}
+
+    def _order_detail(self, request: Request, call: Call) -> dict[str, Any]:
+        ids = [i for i in (request.arg("ids") or "").split(",") if i]
+        if not 1 <= len(ids) <= 50:
+            raise c.ApiError(c.BAD_PARAMETER, "ids must list 1-50 order ids", 400)
+        with self.state.lock:
+            orders = [self.state.orders[i] for i in ids if i in self.state.orders]
+            return {"orders": [o.json() for o in orders if call.shop and o.shop_id == call.shop.id]}
+
+    def _price_detail(self, request: Request, call: Call) -> dict[str, Any]:
+        with self.state.lock:
+            order = self._order(request.params["order_id"], call.shop)
+            by_sku: dict[str, list[dict[str, Any]]] = {}
+            for line in order.line_items:
+                by_sku.setdefault(line["sku_id"], []).append(line)
+            return {
+                "currency": order.payment["currency"],
+                "subtotal": order.payment["sub_total"],
+                "shipping": order.payment["shipping_fee"],
+                "tax": order.payment["tax"],
+                "total": order.payment["total_amount"],
+                "sku_prices": [
+                    {
+                        "sku_id": sku_id,
+                        "quantity": len(lines),
+                        "unit_price": lines[0]["sale_price"],
+                        "subtotal": str(sum(Decimal(x["sale_price"]) for x in lines)),
+                    }
+                    for sku_id, lines in by_sku.items()
+                ],
+            }
+
+    # --- fulfillment ---------------------------------------------------------------------------
+
+    def _package(self, package_id: str, shop: Shop | None) -> Package:
+        package = self.state.packages.get(package_id)
+        if package is None or shop is None or package.shop_id != shop.id:
+            raise c.ApiError(c.PACKAGE_NOT_FOUND, "The package does not exist")
+        return package
+
+    def _search_packages(self, request: Request, call: Call) -> dict[str, Any]:
+        body = call.body or {}
+        with self.state.lock:
+            found = [p for p in self.state.packages.values() if call.shop and p.shop_id == call.shop.id]
+            if body.get("package_status"):
+                found = [p for p in found if p.status == body["package_status"]]
+            for field in ("create_time", "update_time"):
+                low, high = body.get(field + "_ge"), body.get(field + "_lt")
+                if low is not None:
+                    found = [p for p in found if getattr(p, field) >= low]
+                if high is not None:
+                    found = [p for p in found if getattr(p, field) < high]
+            found.sort(key=lambda p: p.create_time)  # stable: ties keep creation order
+            items, token, total = page([p.json() for p in found], request.query)
+        return {"packages": items, "next_page_token": token, "total_count": total}
+
+    def _get_package(self, request: Request, call: Call) -> dict[str, Any]:
+        with self.state.lock:
+            return self._package(request.params["package_id"], call.shop).json()
+
+    def _provider(self, shop: Shop, provider_id: Any) -> dict[str, str]:
+        provider = next((p for p in self.shipping_providers(shop) if p["id"] == str(provider_id)), None)
+        if provider is None:
+            raise c.ApiError(c.SHIPPING_PROVIDER_INVALID, "Unknown shipping_provider_id")
+        return provider
+
+    def _ship(self, order: Order, package: Package, tracking: str, provider: dict[str, str]) -> None:
+        now = int(time.time())
+        package.status = "FULFILLING"
+        package.tracking_number = tracking
+        package.shipping_provider_id = provider["id"]
+        package.shipping_provider_name = provider["name"]
+        package.shipped_at = now
+        package.update_time = now
+        for line in order.line_items:
+            if line["id"] in package.line_item_ids:
+                line.update(
+                    package_id=package.id,
+                    package_status="TO_FULFILL",
+                    tracking_number=tracking,
+                    display_status="SHIPPED",
+                )
+        order.tracking_number = tracking
+        order.shipping_provider = provider["name"]
+        order.shipping_provider_id = provider["id"]
+        open_lines = [line for line in order.line_items if line["display_status"] not in ("SHIPPED", "CANCELLED")]
+        self._set_status(order, "PARTIALLY_SHIPPING" if open_lines else "AWAITING_COLLECTION")
+
+    def _ship_package(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        body = call.body or {}
+        with self.state.lock:
+            package = self._package(request.params["package_id"], call.shop)
+            order = self.state.orders[package.order_id]
+            if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
+                raise c.ApiError(c.ORDER_STATUS_FORBIDS, "TikTok fulfils this order")
+            if package.status != "PROCESSING" or order.status not in SHIPPABLE:
+                raise c.ApiError(c.ORDER_STATUS_FORBIDS, f"Cannot ship an order in status {order.status}")
+            if body.get("handover_method", "DROP_OFF") not in ("PICKUP", "DROP_OFF"):
+                raise c.ApiError(c.BAD_PARAMETER, "handover_method must be PICKUP or DROP_OFF", 400)
+            self_shipment = body.get("self_shipment")
+            if order.shipping_type == "SELLER":
+                if not isinstance(self_shipment, dict) or not self_shipment.get("tracking_number"):
+                    raise c.ApiError(c.SELF_SHIPMENT_INVALID, "self_shipment is required for seller shipping")
+                provider = self._provider(call.shop, self_shipment.get("shipping_provider_id"))
+                tracking = str(self_shipment["tracking_number"])
+            else:
+                provider = self.shipping_providers(call.shop)[0]
+                tracking = "TT" + package.id[-10:]
+            self._ship(order, package, tracking, provider)
+        return {}
+
+    def _mark_shipped(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        body = call.body or {}
+        if call.shop.region not in MARK_SHIPPED_REGIONS:
+            raise c.ApiError(c.MARK_SHIPPED_NOT_AVAILABLE, "Mark as shipped is not available in this market")
+        tracking = str(body.get("tracking_number") or "")
+        if not tracking:
+            raise c.ApiError(c.BAD_PARAMETER, "param body.tracking_number is missing", 400)
+        with self.state.lock:
+            order = self._order(request.params["order_id"], call.shop)
+            if order.status not in SHIPPABLE or order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
+                raise c.ApiError(c.ORDER_STATUS_FORBIDS, f"Cannot ship an order in status {order.status}")
+            provider = self._provider(call.shop, body.get("shipping_provider_id"))
+            open_ids = [
+                line["id"] for line in order.line_items if line["display_status"] not in ("SHIPPED", "CANCELLED")
+            ]
+            wanted = [str(i) for i in body.get("order_line_item_ids") or open_ids]
+            if not wanted or any(i not in open_ids for i in wanted):
+                raise c.ApiError(c.BAD_PARAMETER, "order_line_item_ids must be unshipped lines of the order", 400)
+            source = next(
+                p for p in self.state.packages.values() if p.order_id == order.id and p.status == "PROCESSING"
+            )
+            if sorted(wanted) == sorted(source.line_item_ids):
+                package = source
+            else:  # split: the shipped lines move to a new package
+                now = int(time.time())
+                source.line_item_ids = [i for i in source.line_item_ids if i not in wanted]
+                package = Package(
+                    self.state.new_id(11), call.shop.id, order.id, wanted, create_time=now, update_time=now
+                )
+                self.state.packages[package.id] = package
+                order.package_ids.append(package.id)
+            self._ship(order, package, tracking, provider)
+            return {"package_id": package.id, "order_line_item_ids": wanted, "warning": None}
+
+    def _update_tracking(self, packages: list[Package], order: Order, body: dict[str, Any], shop: Shop) -> None:
+        tracking = str(body.get("tracking_number") or "")
+        if not tracking:
+            raise c.ApiError(c.BAD_PARAMETER, "param body.tracking_number is missing", 400)
+        provider = self._provider(shop, body.get("shipping_provider_id"))
+        shipped = [p for p in packages if p.shipped_at is not None]
+        if order.shipping_type != "SELLER" or not shipped:
+            raise c.ApiError(c.ORDER_STATUS_FORBIDS, "Only seller-shipped packages can change tracking")
+        if any(time.time() - (p.shipped_at or 0) > TRACKING_UPDATE_WINDOW_S for p in shipped):
+            raise c.ApiError(c.TRACKING_WINDOW_PASSED, "Tracking can change only within 72 hours of shipping")
+        for package in shipped:
+            package.tracking_number = tracking
+            package.shipping_provider_id = provider["id"]
+            package.shipping_provider_name = provider["name"]
+            package.update_time = int(time.time())
+            for line in order.line_items:
+                if line["id"] in package.line_item_ids:
+                    line["tracking_number"] = tracking
+        order.tracking_number = tracking
+        order.shipping_provider = provider["name"]
+        order.shipping_provider_id = provider["id"]
+        order.update_time = int(time.time())
+
+    def _order_shipping_info(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        with self.state.lock:
+            order = self._order(request.params["order_id"], call.shop)
+            packages = [p for p in self.state.packages.values() if p.order_id == order.id]
+            self._update_tracking(packages, order, call.body or {}, call.shop)
+        return {}
+
+    def _package_shipping_info(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        with self.state.lock:
+            package = self._package(request.params["package_id"], call.shop)
+            order = self.state.orders[package.order_id]
+            self._update_tracking([package], order, call.body or {}, call.shop)
+        return {}
+
+    # --- cancellations ------------------------------------------------------------------------
+
+    def _cancellation(self, cancel_id: str, shop: Shop | None) -> Cancellation:
+        found = self.state.cancellations.get(cancel_id)
+        if found is None or shop is None or found.shop_id != shop.id:
+            raise c.ApiError(c.CANCELLATION_NOT_FOUND, "The cancellation does not exist")
+        return found
+
+    def _search_cancellations(self, request: Request, call: Call) -> dict[str, Any]:
+        body = call.body or {}
+        with self.state.lock:
+            found = [x for x in self.state.cancellations.values() if call.shop and x.shop_id == call.shop.id]
+            for field, attr in (
+                ("order_ids", "order_id"),
+                ("cancel_ids", "id"),
+                ("cancel_status", "status"),
+                ("cancel_types", "type"),
+            ):
+                wanted = body.get(field)
+                if wanted:
+                    found = [x for x in found if getattr(x, attr) in set(map(str, wanted))]
+            for field in ("create_time", "update_time"):
+                low, high = body.get(field + "_ge"), body.get(field + "_lt")
+                if low is not None:
+                    found = [x for x in found if getattr(x, field) >= low]
+                if high is not None:
+                    found = [x for x in found if getattr(x, field) < high]
+            descending = request.arg("sort_order") == "DESC"
+            found.sort(key=lambda x: x.create_time, reverse=descending)
+            items, token, total = page([x.json() for x in found], request.query)
+        return {"cancellations": items, "next_page_token": token, "total_count": total}
+
+    def _idempotent(self, request: Request, shop: Shop, action: str, target: str) -> bool:
+        """True when this idempotency key already did this action (the repeat is a no-op)."""
+        key = request.arg("idempotency_key")
+        if not key or len(key) > 255:
+            raise c.ApiError(c.BAD_PARAMETER, "idempotency_key is required (at most 255 characters)", 400)
+        marker = (shop.id, action, key)
+        if marker in self.state.idempotency:
+            if self.state.idempotency[marker] != target:
+                raise c.ApiError(c.BAD_PARAMETER, "idempotency_key was used for another request", 400)
+            return True
+        self.state.idempotency[marker] = target
+        return False
+
+    def _approve_cancellation(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        with self.state.lock:
+            cancellation = self._cancellation(request.params["cancel_id"], call.shop)
+            if self._idempotent(request, call.shop, "approve_cancel", cancellation.id):
+                return {}
+            if cancellation.status != "CANCELLATION_REQUEST_PENDING":
+                raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The cancellation is {cancellation.status}")
+            order = self.state.orders[cancellation.order_id]
+            self._complete_cancellation(cancellation, order)
+        return {}
+
+    def _reject_cancellation(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        body = call.body or {}
+        if not body.get("reject_reason"):
+            raise c.ApiError(c.BAD_PARAMETER, "param body.reject_reason is missing", 400)
+        with self.state.lock:
+            cancellation = self._cancellation(request.params["cancel_id"], call.shop)
+            if self._idempotent(request, call.shop, "reject_cancel", cancellation.id):
+                return {}
+            if cancellation.status != "CANCELLATION_REQUEST_PENDING":
+                raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The cancellation is {cancellation.status}")
+            order = self.state.orders[cancellation.order_id]
+            cancellation.status = "CANCELLATION_REQUEST_CANCEL"
+            cancellation.update_time = int(time.time())
+            order.is_buyer_request_cancel = False
+            order.update_time = cancellation.update_time
+            self._emit_cancellation(cancellation)
+        return {}
+
+    def _seller_cancel(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        body = call.body or {}
+        if not body.get("cancel_reason"):
+            raise c.ApiError(c.BAD_PARAMETER, "param body.cancel_reason is missing", 400)
+        with self.state.lock:
+            order = self._order(str(body.get("order_id") or ""), call.shop)
+            if order.status not in ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT"):
+                raise c.ApiError(c.ORDER_STATUS_FORBIDS, f"Cannot cancel an order in status {order.status}")
+            open_ids = [line["id"] for line in order.line_items if line["display_status"] != "CANCELLED"]
+            wanted = [str(i) for i in body.get("order_line_item_ids") or []]
+            for sku in body.get("skus") or []:
+                lines = [
+                    line["id"]
+                    for line in order.line_items
+                    if line["sku_id"] == str(sku.get("sku_id")) and line["id"] in open_ids and line["id"] not in wanted
+                ]
+                wanted.extend(lines[: int(sku.get("quantity") or 0)])
+            wanted = wanted or open_ids
+            if any(i not in open_ids for i in wanted):
+                raise c.ApiError(c.BAD_PARAMETER, "order_line_item_ids must be open lines of the order", 400)
+            now = int(time.time())
+            cancellation = Cancellation(
+                self.state.new_id(40),
+                call.shop.id,
+                order.id,
+                "CANCELLATION_REQUEST_PENDING",
+                "CANCEL",
+                "SELLER",
+                str(body["cancel_reason"]),
+                wanted,
+                now,
+                now,
+            )
+            self.state.cancellations[cancellation.id] = cancellation
+            self._complete_cancellation(cancellation, order)
+            return {"cancel_id": cancellation.id, "cancel_status": cancellation.status}
+
+    def _complete_cancellation(self, cancellation: Cancellation, order: Order) -> None:
+        now = int(time.time())
+        cancellation.status = "CANCELLATION_REQUEST_COMPLETE"
+        cancellation.update_time = now
+        self._restock(order, cancellation.line_item_ids)
+        for line in order.line_items:
+            if line["id"] in cancellation.line_item_ids:
+                line.update(display_status="CANCELLED", cancel_reason=cancellation.reason)
+        order.is_buyer_request_cancel = False
+        self._emit_cancellation(cancellation)
+        if all(line["display_status"] == "CANCELLED" for line in order.line_items):
+            order.cancel_reason = cancellation.reason
+            order.cancellation_initiator = cancellation.role
+            for package in self.state.packages.values():
+                if package.order_id == order.id:
+                    package.status = "CANCELLED"
+            self._set_status(order, "CANCELLED")
+        else:
+            order.update_time = now
+
+    def _emit_cancellation(self, cancellation: Cancellation) -> None:
+        status = cancellation.status
+        if status == "CANCELLATION_REQUEST_CANCEL":
+            status = "CANCELLATION_REQUEST_CANCELLED"  # webhook 11's spelling (spec section 8)
+        self.emit(
+            cancellation.shop_id,
+            11,
+            {
+                "order_id": cancellation.order_id,
+                "cancellations_role": cancellation.role,
+                "cancel_status": status,
+                "cancel_id": cancellation.id,
+                "create_time": cancellation.create_time,
+            },
+        )
+
+    # --- returns ---------------------------------------------------------------------------------
+
+    def _return(self, return_id: str, shop: Shop | None) -> Return:
+        found = self.state.returns.get(return_id)
+        if found is None or shop is None or found.shop_id != shop.id:
+            raise c.ApiError(c.RETURN_NOT_FOUND, "The return does not exist")
+        return found
+
+    def _search_returns(self, request: Request, call: Call) -> dict[str, Any]:
+        body = call.body or {}
+        with self.state.lock:
+            found = [x for x in self.state.returns.values() if call.shop and x.shop_id == call.shop.id]
+            for field, attr in (("order_ids", "order_id"), ("return_ids", "id"), ("return_status", "status")):
+                wanted = body.get(field)
+                if wanted:
+                    found = [x for x in found if getattr(x, attr) in set(map(str, wanted))]
+            for field in ("create_time", "update_time"):
+                low, high = body.get(field + "_ge"), body.get(field + "_lt")
+                if low is not None:
+                    found = [x for x in found if getattr(x, field) >= low]
+                if high is not None:
+                    found = [x for x in found if getattr(x, field) < high]
+            found.sort(key=lambda x: x.create_time)
+            items, token, total = page([x.json() for x in found], request.query)
+        return {"return_orders": items, "next_page_token": token, "total_count": total}
+
+    def _approve_return(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        with self.state.lock:
+            found = self._return(request.params["return_id"], call.shop)
+            if self._idempotent(request, call.shop, "approve_return", found.id):
+                return {}
+            if found.status != "RETURN_OR_REFUND_REQUEST_PENDING":
+                raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The return is {found.status}")
+            if found.type == "REFUND":
+                self._set_return(found, "RETURN_OR_REFUND_REQUEST_COMPLETE")
+            else:
+                self._set_return(found, "AWAITING_BUYER_SHIP")
+        return {}
+
+    def _reject_return(self, request: Request, call: Call) -> dict[str, Any]:
+        assert call.shop is not None
+        if not (call.body or {}).get("reject_reason"):
+            raise c.ApiError(c.BAD_PARAMETER, "param body.reject_reason is missing", 400)
+        with self.state.lock:
+            found = self._return(request.params["return_id"], call.shop)
+            if self._idempotent(request, call.shop, "reject_return", found.id):
+                return {}
+            if found.status not in ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER_SHIPPED_ITEM"):
+                raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The return is {found.status}")
+            self._set_return(found, "REFUND_OR_RETURN_REQUEST_REJECT")
+        return {}
+
+    def _set_return(self, found: Return, status: str) -> None:
+        found.status = status
+        found.update_time = int(time.time())
+        self.emit(
+            found.shop_id,
+            12,
+            {
+                "order_id": found.order_id,
+                "return_role": found.role,
+                "return_type": found.type,
+                "return_status": status,
+                "return_id": found.id,
+                "create_time": found.create_time,
+                "update_time": found.update_time,
+            },
+        )
+
+    # --- shared order mechanics ---------------------------------------------------------------
+
+    def _set_status(self, order: Order, status: str) -> None:
+        order.status = status
+        order.update_time = int(time.time())
+        self.emit(
+            order.shop_id,
+            1,
+            {
+                "order_id": order.id,
+                "order_status": WEBHOOK_STATUS.get(status, status),
+                "is_on_hold_order": order.is_on_hold_order,
+                "update_time": order.update_time,
+            },
+        )
+
+    def _restock(self, order: Order, line_ids: list[str]) -> None:
+        index = self.state.sku_index(order.shop_id)
+        for line in order.line_items:
+            if line["id"] in line_ids and line["display_status"] != "CANCELLED" and line["sku_id"] in index:
+                _, sku = index[line["sku_id"]]
+                sku.inventory[order.warehouse_id] = sku.inventory.get(order.warehouse_id, 0) + 1
+
+    # --- the scripted buyer (Python API) -------------------------------------------------------
+
+    def place_order(
+        self,
+        shop_id: str,
+        items: list[tuple[str, int]] | list[dict[str, Any]],
+        *,
+        scenario: str = "paid",
+        fbt: bool = False,
+        masked: bool | None = None,
+        shipping_fee: str = "0.00",
+        tax: str = "0.00",
+        buyer_message: str = "",
+        seller_shipping: bool = True,
+    ) -> dict[str, Any]:
+        """A buyer checks out. ``items`` are (sku_id, quantity) pairs (one line item per unit).
+
+        Scenarios: ``paid`` (AWAITING_SHIPMENT at once), ``unpaid`` (stays UNPAID until
+        :meth:`pay_order`), ``unpaid_then_paid`` (pays after ``unpaid_pay_after_s``, scaled),
+        ``on_hold`` (ON_HOLD, released after ``hold_s`` scaled or by :meth:`release_hold`).
+        ``fbt``: fulfilled by TikTok (masked address, TikTok ships). ``seller_shipping``: the
+        seller ships with its own carrier (shipping_type SELLER) rather than TikTok's labels.
+        """
+        if scenario not in ("paid", "unpaid", "unpaid_then_paid", "on_hold"):
+            raise ValueError(f"unknown scenario {scenario}")
+        pairs = [
+            (str(i["sku_id"]), int(i.get("quantity", 1))) if isinstance(i, dict) else (str(i[0]), int(i[1]))
+            for i in items
+        ]
+        if not pairs or any(q < 1 for _, q in pairs):
+            raise ValueError("an order needs at least one unit of each listed SKU")
+        with self.state.lock:
+            shop = self.state.shops[shop_id]
+            warehouse = shop.default_warehouse()
+            index = self.state.sku_index(shop_id)
+            wanted: dict[str, int] = {}
+            for sku_id, quantity in pairs:
+                wanted[sku_id] = wanted.get(sku_id, 0) + quantity
+            for sku_id, quantity in wanted.items():
+                if sku_id not in index:
+                    raise ValueError(f"unknown SKU {sku_id} in shop {shop_id}")
+                product, sku = index[sku_id]
+                if product.status != "ACTIVATE":
+                    raise ValueError(f"product {product.id} is {product.status}, buyers cannot order it")
+                if sku.inventory.get(warehouse.id, 0) < quantity:
+                    raise ValueError(f"SKU {sku_id} has {sku.inventory.get(warehouse.id, 0)} left, {quantity} wanted")
+            now = int(time.time())
+            order = Order(
+                id=self.state.new_id(57),
+                shop_id=shop_id,
+                status="UNPAID",
+                line_items=[],
+                payment={},
+                recipient_address=dict(_MASKED if (masked if masked is not None else fbt) else _ADDRESS),
+                create_time=now,
+                update_time=now,
+                user_id=self.state.new_id(76),
+                buyer_email=f"v{uuid.uuid4().hex[:12]}@scs.tiktokw.us",
+                fulfillment_type="FULFILLMENT_BY_TIKTOK" if fbt else "FULFILLMENT_BY_SELLER",
+                shipping_type="TIKTOK" if fbt or not seller_shipping else "SELLER",
+                warehouse_id=warehouse.id,
+                buyer_message=buyer_message,
+            )
+            options = self.delivery_options(shop)
+            order.delivery_option_id = options[2]["id"] if order.shipping_type == "SELLER" else options[0]["id"]
+            subtotal = Decimal("0")
+            for sku_id, quantity in pairs:
+                product, sku = index[sku_id]
+                sku.inventory[warehouse.id] -= quantity
+                for _ in range(quantity):
+                    subtotal += sku.price
+                    order.line_items.append(
+                        {
+                            "id": self.state.new_id(57),
+                            "product_id": product.id,
+                            "product_name": product.body.get("title"),
+                            "sku_id": sku.id,
+                            "seller_sku": sku.seller_sku,
+                            "sku_name": ", ".join(str(a.get("value_name") or "") for a in sku.sales_attributes),
+                            "sku_image": "",
+                            "original_price": str(sku.price),
+                            "sale_price": str(sku.price),
+                            "seller_discount": "0.00",
+                            "platform_discount": "0.00",
+                            "currency": sku.currency,
+                            "item_tax": [],
+                            "display_status": "UNPAID",
+                            "package_id": None,
+                            "package_status": None,
+                            "tracking_number": None,
+                            "cancel_reason": None,
+                            "is_gift": False,
+                        }
+                    )
+            total = subtotal + Decimal(shipping_fee) + Decimal(tax)
+            order.payment = {
+                "currency": shop.currency,
+                "sub_total": str(subtotal),
+                "shipping_fee": shipping_fee,
+                "tax": tax,
+                "product_tax": tax,
+                "total_amount": str(total),
+                "original_total_product_price": str(subtotal),
+                "seller_discount": "0.00",
+                "platform_discount": "0.00",
+                "retail_delivery_fee": "0.00",
+                "original_shipping_fee": shipping_fee,
+                "shipping_fee_seller_discount": "0.00",
+                "shipping_fee_platform_discount": "0.00",
+            }
+            self.state.orders[order.id] = order
+            self._set_status(order, "UNPAID")
+            if scenario == "paid":
+                self._pay(order)
+            elif scenario == "on_hold":
+                self._pay(order, hold=True)
+            elif scenario == "unpaid_then_paid":
+                order_id = order.id
+                self.scheduler.call_later(self.scaled(self.config.unpaid_pay_after_s), lambda: self.pay_order(order_id))
+            return order.json()
+
+    def _pay(self, order: Order, *, hold: bool = False) -> None:
+        now = int(time.time())
+        order.paid_time = now
+        for line in order.line_items:
+            line["display_status"] = "AWAITING_SHIPMENT"
+        if hold:
+            order.is_on_hold_order = True
+            self._set_status(order, "ON_HOLD")
+            order_id = order.id
+            self.scheduler.call_later(self.scaled(self.config.hold_s), lambda: self.release_hold(order_id))
+            return
+        self._open_package(order)
+        self._set_status(order, "AWAITING_SHIPMENT")
+
+    def _open_package(self, order: Order) -> None:
+        if order.package_ids:
+            return
+        now = int(time.time())
+        package = Package(
+            self.state.new_id(11),
+            order.shop_id,
+            order.id,
+            [line["id"] for line in order.line_items],
+            create_time=now,
+            update_time=now,
+        )
+        self.state.packages[package.id] = package
+        order.package_ids.append(package.id)
+        for line in order.line_items:
+            line.update(package_id=package.id, package_status="TO_FULFILL")
+
+    def pay_order(self, order_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            if order.status == "UNPAID":
+                self._pay(order)
+            return order.json()
+
+    def release_hold(self, order_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            if order.status == "ON_HOLD":
+                order.is_on_hold_order = False
+                self._open_package(order)
+                self._set_status(order, "AWAITING_SHIPMENT")
+            return order.json()
+
+    def advance_order(self, order_id: str, status: str) -> dict[str, Any]:
+        """Move an order along (the carrier picks up, delivers; the order completes)."""
+        allowed = ("AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED")
+        if status not in allowed:
+            raise ValueError(f"advance to one of {allowed}")
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            if order.status in ("UNPAID", "ON_HOLD", "CANCELLED"):
+                raise ValueError(f"order {order_id} is {order.status}")
+            if status == "AWAITING_COLLECTION" or order.status in SHIPPABLE:
+                for package in [p for p in self.state.packages.values() if p.order_id == order.id]:
+                    if package.status == "PROCESSING":
+                        shop = self.state.shops[order.shop_id]
+                        self._ship(order, package, "TT" + package.id[-10:], self.shipping_providers(shop)[0])
+            if status != order.status:
+                if status in ("DELIVERED", "COMPLETED"):
+                    for package in self.state.packages.values():
+                        if package.order_id == order.id and package.status == "FULFILLING":
+                            package.status = "COMPLETED"
+                    for line in order.line_items:
+                        if line["display_status"] != "CANCELLED":
+                            line["display_status"] = status
+                self._set_status(order, status)
+            return order.json()
+
+    def buyer_cancel(self, order_id: str, reason: str = "No longer needed") -> dict[str, Any]:
+        """The buyer cancels: at once while UNPAID / ON_HOLD, as a request once AWAITING_SHIPMENT."""
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            now = int(time.time())
+            open_ids = [line["id"] for line in order.line_items if line["display_status"] != "CANCELLED"]
+            if order.status in ("UNPAID", "ON_HOLD"):
+                cancellation = Cancellation(
+                    self.state.new_id(40),
+                    order.shop_id,
+                    order.id,
+                    "CANCELLATION_REQUEST_PENDING",
+                    "BUYER_CANCEL",
+                    "BUYER",
+                    reason,
+                    open_ids,
+                    now,
+                    now,
+                )
+                self.state.cancellations[cancellation.id] = cancellation
+                self._complete_cancellation(cancellation, order)
+            elif order.status == "AWAITING_SHIPMENT":
+                cancellation = Cancellation(
+                    self.state.new_id(40),
+                    order.shop_id,
+                    order.id,
+                    "CANCELLATION_REQUEST_PENDING",
+                    "BUYER_CANCEL",
+                    "BUYER",
+                    reason,
+                    open_ids,
+                    now,
+                    now,
+                )
+                self.state.cancellations[cancellation.id] = cancellation
+                order.is_buyer_request_cancel = True
+                order.update_time = now
+                self._emit_cancellation(cancellation)
+            else:
+                raise ValueError(f"a buyer cannot cancel an order in status {order.status}")
+            return cancellation.json()
+
+    def buyer_request_return(
+        self,
+        order_id: str,
+        return_type: str = "REFUND",
+        line_item_ids: list[str] | None = None,
+        reason: str = "Item not as described",
+    ) -> dict[str, Any]:
+        if return_type not in ("REFUND", "RETURN_AND_REFUND"):
+            raise ValueError("return_type is REFUND or RETURN_AND_REFUND")
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            if order.status not in ("AWAITING_COLLECTION", "IN_TRANSIT", "DELIVERED", "COMPLETED"):
+                raise ValueError(f"no return for an order in status {order.status}")
+            lines = [line for line in order.line_items if not line_item_ids or line["id"] in line_item_ids]
+            now = int(time.time())
+            found = Return(
+                self.state.new_id(41),
+                order.shop_id,
+                order.id,
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+                return_type,
+                "BUYER",
+                reason,
+                [line["id"] for line in lines],
+                sum((Decimal(line["sale_price"]) for line in lines), Decimal("0")),
+                order.payment["currency"],
+                now,
+                now,
+            )
+            self.state.returns[found.id] = found
+            self._set_return(found, found.status)
+            return found.json()
+
+    def buyer_ship_return(self, return_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            found = self.state.returns[return_id]
+            if found.status != "AWAITING_BUYER_SHIP":
+                raise ValueError(f"return {return_id} is {found.status}")
+            self._set_return(found, "BUYER_SHIPPED_ITEM")
+            return found.json()
+
+    def complete_return(self, return_id: str) -> dict[str, Any]:
+        """The seller received the item (or TikTok decided): the refund is done."""
+        with self.state.lock:
+            found = self.state.returns[return_id]
+            if found.status not in (
+                "BUYER_SHIPPED_ITEM",
+                "AWAITING_BUYER_SHIP",
+                "RETURN_OR_REFUND_REQUEST_PENDING",
+            ):
+                raise ValueError(f"return {return_id} is {found.status}")
+            self._set_return(found, "RETURN_OR_REFUND_REQUEST_COMPLETE")
+            return found.json()
+
+    def change_address(self, order_id: str) -> dict[str, Any]:
+        """The buyer edits the shipping address before shipment (webhook 3)."""
+        with self.state.lock:
+            order = self.state.orders[order_id]
+            order.recipient_address = {
+                **order.recipient_address,
+                "address_line2": "Suite 12",
+                "full_address": order.recipient_address["full_address"].replace("Apt 5", "Suite 12"),
+            }
+            order.update_time = int(time.time())
+            self.emit(order.shop_id, 3, {"order_id": order.id, "update_time": order.update_time})
+            return order.json()
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        with self.state.lock:
+            return self.state.orders[order_id].json()

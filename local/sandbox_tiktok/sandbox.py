@@ -1,0 +1,355 @@
+"""``TikTokSandbox``: a TikTok Shop on 127.0.0.1 for tests and the demo.
+
+    sandbox = TikTokSandbox("app-key", "app-secret", webhook_url=..., time_scale=0.001).start()
+    seller = sandbox.create_seller(region="US")
+    tokens = sandbox.issue_tokens(seller["id"])           # or the OAuth page + token/get
+    ... point TikTokClient at sandbox.url / sandbox.auth_url / sandbox.authorize_url ...
+    sandbox.stop()
+
+Every Python method used to drive it has an admin endpoint under ``/_admin/`` (JSON), so the
+demo and other processes can do the same over HTTP.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+from local.httpkit import Request, Response, Server, json_response
+from local.sandbox_tiktok.auth import AUTH_PREFIX, AuthApi
+from local.sandbox_tiktok.core import Config, Fault
+from local.sandbox_tiktok.delivery import WebhookFaults
+from local.sandbox_tiktok.orders import OrderApi
+from local.sandbox_tiktok.products import ProductApi
+from local.sandbox_tiktok.state import Seller, Shop, Warehouse
+
+
+class TikTokSandbox(AuthApi, ProductApi, OrderApi):
+    def __init__(
+        self,
+        app_key: str,
+        app_secret: str,
+        *,
+        webhook_url: str | None = None,
+        time_scale: float = 1.0,
+        rate_limit_per_second: float = 50,
+        seed: int = 0,
+        redirect_url: str | None = None,
+        port: int = 0,
+    ) -> None:
+        super().__init__(
+            app_key,
+            app_secret,
+            webhook_url=webhook_url,
+            time_scale=time_scale,
+            rate_limit_per_second=rate_limit_per_second,
+            seed=seed,
+        )
+        self.config.redirect_url = redirect_url
+        self.register_auth()
+        self.register_products()
+        self.register_orders()
+        self._register_admin()
+        self._server = Server(self.router, port=port, name="tiktok-sandbox")
+        self.base_url = self._server.url
+        self._defaults = (webhook_url, time_scale, rate_limit_per_second, redirect_url)
+
+    def reset_behaviour(self) -> None:
+        """Back to the constructor's settings: no faults, default limits, scales and review
+        outcome (state - sellers, products, orders - is kept). Tests call it between cases."""
+        webhook_url, time_scale, rate, redirect_url = self._defaults
+        self.clear_faults()
+        self.set_webhook_faults()
+        self.webhooks.url = webhook_url
+        self.config = Config(time_scale=time_scale, redirect_url=redirect_url)
+        self.set_rate_limit(rate)
+        with self.state.lock:
+            self._review_outcomes.clear()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> TikTokSandbox:
+        self.scheduler.start()
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+        self.scheduler.stop()
+        self.webhooks.close()
+
+    def __enter__(self) -> TikTokSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The Open API base (use as TIKTOK_API_BASE)."""
+        return self.base_url
+
+    @property
+    def auth_url(self) -> str:
+        """The token host base (use as TIKTOK_AUTH_BASE)."""
+        return self.base_url + AUTH_PREFIX
+
+    @property
+    def authorize_url(self) -> str:
+        """The seller authorization link, as copied from Partner Center (TIKTOK_AUTHORIZE_URL)."""
+        return f"{self.base_url}/oauth/authorize?service_id={self.service_id}"
+
+    # --- configuration --------------------------------------------------------------------------
+
+    @property
+    def time_scale(self) -> float:
+        return self.config.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        self.config.time_scale = value
+
+    def set_webhook_url(self, url: str | None) -> None:
+        self.webhooks.url = url
+
+    def set_redirect_url(self, url: str | None) -> None:
+        self.config.redirect_url = url
+
+    def set_rate_limit(self, per_second: float, path: str | None = None) -> None:
+        """Requests/s per app + shop + API (``path``: one API's pattern; 0 turns limiting off)."""
+        if path is None:
+            self.config.rate_limit_per_second = per_second
+        else:
+            self.config.rate_limits[path] = per_second
+        self.reset_rate_limits()
+
+    def inject_fault(
+        self,
+        kind: str = "error",
+        *,
+        count: int = 1,
+        path: str | None = None,
+        status: int = 500,
+        code: int | None = None,
+        delay_s: float = 2.0,
+        after: bool = False,
+    ) -> None:
+        """The next ``count`` API calls (whose path contains ``path``) fail: ``error`` (HTTP
+        ``status`` with 36009003), ``timeout`` (stall ``delay_s`` then 504; ``after`` runs the
+        handler first, so the work is done but the answer lost) or ``rate_limit`` (429)."""
+        if kind not in ("error", "timeout", "rate_limit"):
+            raise ValueError("kind is error, timeout or rate_limit")
+        self.add_fault(Fault(kind, count, path, status, code if code is not None else 36009003, delay_s, after))
+
+    def set_webhook_faults(self, *, drop: int = 0, duplicate: int = 0, delay_s: float = 0.0, reorder: int = 0) -> None:
+        self.webhooks.faults = WebhookFaults(drop=drop, duplicate=duplicate, delay_s=delay_s, reorder=reorder)
+
+    def deliveries(self, event_type: int | None = None) -> list[dict[str, Any]]:
+        return [d.json() for d in self.webhooks.deliveries() if event_type is None or d.type == event_type]
+
+    # --- sellers and shops ----------------------------------------------------------------------
+
+    def create_seller(
+        self,
+        name: str = "Sandbox Seller",
+        region: str = "US",
+        *,
+        shops: int | list[str] = 1,
+    ) -> dict[str, Any]:
+        """A seller with shops (each with a cipher, a default sales warehouse, a disabled
+        second sales warehouse and a return warehouse). ``shops``: a count or region codes."""
+        regions = [region] * shops if isinstance(shops, int) else list(shops)
+        with self.state.lock:
+            seller = Seller(self.state.new_id(69), name, region)
+            self.state.sellers[seller.id] = seller
+            for index, shop_region in enumerate(regions):
+                shop_id = self.state.new_id(74)
+                shop = Shop(
+                    id=shop_id,
+                    name=f"{name} {shop_region} #{index + 1}",
+                    region=shop_region,
+                    cipher="GCP_" + self.state.new_secret("")[:28],
+                    seller_id=seller.id,
+                    code=f"{shop_region}LC{shop_id[-6:]}",
+                )
+                shop.warehouses = [
+                    Warehouse(self.state.new_id(73), "Main warehouse", is_default=True),
+                    Warehouse(self.state.new_id(73), "Old warehouse", effect_status="DISABLED"),
+                    Warehouse(self.state.new_id(73), "Returns", type="RETURN_WAREHOUSE", is_default=True),
+                ]
+                seller.shops.append(shop)
+                self.state.shops[shop.id] = shop
+            return self._seller_json(seller)
+
+    def _seller_json(self, seller: Seller) -> dict[str, Any]:
+        return {
+            "id": seller.id,
+            "name": seller.name,
+            "region": seller.region,
+            "granted_scopes": list(seller.granted_scopes),
+            "shops": [
+                {
+                    **shop.json(),
+                    "currency": shop.currency,
+                    "category_version": shop.category_version,
+                    "default_warehouse_id": shop.default_warehouse().id,
+                    "warehouses": [w.json() for w in shop.warehouses],
+                }
+                for shop in seller.shops
+            ],
+        }
+
+    def set_shop(
+        self,
+        shop_id: str,
+        *,
+        daily_listing_limit: int | None = None,
+        onboarded: bool | None = None,
+        has_shipping_template: bool | None = None,
+        listed_today: int | None = None,
+    ) -> None:
+        with self.state.lock:
+            shop = self.state.shops[shop_id]
+            if daily_listing_limit is not None:
+                shop.daily_listing_limit = daily_listing_limit
+            if onboarded is not None:
+                shop.onboarded = onboarded
+            if has_shipping_template is not None:
+                shop.has_shipping_template = has_shipping_template
+            if listed_today is not None:
+                shop.listed_today = listed_today
+
+    # --- admin HTTP -----------------------------------------------------------------------------
+
+    def _register_admin(self) -> None:
+        a = "/_admin"
+        routes: list[tuple[str, str, Any]] = [
+            ("GET", "/health", lambda r: {"ok": True}),
+            ("GET", "/state", self._admin_state),
+            ("POST", "/sellers", lambda r: self.create_seller(**_body(r))),
+            ("GET", "/sellers", lambda r: self._admin_sellers()),
+            (
+                "POST",
+                "/sellers/{seller_id}/auth_code",
+                lambda r: {"code": self.issue_auth_code(r.params["seller_id"])},
+            ),
+            ("POST", "/sellers/{seller_id}/tokens", lambda r: self.issue_tokens(r.params["seller_id"])),
+            (
+                "POST",
+                "/sellers/{seller_id}/scopes",
+                lambda r: self.set_scopes(r.params["seller_id"], _body(r)["scopes"]),
+            ),
+            ("POST", "/sellers/{seller_id}/deauthorize", lambda r: self.deauthorize(r.params["seller_id"])),
+            (
+                "POST",
+                "/sellers/{seller_id}/authorization_expiring",
+                lambda r: self.warn_authorization_expiry(r.params["seller_id"], _body(r).get("expiration_time")),
+            ),
+            (
+                "POST",
+                "/tokens/expire",
+                lambda r: {"expired": self.expire_access_tokens(_body(r).get("seller_id"))},
+            ),
+            (
+                "POST",
+                "/tokens/expire_refresh",
+                lambda r: {"expired": self.expire_refresh_tokens(_body(r).get("seller_id"))},
+            ),
+            ("POST", "/shops/{shop_id}", lambda r: self.set_shop(r.params["shop_id"], **_body(r))),
+            ("POST", "/config", self._admin_config),
+            ("GET", "/config", lambda r: asdict(self.config) | {"webhook_url": self.webhooks.url}),
+            ("POST", "/faults", lambda r: self.inject_fault(**_body(r))),
+            ("GET", "/faults", lambda r: [f.json() for f in self.faults()]),
+            ("DELETE", "/faults", lambda r: self.clear_faults()),
+            ("POST", "/reset", lambda r: self.reset_behaviour()),
+            ("POST", "/webhook_faults", lambda r: self.set_webhook_faults(**_body(r))),
+            ("DELETE", "/webhook_faults", lambda r: self.set_webhook_faults()),
+            ("GET", "/webhooks", lambda r: self.deliveries(int(r.arg("type") or 0) or None)),
+            ("DELETE", "/webhooks", lambda r: self.webhooks.clear()),
+            ("GET", "/requests", lambda r: self.requests(r.arg("path"), r.arg("pattern"))),
+            ("DELETE", "/requests", lambda r: self.clear_requests()),
+            ("GET", "/products/{product_id}", lambda r: self.product(r.params["product_id"])),
+            ("POST", "/products/{product_id}/review_now", lambda r: self.review_now(r.params["product_id"])),
+            ("POST", "/review", lambda r: self.set_review_outcome(**_body(r))),
+            ("POST", "/orders", lambda r: self.place_order(**_body(r))),
+            ("GET", "/orders/{order_id}", lambda r: self.order(r.params["order_id"])),
+            ("POST", "/orders/{order_id}/pay", lambda r: self.pay_order(r.params["order_id"])),
+            ("POST", "/orders/{order_id}/release_hold", lambda r: self.release_hold(r.params["order_id"])),
+            (
+                "POST",
+                "/orders/{order_id}/advance",
+                lambda r: self.advance_order(r.params["order_id"], _body(r)["status"]),
+            ),
+            (
+                "POST",
+                "/orders/{order_id}/buyer_cancel",
+                lambda r: self.buyer_cancel(r.params["order_id"], **_body(r)),
+            ),
+            (
+                "POST",
+                "/orders/{order_id}/return",
+                lambda r: self.buyer_request_return(r.params["order_id"], **_body(r)),
+            ),
+            ("POST", "/orders/{order_id}/address", lambda r: self.change_address(r.params["order_id"])),
+            (
+                "POST",
+                "/returns/{return_id}/buyer_ship",
+                lambda r: self.buyer_ship_return(r.params["return_id"]),
+            ),
+            ("POST", "/returns/{return_id}/complete", lambda r: self.complete_return(r.params["return_id"])),
+        ]
+        for method, path, fn in routes:
+            self.router.add(method, a + path, _admin(fn))
+
+    def _admin_state(self, request: Request) -> dict[str, Any]:
+        with self.state.lock:
+            return {
+                "sellers": len(self.state.sellers),
+                "shops": len(self.state.shops),
+                "products": len(self.state.products),
+                "orders": len(self.state.orders),
+                "webhooks": len(self.webhooks.deliveries()),
+                "url": self.url,
+                "auth_url": self.auth_url,
+                "authorize_url": self.authorize_url,
+                "time": int(time.time()),
+            }
+
+    def _admin_sellers(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [self._seller_json(s) for s in self.state.sellers.values()]
+
+    def _admin_config(self, request: Request) -> dict[str, Any]:
+        body = _body(request)
+        if "webhook_url" in body:
+            self.set_webhook_url(body.pop("webhook_url"))
+        if "rate_limit_per_second" in body:
+            self.set_rate_limit(float(body.pop("rate_limit_per_second")))
+        for path, rate in (body.pop("rate_limits", None) or {}).items():
+            self.set_rate_limit(float(rate), path)
+        for key, value in body.items():
+            if not hasattr(self.config, key):
+                raise ValueError(f"unknown setting {key}")
+            setattr(self.config, key, value)
+        return asdict(self.config) | {"webhook_url": self.webhooks.url}
+
+
+def _body(request: Request) -> dict[str, Any]:
+    body = request.json()
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ValueError("admin bodies are JSON objects")
+    return body
+
+
+def _admin(fn: Any) -> Any:
+    def handler(request: Request) -> Response:
+        try:
+            result = fn(request)
+        except (KeyError, ValueError, TypeError) as exc:
+            return json_response({"error": type(exc).__name__, "detail": str(exc)}, 400)
+        return json_response(result if result is not None else {"ok": True})
+
+    return handler

@@ -1,0 +1,424 @@
+"""The sandbox's in-memory state. One re-entrant lock guards all of it; handlers hold it while
+they read or change anything."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from local.sandbox_tiktok import catalog
+
+REGION_CURRENCY = {
+    "US": "USD",
+    "GB": "GBP",
+    "UK": "GBP",
+    "DE": "EUR",
+    "FR": "EUR",
+    "ES": "EUR",
+    "IT": "EUR",
+    "IE": "EUR",
+    "JP": "JPY",
+    "SG": "SGD",
+    "MY": "MYR",
+    "TH": "THB",
+    "VN": "VND",
+    "PH": "PHP",
+    "ID": "IDR",
+    "MX": "MXN",
+    "BR": "BRL",
+}
+
+
+@dataclass
+class Warehouse:
+    id: str
+    name: str
+    type: str = "SALES_WAREHOUSE"
+    is_default: bool = False
+    effect_status: str = "ENABLED"
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_default": self.is_default,
+            "effect_status": self.effect_status,
+            "type": self.type,
+            "sub_type": "DOMESTIC_WAREHOUSE",
+            "address": {"region_code": "US", "city": "Los Angeles", "postal_code": "90001"},
+        }
+
+
+@dataclass
+class Shop:
+    id: str
+    name: str
+    region: str
+    cipher: str
+    seller_id: str
+    code: str
+    seller_type: str = "LOCAL"
+    warehouses: list[Warehouse] = field(default_factory=list)
+    daily_listing_limit: int = 1000
+    listed_today: int = 0
+    onboarded: bool = True
+    has_shipping_template: bool = True
+
+    @property
+    def currency(self) -> str:
+        return REGION_CURRENCY.get(self.region, "USD")
+
+    @property
+    def category_version(self) -> str:
+        return "v2" if self.region == "US" else "v1"
+
+    def warehouse(self, warehouse_id: str) -> Warehouse | None:
+        return next((w for w in self.warehouses if w.id == warehouse_id), None)
+
+    def default_warehouse(self) -> Warehouse:
+        return next(w for w in self.warehouses if w.is_default and w.type == "SALES_WAREHOUSE")
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "region": self.region,
+            "seller_type": self.seller_type,
+            "cipher": self.cipher,
+            "code": self.code,
+        }
+
+
+@dataclass
+class Seller:
+    id: str
+    name: str
+    region: str
+    shops: list[Shop] = field(default_factory=list)
+    granted_scopes: list[str] = field(
+        default_factory=lambda: [
+            "seller.authorization.info",
+            "seller.product.basic",
+            "seller.product.write",
+            "seller.order.info",
+            "seller.fulfillment.basic",
+            "seller.logistics",
+            "seller.return_refund.basic",
+        ]
+    )
+
+
+@dataclass
+class Token:
+    value: str
+    seller_id: str
+    expires_at: float
+    kind: str  # access | refresh | code
+    used: bool = False
+
+
+@dataclass
+class Image:
+    uri: str
+    width: int
+    height: int
+    use_case: str
+    data: bytes
+    content_type: str
+
+
+@dataclass
+class Sku:
+    id: str
+    seller_sku: str | None
+    price: Decimal
+    currency: str
+    inventory: dict[str, int]  # warehouse id -> quantity
+    sales_attributes: list[dict[str, Any]]
+    external_sku_id: str | None = None
+    identifier_code: dict[str, Any] | None = None
+    list_price: dict[str, Any] | None = None
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "seller_sku": self.seller_sku,
+            "external_sku_id": self.external_sku_id,
+            "price": {
+                "currency": self.currency,
+                "sale_price": str(self.price),
+                "tax_exclusive_price": str(self.price),
+            },
+            "inventory": [{"warehouse_id": w, "quantity": q} for w, q in self.inventory.items()],
+            "sales_attributes": self.sales_attributes,
+            "identifier_code": self.identifier_code,
+        }
+
+
+@dataclass
+class Product:
+    id: str
+    shop_id: str
+    status: str
+    body: dict[str, Any]  # the listing as last sent (create / edit), without SKUs
+    skus: list[Sku]
+    create_time: int
+    update_time: int
+    audit_failed_reasons: list[dict[str, Any]] = field(default_factory=list)
+    approved_once: bool = False
+    review_token: int = 0  # bumps on each edit so a stale scheduled review is ignored
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.body.get("title"),
+            "status": self.status,
+            "skus": [s.json() for s in self.skus],
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+        }
+
+    def detail(self, images: dict[str, Image], image_url: str) -> dict[str, Any]:
+        found = catalog.find(str(self.body.get("category_id")))
+        chains = []
+        if found:
+            node, version = found
+            chains = [
+                {"id": n.id(version), "local_name": n.name, "is_leaf": catalog.is_leaf(n)} for n in catalog.chain(node)
+            ]
+        main_images = []
+        for ref in self.body.get("main_images") or []:
+            image = images.get(ref.get("uri", ""))
+            main_images.append(
+                {
+                    "uri": ref.get("uri"),
+                    "urls": [image_url + ref.get("uri", "")] if image else [],
+                    "width": image.width if image else None,
+                    "height": image.height if image else None,
+                }
+            )
+        return {
+            "id": self.id,
+            "status": self.status,
+            "title": self.body.get("title"),
+            "description": self.body.get("description"),
+            "category_chains": chains,
+            "brand": {"id": self.body["brand_id"]} if self.body.get("brand_id") else None,
+            "main_images": main_images,
+            "skus": [s.json() for s in self.skus],
+            "package_weight": self.body.get("package_weight"),
+            "package_dimensions": self.body.get("package_dimensions"),
+            "product_attributes": self.body.get("product_attributes") or [],
+            "external_product_id": self.body.get("external_product_id"),
+            "audit_failed_reasons": self.audit_failed_reasons,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+        }
+
+
+@dataclass
+class Package:
+    id: str
+    shop_id: str
+    order_id: str
+    line_item_ids: list[str]
+    status: str = "PROCESSING"  # PROCESSING | FULFILLING | COMPLETED | CANCELLED
+    tracking_number: str | None = None
+    shipping_provider_id: str | None = None
+    shipping_provider_name: str | None = None
+    shipped_at: int | None = None
+    create_time: int = 0
+    update_time: int = 0
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "package_status": self.status,
+            "order_id": self.order_id,
+            "order_ids": [self.order_id],
+            "order_line_item_ids": self.line_item_ids,
+            "tracking_number": self.tracking_number,
+            "shipping_provider_id": self.shipping_provider_id,
+            "shipping_provider_name": self.shipping_provider_name,
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+        }
+
+
+@dataclass
+class Order:
+    id: str
+    shop_id: str
+    status: str
+    line_items: list[dict[str, Any]]
+    payment: dict[str, Any]
+    recipient_address: dict[str, Any]
+    create_time: int
+    update_time: int
+    user_id: str
+    buyer_email: str
+    fulfillment_type: str = "FULFILLMENT_BY_SELLER"
+    shipping_type: str = "SELLER"
+    delivery_option_id: str = ""
+    warehouse_id: str = ""
+    paid_time: int | None = None
+    is_on_hold_order: bool = False
+    is_buyer_request_cancel: bool = False
+    cancel_reason: str | None = None
+    cancellation_initiator: str | None = None
+    buyer_message: str = ""
+    package_ids: list[str] = field(default_factory=list)
+    tracking_number: str | None = None
+    shipping_provider: str | None = None
+    shipping_provider_id: str | None = None
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "create_time": self.create_time,
+            "paid_time": self.paid_time,
+            "update_time": self.update_time,
+            "user_id": self.user_id,
+            "buyer_email": self.buyer_email,
+            "buyer_message": self.buyer_message,
+            "cancel_reason": self.cancel_reason,
+            "cancellation_initiator": self.cancellation_initiator,
+            "is_buyer_request_cancel": self.is_buyer_request_cancel,
+            "is_on_hold_order": self.is_on_hold_order,
+            "is_cod": False,
+            "is_sample_order": False,
+            "is_replacement_order": False,
+            "order_type": "NORMAL",
+            "fulfillment_type": self.fulfillment_type,
+            "shipping_type": self.shipping_type,
+            "delivery_option_id": self.delivery_option_id,
+            "shipping_provider": self.shipping_provider,
+            "shipping_provider_id": self.shipping_provider_id,
+            "tracking_number": self.tracking_number,
+            "warehouse_id": self.warehouse_id,
+            "rts_sla_time": self.create_time + 3 * 86400,
+            "shipping_due_time": self.create_time + 3 * 86400,
+            "collection_due_time": self.create_time + 5 * 86400,
+            "delivery_due_time": self.create_time + 10 * 86400,
+            "payment": self.payment,
+            "recipient_address": self.recipient_address,
+            "line_items": self.line_items,
+            "packages": [{"id": p} for p in self.package_ids],
+        }
+
+
+@dataclass
+class Cancellation:
+    id: str
+    shop_id: str
+    order_id: str
+    status: str
+    type: str  # CANCEL | BUYER_CANCEL
+    role: str  # BUYER | SELLER | SYSTEM
+    reason: str
+    line_item_ids: list[str]
+    create_time: int
+    update_time: int
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "cancel_id": self.id,
+            "order_id": self.order_id,
+            "cancel_status": self.status,
+            "cancel_type": self.type,
+            "role": self.role,
+            "cancel_reason_text": self.reason,
+            "line_items": [{"order_line_item_id": i} for i in self.line_item_ids],
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+        }
+
+
+@dataclass
+class Return:
+    id: str
+    shop_id: str
+    order_id: str
+    status: str
+    type: str  # REFUND | RETURN_AND_REFUND
+    role: str
+    reason: str
+    line_item_ids: list[str]
+    refund_total: Decimal
+    currency: str
+    create_time: int
+    update_time: int
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "return_id": self.id,
+            "order_id": self.order_id,
+            "return_status": self.status,
+            "return_type": self.type,
+            "role": self.role,
+            "return_reason_text": self.reason,
+            "refund_amount": {
+                "currency": self.currency,
+                "refund_total": str(self.refund_total),
+                "refund_subtotal": str(self.refund_total),
+                "refund_shipping_fee": "0.00",
+                "refund_tax": "0.00",
+            },
+            "return_line_items": [{"order_line_item_id": i} for i in self.line_item_ids],
+            "create_time": self.create_time,
+            "update_time": self.update_time,
+        }
+
+
+class State:
+    """Everything the sandbox knows, plus id and secret generation."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.lock = threading.RLock()
+        self._rng = random.Random(seed)
+        self._counter = 0
+        self.sellers: dict[str, Seller] = {}
+        self.shops: dict[str, Shop] = {}
+        self.tokens: dict[str, Token] = {}
+        self.images: dict[str, Image] = {}
+        self.products: dict[str, Product] = {}
+        self.orders: dict[str, Order] = {}
+        self.packages: dict[str, Package] = {}
+        self.cancellations: dict[str, Cancellation] = {}
+        self.returns: dict[str, Return] = {}
+        self.brands: list[catalog.Brand] = catalog.default_brands()
+        self.idempotency: dict[tuple[str, str, str], Any] = {}
+
+    # --- ids -----------------------------------------------------------------------------
+
+    def new_id(self, prefix: int = 17) -> str:
+        """A 19-digit id like TikTok's (deterministic for a seed, unique in this sandbox)."""
+        with self.lock:
+            self._counter += 1
+            middle = self._rng.randrange(10**10, 10**11)
+            return f"{prefix}{middle}{self._counter:06d}"[:19].ljust(19, "0")
+
+    def new_secret(self, prefix: str) -> str:
+        return prefix + secrets.token_urlsafe(24)
+
+    def now(self) -> int:
+        return int(time.time())
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def shop_by_cipher(self, cipher: str) -> Shop | None:
+        return next((s for s in self.shops.values() if s.cipher == cipher), None)
+
+    def sku_index(self, shop_id: str) -> dict[str, tuple[Product, Sku]]:
+        return {
+            sku.id: (product, sku)
+            for product in self.products.values()
+            if product.shop_id == shop_id
+            for sku in product.skus
+        }

@@ -4,7 +4,8 @@ Table: partition key ``pk``, sort key ``sk``; TTL attribute ``expires_at``.
 Global secondary indexes (overloaded, see docs/architecture.md):
 - ``gsi1`` (``gsi1pk`` / ``gsi1sk``): TikTok shop id -> connection.
 - ``gsi2`` (``gsi2pk`` / ``gsi2sk``): ``<platform>#<store id>`` -> connection.
-- ``gsi3`` (``gsi3pk`` / ``gsi3sk``): TikTok SKU id -> SKU link.
+- ``gsi3`` (``gsi3pk`` / ``gsi3sk``): TikTok SKU id -> SKU link; also the token-refresh queue
+  (``gsi3pk = REFRESH``, ``gsi3sk = <access token expiry>#<connection id>`` on a connection's META).
 """
 
 from __future__ import annotations
@@ -66,6 +67,23 @@ def oauth_state_pk(state_id: str) -> str:
 def dedupe_pk(source: str, event_id: str) -> str:
     """Webhook de-duplication record (TTL'd): one per producer event id."""
     return f"DEDUPE#{source}#{event_id}"
+
+
+def store_claim_key(platform: str, store_id: str) -> tuple[str, str]:
+    """The item that makes (platform, store id) -> connection unique: (pk, sk)."""
+    return f"STORECLAIM#{platform}#{store_id}", "CLAIM"
+
+
+def refresh_lock_sk() -> str:
+    """The per-connection token-refresh lock item (under ``conn_pk``, TTL'd)."""
+    return "LOCK#tiktok_refresh"
+
+
+REFRESH_INDEX_PK = "REFRESH"
+
+
+def refresh_index_sk(access_expires_at: int, connection_id: str) -> str:
+    return f"{access_expires_at:012d}#{connection_id}"
 
 
 def rate_limit_pk(scope: str) -> str:

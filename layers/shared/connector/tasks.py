@@ -7,7 +7,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TaskKind = Literal["canary"]
+TaskKind = Literal["canary", "catalog_pull", "notify_merchant"]
+#: Kinds whose feature has not landed yet: the worker records them as tasks, queued, and does no work.
+AWAITING_FEATURE: dict[str, str] = {
+    "catalog_pull": "queued until the catalog feature exists",
+    "notify_merchant": "queued until merchant notifications exist",
+}
 
 
 class TaskMessage(BaseModel):
@@ -36,3 +41,22 @@ class StateMachineStarter:
         except client.exceptions.ExecutionAlreadyExists:
             return False
         return True
+
+
+def record_awaiting_feature(table_name: str, message: TaskMessage, created_ts: int, client: Any | None = None) -> bool:
+    """Record a task whose feature has not landed yet as a task item (status ``queued``, with
+    why), once per task id: no fake work is done. False when it was recorded already."""
+    from connector import aws, dynamo, keys
+
+    ddb = client or aws.client("dynamodb")
+    item = {keys.PK: keys.conn_pk(message.connection_id or "none"), keys.SK: keys.task_sk(created_ts, message.task_id),
+            "task_id": message.task_id, "kind": message.kind, "status": "queued",
+            "note": AWAITING_FEATURE.get(message.kind, ""), "correlation_id": message.correlation_id,
+            "payload": {k: str(v) for k, v in message.payload.items()}}
+    try:
+        ddb.put_item(TableName=table_name, Item=dynamo.to_item(item), ConditionExpression="attribute_not_exists(pk)")
+    except Exception as exc:
+        if dynamo.is_condition_failure(exc):
+            return False
+        raise
+    return True

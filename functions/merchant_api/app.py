@@ -1,0 +1,80 @@
+"""The merchant's API for their own connection. Every route proves the caller owns the
+connection in its path (connection token or session cookie) before anything else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from connector.connections import lifecycle, merchant
+from connector.connections.install import InstallFlow
+from connector.connections.models import Connection
+from connector.connections.wiring import Wired, store_oauth, wire
+from connector.observability import logger, metrics
+from connector.runtime import now
+from connector.web import json_response, resolver
+
+app = resolver()
+
+
+class DisconnectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purge: bool = False
+
+
+def _owned(w: Wired, connection_id: str) -> Connection:
+    event = app.current_event
+    return merchant.authorize(
+        w.c.repo.get(connection_id), connection_id, token=merchant.bearer(event.headers),
+        session=merchant.session_from_cookies(list(event.cookies or [])),
+        signing_key=w.creds.state_signing_key, now=int(now()))
+
+
+def _correlation() -> str:
+    return str(app.current_event.request_context.request_id)
+
+
+@app.get("/connections/<connection_id>")
+def read(connection_id: str) -> Any:
+    w = wire()
+    connection = _owned(w, connection_id)
+    return json_response(200, connection.public(w.c.repo.shops(connection_id)))
+
+
+@app.post("/connections/<connection_id>/check")
+def check(connection_id: str) -> Any:
+    w = wire()
+    _owned(w, connection_id)
+    return json_response(200, lifecycle.check(w.c, connection_id, _correlation()).model_dump())
+
+
+@app.post("/connections/<connection_id>/disconnect")
+def disconnect(connection_id: str) -> Any:
+    w = wire()
+    _owned(w, connection_id)
+    raw = app.current_event.decoded_body
+    request = DisconnectRequest.model_validate_json(raw) if raw else DisconnectRequest()
+    result = lifecycle.disconnect(w.c.repo, w.c.notifier, connection_id, reason="merchant_disconnected",
+                                  purge=request.purge, correlation_id=_correlation())
+    return json_response(200, result)
+
+
+@app.get("/connections/<connection_id>/reauthorize")
+def reauthorize(connection_id: str) -> Any:
+    from aws_lambda_powertools.event_handler import Response
+
+    w = wire()
+    connection = _owned(w, connection_id)
+    if connection.state == "disconnected":
+        return json_response(409, {"error": "conflict", "message": "a disconnected connection is installed again "
+                                   "from the install link", "reason": "connection_disconnected"})
+    url = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url).reauthorize_url(connection_id)
+    return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"}, body="")
+
+
+@metrics().log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    with logger().append_context_keys(correlation_id=event["requestContext"].get("requestId")):
+        return app.resolve(event, context)

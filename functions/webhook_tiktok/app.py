@@ -1,0 +1,41 @@
+"""TikTok Shop webhook receiver: verify the Authorization signature over the raw body, parse,
+resolve the shop's connection, de-duplicate by notification id, enqueue, answer 200 fast."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from connector import appsecrets
+from connector.config import BaseEnv, load_env
+from connector.connections.events import WebhookIntake, receive_tiktok
+from connector.connections.repository import ConnectionRepository
+from connector.observability import logger, metrics
+from connector.queues import SqsSender
+from connector.web import json_response, resolver
+
+app = resolver()
+
+
+def raw_body(event: Any) -> bytes:
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
+
+
+@app.post("/webhooks/tiktok")
+def receive() -> Any:
+    env = load_env(BaseEnv)
+    event = app.current_event
+    receipt = receive_tiktok(
+        raw_body(event.raw_event), event.headers.get("authorization"), appsecrets.load(env.app_secret_name),
+        ConnectionRepository(env.table_name), WebhookIntake(env.table_name, SqsSender()),
+        env.tiktok_events_queue_url, event.request_context.request_id)
+    logger().info("tiktok webhook", extra={"outcome": receipt.outcome, "reason": receipt.reason,
+                                           "connection_id": receipt.connection_id, "event_id": receipt.event_id})
+    return json_response(200, {"outcome": receipt.outcome, "reason": receipt.reason})
+
+
+@metrics().log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    with logger().append_context_keys(correlation_id=event["requestContext"].get("requestId")):
+        return app.resolve(event, context)

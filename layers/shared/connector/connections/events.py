@@ -1,0 +1,181 @@
+"""Webhook intake (verify -> parse -> resolve the tenant -> dedupe -> enqueue) and the router of
+the events queues' consumer.
+
+Webhooks are hints (architecture invariant 3): receivers keep only ids, workers re-read.
+Idempotency keys are the producer's: TikTok's ``tts_notification_id`` (a content hash when it
+sent none), Ecwid's ``eventId``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from connector import aws, dynamo, keys
+from connector.appsecrets import AppCredentials
+from connector.connections.lifecycle import Collaborators, disconnect, mark_needs_reauth
+from connector.connections.models import EventMessage
+from connector.connections.repository import ConnectionRepository
+from connector.errors import BadRequest, Unauthorized
+from connector.observability import count, logger
+from connector.queues import MessageSender
+from connector.runtime import now as wall_clock
+
+DEDUPE_TTL_S = 7 * 24 * 3600
+
+Outcome = Literal["queued", "duplicate", "ignored"]
+
+
+class InvalidSignature(Unauthorized):
+    code = "invalid_signature"
+
+
+@dataclass
+class Receipt:
+    outcome: Outcome
+    reason: str | None = None
+    connection_id: str | None = None
+    event_id: str | None = None
+
+
+class WebhookIntake:
+    """The receivers' common tail: de-duplicate by the producer's id, then enqueue."""
+
+    def __init__(self, table_name: str, sender: MessageSender, *, client: Any | None = None,
+                 clock: Callable[[], float] = wall_clock) -> None:
+        self._table = table_name
+        self._sender = sender
+        self._client = client
+        self._clock = clock
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.client("dynamodb")
+
+    def accept(self, queue_url: str, message: EventMessage) -> Receipt:
+        key = dynamo.to_item({keys.PK: keys.dedupe_pk(message.source, message.event_id), keys.SK: keys.META})
+        now = int(self._clock())
+        try:
+            self.client.put_item(
+                TableName=self._table,
+                Item={**key, **dynamo.to_item({"connection_id": message.connection_id, "kind": message.kind,
+                                               keys.TTL_ATTRIBUTE: now + DEDUPE_TTL_S})},
+                ConditionExpression="attribute_not_exists(pk)")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                count(f"WebhookDuplicate_{message.source}")
+                return Receipt("duplicate", "already_received", message.connection_id, message.event_id)
+            raise
+        try:
+            self._sender.send(queue_url, message)
+        except Exception:
+            # Not enqueued: forget the event so the producer's retry is not taken for a duplicate.
+            self.client.delete_item(TableName=self._table, Key=key)
+            raise
+        count(f"WebhookQueued_{message.source}")
+        return Receipt("queued", None, message.connection_id, message.event_id)
+
+
+def _ignored(source: str, reason: str, event_id: str | None = None) -> Receipt:
+    count(f"WebhookIgnored_{reason}")
+    logger().info("webhook ignored", extra={"source": source, "reason": reason, "event_id": event_id})
+    return Receipt("ignored", reason, None, event_id)
+
+
+def _entity_ids(data: Any) -> dict[str, str]:
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k.endswith("_id") and isinstance(v, str | int)
+            and not isinstance(v, bool)}
+
+
+def receive_tiktok(raw: bytes, authorization: str | None, creds: AppCredentials, repo: ConnectionRepository,
+                   intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
+    from connector.tiktok import webhooks
+
+    if not creds.tiktok_app_secret or not webhooks.verify(creds.tiktok_app_key, creds.tiktok_app_secret, raw,
+                                                          authorization):
+        count("WebhookBadSignature_tiktok")
+        raise InvalidSignature("the Authorization signature does not match this body", reason="bad_signature")
+    event = webhooks.parse_event(raw)  # InvalidWebhook (400) when it is not an envelope
+    if isinstance(event, webhooks.UnknownEvent):
+        return _ignored("tiktok", "unknown_event_type", event.dedupe_key)
+    if not event.shop_id:
+        return _ignored("tiktok", "no_shop", event.dedupe_key)
+    connection_id = repo.find_by_shop(event.shop_id)
+    if connection_id is None:
+        return _ignored("tiktok", "unknown_tenant", event.dedupe_key)
+    message = EventMessage(
+        source="tiktok", kind=event.event_type.lower(), connection_id=connection_id, event_id=event.dedupe_key,
+        correlation_id=correlation_id, shop_id=event.shop_id, entity_ids=_entity_ids(getattr(event, "data", None)),
+        occurred_at=event.timestamp)
+    return intake.accept(queue_url, message)
+
+
+def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials, repo: ConnectionRepository,
+                  intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
+    from connector.stores.ecwid.webhooks import EcwidWebhooks
+    from connector.stores.errors import ValidationError as StoreValidationError
+    from connector.stores.protocol import EventKind
+
+    if not creds.ecwid_client_secret:
+        raise InvalidSignature("no Ecwid client secret is configured", reason="bad_signature")
+    hooks = EcwidWebhooks(creds.ecwid_client_secret)
+    if not hooks.verify(headers, raw):
+        count("WebhookBadSignature_ecwid")
+        try:  # a body that is not even an event is malformed rather than forged
+            hooks.parse(raw)
+        except StoreValidationError:
+            raise BadRequest("the body is not an Ecwid webhook", reason="malformed_body") from None
+        raise InvalidSignature("X-Ecwid-Webhook-Signature does not match", reason="bad_signature")
+    try:
+        event = hooks.parse(raw)
+    except StoreValidationError:
+        raise BadRequest("the body is not an Ecwid webhook", reason="malformed_body") from None
+    if event.kind == EventKind.UNKNOWN:
+        return _ignored("ecwid", "unknown_event_type", event.event_id)
+    connection_id = repo.find_by_store(event.platform, event.store_id)
+    if connection_id is None:
+        return _ignored("ecwid", "unknown_tenant", event.event_id)
+    entity = {"entity_id": event.entity_id} if event.entity_id else {}
+    message = EventMessage(
+        source="ecwid", kind=str(event.kind), connection_id=connection_id, event_id=event.event_id,
+        correlation_id=correlation_id, store_id=event.store_id, entity_ids=entity,
+        occurred_at=int(event.occurred_at.timestamp()))
+    return intake.accept(queue_url, message)
+
+
+# ---------------------------------------------------------------------- the consumer's router
+REAUTH_KINDS = {
+    ("tiktok", "seller_deauthorization"): "tiktok_seller_deauthorized",
+    ("tiktok", "upcoming_authorization_expiration"): "tiktok_authorization_expiring",
+}
+
+
+def route(message: EventMessage, c: Collaborators) -> str:
+    """Act on the connect-relevant kinds; record the others as accepted but not handled yet
+    (their features consume them later), so nothing piles up in the dead-letter queue."""
+    connection = c.repo.get(message.connection_id)
+    if connection is None or connection.state == "disconnected":
+        count("EventSkippedDisconnected")
+        logger().info("event skipped: connection gone", extra={"connection_id": message.connection_id,
+                                                               "kind": message.kind})
+        return "skipped_disconnected"
+    reason = REAUTH_KINDS.get((message.source, message.kind))
+    if reason:
+        moved = mark_needs_reauth(c.repo, c.notifier, message.connection_id, reason, message.correlation_id, c.clock)
+        return "needs_reauth" if moved else "needs_reauth_already"
+    if message.source == "ecwid" and message.kind == "app_uninstalled":
+        disconnect(c.repo, c.notifier, message.connection_id, reason="store_app_uninstalled", purge=False,
+                   correlation_id=message.correlation_id, clock=c.clock)
+        return "disconnected"
+    count(f"EventUnhandled_{message.source}")
+    logger().info("event accepted, not handled yet", extra={"connection_id": message.connection_id,
+                                                            "source": message.source, "kind": message.kind,
+                                                            "event_id": message.event_id})
+    return "unhandled"

@@ -1,0 +1,159 @@
+"""The install journey (C1, C2): store OAuth -> connection created or updated -> TikTok
+authorization -> tokens, shops, warehouses -> active -> initial catalog pull queued.
+
+Nothing is written before the step that needs it succeeded: a failed store code exchange
+creates nothing; a failed TikTok exchange (or shops / warehouses / store profile read) saves
+nothing and leaves the connection as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from connector.connections import merchant
+from connector.connections.lifecycle import Collaborators, evaluate, read_shops
+from connector.connections.models import Connection, ShopLink
+from connector.connections.oauth_state import OAuthStates
+from connector.connections.repository import new_connection_id
+from connector.errors import BadRequest, UpstreamError
+from connector.observability import logger
+from connector.queues import MessageSender
+from connector.tasks import TaskMessage
+
+if TYPE_CHECKING:
+    from connector.stores.protocol import StoreOAuth
+
+
+class InstallDenied(BadRequest):
+    """The merchant said no on the platform's consent page."""
+
+    code = "access_denied"
+
+
+class ExchangeFailed(UpstreamError):
+    """A platform did not complete the OAuth exchange (or the reads right after it)."""
+
+    code = "exchange_failed"
+
+
+@dataclass
+class StoreStep:
+    connection: Connection
+    tiktok_authorize_url: str
+    created: bool
+    market_install: bool
+
+
+@dataclass
+class TikTokStep:
+    connection: Connection
+    shops: list[ShopLink]
+    merchant_token: str | None
+    catalog_pull_queued: bool
+
+
+class InstallFlow:
+    def __init__(self, c: Collaborators, states: OAuthStates, store_oauth: StoreOAuth, sender: MessageSender,
+                 tasks_queue_url: str) -> None:
+        self.c = c
+        self.states = states
+        self.store_oauth = store_oauth
+        self.sender = sender
+        self.tasks_queue_url = tasks_queue_url
+
+    @property
+    def _now(self) -> Callable[[], float]:
+        return self.c.clock
+
+    def start(self, redirect_uri: str) -> str:
+        """The store's consent page URL, with a fresh state."""
+        return self.store_oauth.authorize_url(redirect_uri=redirect_uri, state=self.states.issue("store_install"))
+
+    def store_callback(self, *, code: str | None, state: str | None, error: str | None,
+                       redirect_uri: str) -> StoreStep:
+        """Our own install link sends a state (verified and consumed here); an app-market install
+        sends none. Either way the code is exchanged once and the store's connection created or
+        updated (one per store, whatever the concurrency)."""
+        from connector.stores.errors import StoreError
+
+        market = state is None
+        if not market:
+            self.states.consume(state, "store_install")
+        if error:
+            raise InstallDenied("the installation was cancelled on the store's page", reason=error[:64])
+        if not code:
+            raise BadRequest("the store sent no authorization code", reason="no_code")
+        try:
+            grant = self.store_oauth.exchange_code(code=code, redirect_uri=redirect_uri)
+        except StoreError as exc:
+            raise ExchangeFailed("the store did not accept the authorization code", reason=exc.code) from None
+        now = int(self._now())
+        repo, vault = self.c.repo, self.c.vault
+        token = {"store_token": grant.token.get_secret_value()}
+        created = False
+        existing = repo.claimed_connection(grant.platform, grant.store_id)
+        if existing is None:
+            connection_id = new_connection_id()
+            fresh = Connection(connection_id=connection_id, platform=grant.platform, store_id=grant.store_id,
+                               state="pending", created_at=now, updated_at=now,
+                               store_token_ct=vault.seal(connection_id, token))
+            created = repo.create_for_store(fresh)
+            existing = connection_id if created else repo.claimed_connection(grant.platform, grant.store_id)
+        if existing is None:  # pragma: no cover - the claim vanished between two reads (a purge)
+            raise ExchangeFailed("the store's connection changed during the install; retry", reason="race")
+        connection = repo.require(existing) if created else repo.reinstall(existing, vault.seal(existing, token), now)
+        logger().info("store installed", extra={"connection_id": connection.connection_id, "new_connection": created,
+                                                "platform": grant.platform, "store_id": grant.store_id,
+                                                "market_install": market})
+        next_state = self.states.issue("tiktok_authorize", connection_id=connection.connection_id,
+                                       issue_merchant_token=True)
+        return StoreStep(connection, self.c.tiktok.authorization_url(next_state), created, market)
+
+    def reauthorize_url(self, connection_id: str) -> str:
+        self.c.repo.require(connection_id)
+        return self.c.tiktok.authorization_url(self.states.issue("tiktok_authorize", connection_id=connection_id))
+
+    def tiktok_callback(self, *, code: str | None, state: str | None, error: str | None,
+                        correlation_id: str) -> TikTokStep:
+        from connector.stores.errors import StoreError
+        from connector.tiktok.errors import TikTokError
+        from connector.tiktok.oauth import StaticToken
+
+        record = self.states.consume(state, "tiktok_authorize")
+        if error or not code or code == "null":
+            raise InstallDenied("TikTok Shop authorization was cancelled", reason=(error or "no_code")[:64])
+        connection_id = str(record.connection_id)
+        connection = self.c.repo.require(connection_id)
+        try:
+            tokens = self.c.tiktok.get_access_token(code)
+            shops = read_shops(self.c.tiktok.with_tokens(StaticToken(tokens.access_token)))
+            store_currency = self.c.store_for(connection).profile().currency
+        except (TikTokError, StoreError) as exc:
+            raise ExchangeFailed("TikTok Shop or the store did not complete the authorization",
+                                 reason=exc.code) from None
+        now = int(self._now())
+        vault, repo = self.c.vault, self.c.repo
+        repo.save_authorization(
+            connection_id,
+            tokens_ct=vault.seal(connection_id, {"access_token": tokens.access_token,
+                                                 "refresh_token": tokens.refresh_token}),
+            access_expires_at=tokens.access_token_expire_in, refresh_expires_at=tokens.refresh_token_expire_in,
+            seller_name=tokens.seller_name, seller_region=tokens.seller_base_region, shops=shops, now=now)
+        state_name, reason = evaluate(store_currency, shops)
+        connection = repo.set_state(connection_id, state_name, reason, now,  # type: ignore[arg-type]
+                                    store_currency=store_currency, checked=True)
+        token: str | None = None
+        if record.issue_merchant_token:
+            token = merchant.new_token()
+            repo.set_merchant_token_hash(connection_id, merchant.token_hash(token), now)
+        queued = False
+        if connection.state == "active":
+            self.sender.send(self.tasks_queue_url, TaskMessage(
+                kind="catalog_pull", task_id=f"catalog-pull-{connection_id}-{now}", correlation_id=correlation_id,
+                connection_id=connection_id, payload={"mode": "full", "reason": "install", "created_ts": str(now)}))
+            queued = True
+        logger().info("tiktok authorized", extra={"connection_id": connection_id, "state": connection.state,
+                                                  "shops": [s.shop_id for s in shops]})
+        return TikTokStep(connection, shops, token, queued)

@@ -1,0 +1,294 @@
+"""A connection's life after install: TikTok token refresh (one refresher per connection,
+through a conditional lock), "needs re-authorization", the connection check (C4) and
+disconnect (C5)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from connector.connections.models import CheckResult, Connection, ShopLink, WarehouseInfo, region_currency
+from connector.connections.repository import ConnectionRepository
+from connector.connections.vault import TokenVault
+from connector.errors import Conflict, ConnectorError
+from connector.observability import logger
+from connector.queues import MessageSender
+from connector.runtime import now as wall_clock
+from connector.tasks import TaskMessage
+
+if TYPE_CHECKING:
+    from connector.stores.protocol import StoreCredentials, StorePlatform
+    from connector.tiktok.client import TikTokClient
+    from connector.tiktok.models import TokenSet, Warehouse
+
+#: Refresh access tokens this long before they expire (TikTok's last 7 days; we refresh a day early).
+REFRESH_MARGIN_S = 24 * 3600
+LOCK_TTL_S = 60
+LOCK_WAIT_S = 15.0
+
+
+class NeedsReauthorization(ConnectorError):
+    """The connection's TikTok or store authorization is gone: the merchant must re-authorize."""
+
+    status = 409
+    code = "needs_reauthorization"
+
+
+@dataclass
+class Notifier:
+    """Emits connection events for merchant notifications (a task message of kind
+    ``notify_merchant``; the notifications feature will consume them)."""
+
+    sender: MessageSender
+    tasks_queue_url: str
+
+    def emit(self, connection_id: str, event: str, reason: str | None, correlation_id: str) -> None:
+        self.sender.send(self.tasks_queue_url, TaskMessage(
+            kind="notify_merchant", task_id=f"notify-{uuid.uuid4().hex}", correlation_id=correlation_id,
+            connection_id=connection_id,
+            payload={"event": event, "reason": reason or "", "created_ts": str(int(wall_clock()))}))
+
+
+def mark_needs_reauth(repo: ConnectionRepository, notifier: Notifier, connection_id: str, reason: str,
+                      correlation_id: str, clock: Callable[[], float] = wall_clock) -> bool:
+    """Pause syncing until the merchant re-authorizes. Only the first report moves the state and
+    notifies; the next ones (daily webhook 7, every failing worker) change nothing: no storm."""
+    try:
+        repo.set_state(connection_id, "needs_reauth", reason, int(clock()), only_from=("active", "paused", "pending"))
+    except Conflict:
+        return False
+    logger().info("connection needs re-authorization", extra={"connection_id": connection_id, "reason": reason})
+    notifier.emit(connection_id, "needs_reauth", reason, correlation_id)
+    return True
+
+
+# ---------------------------------------------------------------------- token refresh
+@dataclass
+class RefreshOutcome:
+    connection_id: str
+    refreshed: bool
+    access_expires_at: int | None = None
+
+
+def refresh_tokens(repo: ConnectionRepository, vault: TokenVault, connection_id: str,
+                   refresher: Callable[[str], TokenSet], notifier: Notifier, *, correlation_id: str,
+                   expired_access: str | None = None, margin_s: int = REFRESH_MARGIN_S,
+                   clock: Callable[[], float] = wall_clock, sleep: Callable[[float], None] = time.sleep,
+                   wait_s: float = LOCK_WAIT_S) -> RefreshOutcome:
+    """Refresh one connection's TikTok tokens under its lock and store the new set (the refresh
+    token too: TikTok may rotate it). ``expired_access``: TikTok just refused that token (105002),
+    so refresh unless somebody else already replaced it; else refresh only when it is due.
+    Another holder of the lock: wait for its result instead of refreshing twice."""
+    from connector.tiktok.errors import TikTokError
+
+    owner = uuid.uuid4().hex
+    deadline = clock() + wait_s
+    while not repo.acquire_refresh_lock(connection_id, owner, int(clock()), LOCK_TTL_S):
+        if clock() > deadline:
+            raise Conflict(f"token refresh of connection {connection_id} is held by another worker",
+                           reason="refresh_locked")
+        sleep(0.1)
+        if expired_access is not None and _stored_access(repo, vault, connection_id) not in (None, expired_access):
+            return RefreshOutcome(connection_id, refreshed=False)
+    try:
+        connection = repo.require(connection_id)
+        if connection.tiktok_tokens_ct is None:
+            raise NeedsReauthorization(f"connection {connection_id} holds no TikTok tokens", reason="no_tokens")
+        tokens = vault.open(connection_id, connection.tiktok_tokens_ct)
+        if expired_access is not None and tokens["access_token"] != expired_access:
+            return RefreshOutcome(connection_id, refreshed=False, access_expires_at=connection.tiktok_access_expires_at)
+        if expired_access is None and (connection.tiktok_access_expires_at or 0) > clock() + margin_s:
+            return RefreshOutcome(connection_id, refreshed=False, access_expires_at=connection.tiktok_access_expires_at)
+        try:
+            fresh = refresher(tokens["refresh_token"])
+        except TikTokError as exc:
+            if exc.retryable:
+                raise
+            repo.leave_refresh_queue(connection_id, int(clock()))
+            mark_needs_reauth(repo, notifier, connection_id, "tiktok_refresh_failed", correlation_id, clock)
+            raise NeedsReauthorization(f"TikTok refused to refresh the tokens of connection {connection_id}",
+                                       reason="tiktok_refresh_failed") from None
+        repo.save_refreshed_tokens(
+            connection_id, tokens_ct=vault.seal(connection_id, {"access_token": fresh.access_token,
+                                                                "refresh_token": fresh.refresh_token}),
+            access_expires_at=fresh.access_token_expire_in, refresh_expires_at=fresh.refresh_token_expire_in,
+            now=int(clock()))
+        logger().info("tiktok tokens refreshed", extra={"connection_id": connection_id,
+                                                        "access_expires_at": fresh.access_token_expire_in})
+        return RefreshOutcome(connection_id, refreshed=True, access_expires_at=fresh.access_token_expire_in)
+    finally:
+        repo.release_refresh_lock(connection_id, owner)
+
+
+def _stored_access(repo: ConnectionRepository, vault: TokenVault, connection_id: str) -> str | None:
+    connection = repo.get(connection_id)
+    if connection is None or connection.tiktok_tokens_ct is None:
+        return None
+    return vault.open(connection_id, connection.tiktok_tokens_ct).get("access_token")
+
+
+class ConnectionTokens:
+    """The TikTok client's token provider for one connection: reads the stored token, and on a
+    105002 refreshes through :func:`refresh_tokens` (lock, single refresher, rotation kept)."""
+
+    def __init__(self, repo: ConnectionRepository, vault: TokenVault, connection_id: str,
+                 refresher: Callable[[str], TokenSet], notifier: Notifier, correlation_id: str,
+                 clock: Callable[[], float] = wall_clock) -> None:
+        self._repo = repo
+        self._vault = vault
+        self._id = connection_id
+        self._refresher = refresher
+        self._notifier = notifier
+        self._correlation_id = correlation_id
+        self._clock = clock
+        self._access: str | None = None
+
+    def __repr__(self) -> str:
+        return f"ConnectionTokens({self._id})"
+
+    def access_token(self) -> str:
+        if self._access is None:
+            self._access = _stored_access(self._repo, self._vault, self._id)
+            if self._access is None:
+                raise NeedsReauthorization(f"connection {self._id} holds no TikTok tokens", reason="no_tokens")
+        return self._access
+
+    def refresh(self, expired_token: str) -> str:
+        refresh_tokens(self._repo, self._vault, self._id, self._refresher, self._notifier,
+                       correlation_id=self._correlation_id, expired_access=expired_token, clock=self._clock)
+        self._access = None
+        return self.access_token()
+
+
+# ---------------------------------------------------------------------- connection check
+def default_warehouse(warehouses: list[Warehouse]) -> str | None:
+    """TikTok's default enabled sales warehouse, else the first enabled sales warehouse."""
+    sales = [w for w in warehouses if (w.type or "SALES_WAREHOUSE") == "SALES_WAREHOUSE"
+             and (w.effect_status or "ENABLED") == "ENABLED"]
+    chosen = next((w for w in sales if w.is_default), sales[0] if sales else None)
+    return chosen.id if chosen else None
+
+
+def read_shops(client: TikTokClient, access_token: str | None = None) -> list[ShopLink]:
+    """The authorized shops with their warehouses and default warehouse."""
+    from connector.tiktok.client import ShopRef
+
+    shops = []
+    for shop in client.get_authorized_shops(access_token=access_token):
+        warehouses = client.get_warehouses(ShopRef(shop.id, shop.cipher))
+        shops.append(ShopLink(
+            shop_id=shop.id, cipher=shop.cipher, name=shop.name, region=shop.region,
+            currency=region_currency(shop.region), default_warehouse_id=default_warehouse(warehouses),
+            warehouses=tuple(WarehouseInfo(id=w.id, name=w.name, is_default=w.is_default, status=w.effect_status,
+                                           type=w.type) for w in warehouses)))
+    return shops
+
+
+def evaluate(store_currency: str | None, shops: list[ShopLink]) -> tuple[str, str | None]:
+    """(state, reason) the two sides allow: syncing is refused when a currency differs."""
+    if not shops:
+        return "paused", "no_authorized_shop: TikTok authorized no shop for this seller"
+    for shop in shops:
+        if store_currency and shop.currency and shop.currency != store_currency:
+            return "paused", (f"currency_mismatch: the store sells in {store_currency}, TikTok shop "
+                              f"{shop.shop_id} ({shop.region}) in {shop.currency}")
+    return "active", None
+
+
+@dataclass
+class Collaborators:
+    """What the lifecycle operations talk to (built by the handlers; fakes in tests)."""
+
+    repo: ConnectionRepository
+    vault: TokenVault
+    tiktok: TikTokClient
+    open_store: Callable[[StoreCredentials], StorePlatform]
+    notifier: Notifier
+    clock: Callable[[], float] = wall_clock
+
+    def store_for(self, connection: Connection) -> StorePlatform:
+        from pydantic import SecretStr
+
+        from connector.stores.protocol import StoreCredentials
+
+        if connection.store_token_ct is None:
+            raise NeedsReauthorization(f"connection {connection.connection_id} holds no store token",
+                                       reason="no_store_token")
+        token = self.vault.open(connection.connection_id, connection.store_token_ct)["store_token"]
+        return self.open_store(StoreCredentials(platform=connection.platform, store_id=connection.store_id,
+                                                token=SecretStr(token)))
+
+    def tiktok_for(self, connection_id: str, correlation_id: str) -> TikTokClient:
+        return self.tiktok.with_tokens(ConnectionTokens(self.repo, self.vault, connection_id,
+                                                        self.tiktok.refresh_access_token, self.notifier,
+                                                        correlation_id, self.clock))
+
+
+def check(c: Collaborators, connection_id: str, correlation_id: str) -> CheckResult:
+    """C4: both sides answer, the warehouses are read (default chosen), the currencies agree.
+    A mismatch pauses syncing with the reason; a lost authorization means needs_reauth."""
+    from connector.stores.errors import AuthError as StoreAuthError
+    from connector.stores.errors import StoreError
+    from connector.tiktok.errors import AuthError as TikTokAuthError
+
+    connection = c.repo.require(connection_id)
+    if connection.state in ("disconnected", "pending"):
+        raise Conflict(f"connection {connection_id} is {connection.state}", reason=f"connection_{connection.state}")
+    store_currency: str | None = connection.store_currency
+    store_ok = tiktok_ok = False
+    shops: list[ShopLink] = []
+    problem: str | None = None
+    try:
+        store_currency = c.store_for(connection).profile().currency
+        store_ok = True
+    except (StoreAuthError, NeedsReauthorization):
+        problem = "store_authorization_lost"
+    except StoreError as exc:
+        problem = f"store_unavailable: {exc.code}"
+    try:
+        shops = read_shops(c.tiktok_for(connection_id, correlation_id))
+        tiktok_ok = True
+    except (TikTokAuthError, NeedsReauthorization):
+        problem = problem or "tiktok_authorization_lost"
+    now = int(c.clock())
+    for shop in shops:
+        c.repo.update_shop(connection_id, shop)
+    if problem and problem.endswith("authorization_lost"):
+        mark_needs_reauth(c.repo, c.notifier, connection_id, problem, correlation_id, c.clock)
+        updated = c.repo.require(connection_id)
+    elif problem:
+        updated = connection  # a platform is down: report it, change nothing
+    else:
+        state, reason = evaluate(store_currency, shops)
+        if connection.state == "needs_reauth":
+            updated = connection  # only a new authorization clears it
+        else:
+            updated = c.repo.set_state(connection_id, state, reason, now, store_currency=store_currency,  # type: ignore[arg-type]
+                                       checked=True, only_from=("active", "paused"))
+    logger().info("connection checked", extra={"connection_id": connection_id, "state": updated.state,
+                                               "store_ok": store_ok, "tiktok_ok": tiktok_ok})
+    return CheckResult(connection_id=connection_id, state=updated.state, reason=updated.reason or problem,
+                       store_ok=store_ok, tiktok_ok=tiktok_ok, store_currency=store_currency,
+                       shops=[s.public() for s in shops])
+
+
+# ---------------------------------------------------------------------- disconnect
+def disconnect(repo: ConnectionRepository, notifier: Notifier, connection_id: str, *, reason: str, purge: bool,
+               correlation_id: str, clock: Callable[[], float] = wall_clock) -> dict[str, Any]:
+    """C5: stop syncing (state disconnected: every worker and schedule skips it, the refresh
+    queue forgets it), delete the tokens, and on request delete every item of the connection."""
+    now = int(clock())
+    connection = repo.require(connection_id)
+    if connection.state != "disconnected":
+        repo.set_state(connection_id, "disconnected", reason, now)
+    repo.delete_tokens(connection_id, now)
+    deleted = repo.purge(connection_id) if purge else 0
+    logger().info("connection disconnected", extra={"connection_id": connection_id, "reason": reason,
+                                                    "purged_items": deleted})
+    if not purge:
+        notifier.emit(connection_id, "disconnected", reason, correlation_id)
+    return {"connection_id": connection_id, "state": "disconnected", "reason": reason, "purged": purge,
+            "deleted_items": deleted}

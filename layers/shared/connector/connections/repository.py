@@ -1,0 +1,326 @@
+"""DynamoDB storage of connections: one repository, conditional writes, keys from keys.py.
+
+Items (partition ``CONN#<id>``): ``META`` (the connection, token ciphertexts, merchant token
+hash, gsi2 = store -> connection, gsi3 = token-refresh queue), ``SHOP#<shop id>`` (gsi1 = shop ->
+connection), ``LOCK#tiktok_refresh`` (TTL'd). Outside it: ``STORECLAIM#<platform>#<store>`` makes
+a store map to exactly one connection, whatever the concurrent installs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from connector import aws, dynamo, keys
+from connector.connections.models import Connection, ConnectionState, ShopLink, WarehouseInfo
+from connector.errors import Conflict, NotFound
+
+_CONNECTION_FIELDS = set(Connection.model_fields)
+
+
+def new_connection_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ConnectionRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client or aws.client("dynamodb")
+
+    def _key(self, connection_id: str, sk: str = keys.META) -> dict[str, Any]:
+        return dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: sk})
+
+    # ------------------------------------------------------------------ reads
+    def get(self, connection_id: str) -> Connection | None:
+        found = self.client.get_item(TableName=self._table, Key=self._key(connection_id), ConsistentRead=True)
+        if "Item" not in found:
+            return None
+        return _connection(dynamo.from_item(found["Item"]))
+
+    def require(self, connection_id: str) -> Connection:
+        connection = self.get(connection_id)
+        if connection is None:
+            raise NotFound(f"connection {connection_id} does not exist")
+        return connection
+
+    def shops(self, connection_id: str) -> list[ShopLink]:
+        result = self.client.query(
+            TableName=self._table, ConsistentRead=True,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :shop)",
+            ExpressionAttributeValues=dynamo.values({":pk": keys.conn_pk(connection_id), ":shop": "SHOP#"}),
+        )
+        return [_shop(dynamo.from_item(i)) for i in result.get("Items", [])]
+
+    def claimed_connection(self, platform: str, store_id: str) -> str | None:
+        pk, sk = keys.store_claim_key(platform, store_id)
+        found = self.client.get_item(TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
+                                     ConsistentRead=True)
+        return str(found["Item"]["connection_id"]["S"]) if "Item" in found else None
+
+    def find_by_shop(self, shop_id: str) -> str | None:
+        result = self.client.query(
+            TableName=self._table, IndexName=keys.GSI_SHOP, KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=dynamo.values({":pk": keys.shop_index_pk(shop_id)}), Limit=1,
+        )
+        items = result.get("Items", [])
+        return str(dynamo.from_item(items[0])["connection_id"]) if items else None
+
+    def find_by_store(self, platform: str, store_id: str) -> str | None:
+        result = self.client.query(
+            TableName=self._table, IndexName=keys.GSI_STORE, KeyConditionExpression="gsi2pk = :pk",
+            ExpressionAttributeValues=dynamo.values({":pk": keys.store_index_pk(platform, store_id)}), Limit=1,
+        )
+        items = result.get("Items", [])
+        return str(dynamo.from_item(items[0])["connection_id"]) if items else None
+
+    def due_for_refresh(self, access_expiring_before: int) -> Iterator[str]:
+        """Connection ids whose TikTok access token expires before the given time."""
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": keys.GSI_TIKTOK_SKU,
+            "KeyConditionExpression": "gsi3pk = :pk AND gsi3sk < :before",
+            "ExpressionAttributeValues": dynamo.values({
+                ":pk": keys.REFRESH_INDEX_PK, ":before": f"{access_expiring_before:012d}#"}),
+        }
+        while True:
+            result = self.client.query(**params)
+            for item in result.get("Items", []):
+                yield str(dynamo.from_item(item)["connection_id"])
+            if "LastEvaluatedKey" not in result:
+                return
+            params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ install
+    def create_for_store(self, connection: Connection) -> bool:
+        """Create the connection and claim its store in one transaction. False when the store is
+        claimed already (a concurrent or earlier install): the caller updates that one instead."""
+        claim_pk, claim_sk = keys.store_claim_key(connection.platform, connection.store_id)
+        meta = _meta_item(connection)
+        try:
+            self.client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
+                         "Item": dynamo.to_item({keys.PK: claim_pk, keys.SK: claim_sk,
+                                                 "connection_id": connection.connection_id})}},
+                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
+                         "Item": dynamo.to_item(meta)}},
+            ])
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def reinstall(self, connection_id: str, store_token_ct: bytes, now: int) -> Connection:
+        """The same store installed again: new store token; a disconnected connection comes back
+        as pending (TikTok authorization follows)."""
+        try:
+            result = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id),
+                UpdateExpression="SET store_token_ct = :ct, updated_at = :now, #state = if_not_exists(#state, :p)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=dynamo.values({":ct": store_token_ct, ":now": now, ":p": "pending"}),
+                ReturnValues="ALL_NEW",
+            )
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                raise NotFound(f"connection {connection_id} does not exist") from None
+            raise
+        connection = _connection(dynamo.from_item(result["Attributes"]))
+        if connection.state == "disconnected":
+            connection = self.set_state(connection_id, "pending", None, now)
+        return connection
+
+    def save_authorization(self, connection_id: str, *, tokens_ct: bytes, access_expires_at: int,
+                           refresh_expires_at: int, seller_name: str | None, seller_region: str | None,
+                           shops: list[ShopLink], now: int) -> None:
+        """Tokens and authorized shops after a TikTok authorization (shops no longer authorized
+        are removed; their gsi1 entries go with them)."""
+        current = {s.shop_id for s in self.shops(connection_id)}
+        for shop in shops:
+            self.client.put_item(TableName=self._table, Item=dynamo.to_item(_shop_item(connection_id, shop)))
+        for gone in current - {s.shop_id for s in shops}:
+            self.client.delete_item(TableName=self._table, Key=self._key(connection_id, keys.shop_sk(gone)))
+        self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id),
+            UpdateExpression=("SET tiktok_tokens_ct = :ct, tiktok_access_expires_at = :ae, "
+                              "tiktok_refresh_expires_at = :re, seller_name = :sn, seller_region = :sr, "
+                              "updated_at = :now, gsi3pk = :rpk, gsi3sk = :rsk"),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=dynamo.values({
+                ":ct": tokens_ct, ":ae": access_expires_at, ":re": refresh_expires_at,
+                ":sn": seller_name or "", ":sr": seller_region or "", ":now": now,
+                ":rpk": keys.REFRESH_INDEX_PK, ":rsk": keys.refresh_index_sk(access_expires_at, connection_id)}),
+        )
+
+    def update_shop(self, connection_id: str, shop: ShopLink) -> None:
+        self.client.put_item(TableName=self._table, Item=dynamo.to_item(_shop_item(connection_id, shop)),
+                             ConditionExpression="attribute_exists(pk)")
+
+    def set_merchant_token_hash(self, connection_id: str, token_hash: str, now: int) -> None:
+        self._update(connection_id, "SET merchant_token_hash = :h, updated_at = :now", {":h": token_hash, ":now": now})
+
+    # ------------------------------------------------------------------ state
+    def set_state(self, connection_id: str, state: ConnectionState, reason: str | None, now: int, *,
+                  only_from: tuple[ConnectionState, ...] | None = None,
+                  store_currency: str | None = None, checked: bool = False) -> Connection:
+        """Move the connection to ``state`` (only from ``only_from`` when given: a lost condition
+        raises :class:`Conflict`)."""
+        sets = ["#state = :state", "updated_at = :now"]
+        removes: list[str] = []
+        values: dict[str, Any] = {":state": state, ":now": now}
+        if reason is None:
+            removes.append("reason")
+        else:
+            sets.append("reason = :reason")
+            values[":reason"] = reason
+        if store_currency is not None:
+            sets.append("store_currency = :cur")
+            values[":cur"] = store_currency
+        if checked:
+            sets.append("checked_at = :now")
+        condition = "attribute_exists(pk)"
+        if only_from:
+            names = [f":from{i}" for i in range(len(only_from))]
+            condition += f" AND #state IN ({', '.join(names)})"
+            values.update(dict(zip(names, only_from, strict=True)))
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return self._update(connection_id, expression, values, condition=condition)
+
+    def delete_tokens(self, connection_id: str, now: int) -> Connection:
+        """Forget every token (store, TikTok) and leave the refresh queue."""
+        return self._update(connection_id,
+                            "SET updated_at = :now REMOVE store_token_ct, tiktok_tokens_ct, gsi3pk, gsi3sk",
+                            {":now": now})
+
+    def purge(self, connection_id: str) -> int:
+        """Delete every item of the connection, and its store claim. Returns how many."""
+        connection = self.get(connection_id)
+        deleted = 0
+        params: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :pk", "ProjectionExpression": "pk, sk",
+            "ExpressionAttributeValues": dynamo.values({":pk": keys.conn_pk(connection_id)}),
+        }
+        while True:
+            result = self.client.query(**params)
+            for item in result.get("Items", []):
+                self.client.delete_item(TableName=self._table, Key={"pk": item["pk"], "sk": item["sk"]})
+                deleted += 1
+            if "LastEvaluatedKey" not in result:
+                break
+            params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        if connection is not None:
+            pk, sk = keys.store_claim_key(connection.platform, connection.store_id)
+            self.client.delete_item(
+                TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
+                ConditionExpression="attribute_not_exists(pk) OR connection_id = :id",
+                ExpressionAttributeValues=dynamo.values({":id": connection_id}))
+            deleted += 1
+        return deleted
+
+    # ------------------------------------------------------------------ token refresh
+    def acquire_refresh_lock(self, connection_id: str, owner: str, now: int, ttl_s: int) -> bool:
+        """One refresher per connection: a conditional put of the lock item; an expired lock
+        (its holder died) can be taken over."""
+        try:
+            self.client.put_item(
+                TableName=self._table,
+                Item=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.refresh_lock_sk(),
+                                     "owner": owner, "until": now + ttl_s, keys.TTL_ATTRIBUTE: now + ttl_s + 3600}),
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now",
+                ExpressionAttributeNames={"#until": "until"},
+                ExpressionAttributeValues=dynamo.values({":now": now}),
+            )
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def release_refresh_lock(self, connection_id: str, owner: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self._table, Key=self._key(connection_id, keys.refresh_lock_sk()),
+                ConditionExpression="#owner = :owner", ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues=dynamo.values({":owner": owner}))
+        except Exception as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+
+    def save_refreshed_tokens(self, connection_id: str, *, tokens_ct: bytes, access_expires_at: int,
+                              refresh_expires_at: int, now: int) -> None:
+        """Store a refreshed token set (only while the connection still holds TikTok tokens: a
+        disconnect that raced the refresh wins)."""
+        self._update(
+            connection_id,
+            ("SET tiktok_tokens_ct = :ct, tiktok_access_expires_at = :ae, tiktok_refresh_expires_at = :re, "
+             "updated_at = :now, gsi3pk = :rpk, gsi3sk = :rsk"),
+            {":ct": tokens_ct, ":ae": access_expires_at, ":re": refresh_expires_at, ":now": now,
+             ":rpk": keys.REFRESH_INDEX_PK, ":rsk": keys.refresh_index_sk(access_expires_at, connection_id)},
+            condition="attribute_exists(tiktok_tokens_ct)",
+        )
+
+    def leave_refresh_queue(self, connection_id: str, now: int) -> None:
+        self._update(connection_id, "SET updated_at = :now REMOVE gsi3pk, gsi3sk", {":now": now})
+
+    # ------------------------------------------------------------------ helpers
+    def _update(self, connection_id: str, expression: str, values: dict[str, Any],
+                condition: str = "attribute_exists(pk)") -> Connection:
+        params: dict[str, Any] = {
+            "TableName": self._table, "Key": self._key(connection_id), "UpdateExpression": expression,
+            "ConditionExpression": condition, "ExpressionAttributeValues": dynamo.values(values),
+            "ReturnValues": "ALL_NEW",
+        }
+        if "#state" in expression or "#state" in condition:
+            params["ExpressionAttributeNames"] = {"#state": "state"}
+        try:
+            result = self.client.update_item(**params)
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                raise Conflict(f"connection {connection_id} changed or does not exist",
+                               reason="connection_conflict") from None
+            raise
+        return _connection(dynamo.from_item(result["Attributes"]))
+
+
+def _meta_item(connection: Connection) -> dict[str, Any]:
+    item = {k: v for k, v in connection.model_dump().items() if v is not None}
+    item.update({
+        keys.PK: keys.conn_pk(connection.connection_id), keys.SK: keys.META,
+        "gsi2pk": keys.store_index_pk(connection.platform, connection.store_id),
+        "gsi2sk": keys.conn_pk(connection.connection_id),
+    })
+    return item
+
+
+def _connection(item: dict[str, Any]) -> Connection:
+    values = {k: v for k, v in item.items() if k in _CONNECTION_FIELDS}
+    for name in ("store_token_ct", "tiktok_tokens_ct"):
+        if name in values:
+            values[name] = bytes(values[name])
+    for name in ("created_at", "updated_at", "tiktok_access_expires_at", "tiktok_refresh_expires_at", "checked_at"):
+        if name in values:
+            values[name] = int(values[name])
+    return Connection.model_validate(values)
+
+
+def _shop_item(connection_id: str, shop: ShopLink) -> dict[str, Any]:
+    item = shop.model_dump(exclude_none=True)
+    item["warehouses"] = [w.model_dump(exclude_none=True) for w in shop.warehouses]
+    item.update({
+        keys.PK: keys.conn_pk(connection_id), keys.SK: keys.shop_sk(shop.shop_id), "connection_id": connection_id,
+        "gsi1pk": keys.shop_index_pk(shop.shop_id), "gsi1sk": keys.conn_pk(connection_id),
+    })
+    return item
+
+
+def _shop(item: dict[str, Any]) -> ShopLink:
+    return ShopLink(
+        shop_id=str(item["shop_id"]), cipher=str(item["cipher"]), name=item.get("name"), region=item.get("region"),
+        currency=item.get("currency"), default_warehouse_id=item.get("default_warehouse_id"),
+        warehouses=tuple(WarehouseInfo.model_validate(w) for w in item.get("warehouses", [])),
+    )

@@ -25,6 +25,9 @@ from local.cloud.template import ACCOUNT_ID, REPO_ROOT, TemplateError
 
 log = logging.getLogger("local.cloud.functions")
 
+# Which threads are inside an invocation (their stdout is the function's log stream).
+INVOKING = threading.local()
+
 
 @dataclass
 class InvocationStats:
@@ -124,6 +127,7 @@ class FunctionHost:
         context = LambdaContext(function)
         started = time.monotonic()
         result = InvokeResult()
+        INVOKING.active = True
         try:
             with environment_overlay(function.environment):
                 result.payload = entry(event, context)
@@ -131,6 +135,8 @@ class FunctionHost:
             result.error_type = type(exc).__name__
             result.error_message = str(exc)
             log.warning("%s failed: %s\n%s", function.logical_id, result.error_type, traceback.format_exc(limit=8))
+        finally:
+            INVOKING.active = False
         elapsed_ms = (time.monotonic() - started) * 1000
         if elapsed_ms > function.timeout_s * 1000 and not result.failed:
             result = InvokeResult(error_type="Sandbox.Timedout",

@@ -9,12 +9,12 @@ from typing import Any
 from connector.connections.events import route
 from connector.connections.models import EventMessage
 from connector.connections.wiring import wire
-from connector.observability import logger, metrics
+from connector.observability import log_context, logger, metrics
 
 
 def _handle(body: str) -> None:
     message = EventMessage.model_validate_json(body)
-    with logger().append_context_keys(correlation_id=message.correlation_id, connection_id=message.connection_id):
+    with log_context(correlation_id=message.correlation_id, connection_id=message.connection_id):
         outcome = route(message, wire().c)
         logger().info("event routed", extra={"source": message.source, "kind": message.kind, "outcome": outcome,
                                              "event_id": message.event_id})

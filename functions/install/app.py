@@ -11,7 +11,7 @@ from connector.connections.oauth_state import InvalidState
 from connector.connections.pages import esc, page
 from connector.connections.wiring import Wired, store_oauth, wire
 from connector.errors import ConnectorError
-from connector.observability import logger, metrics
+from connector.observability import log_context, logger, metrics
 from connector.web import resolver
 
 app = resolver()
@@ -121,5 +121,5 @@ def tiktok_callback() -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with logger().append_context_keys(correlation_id=event["requestContext"].get("requestId")):
+    with log_context(correlation_id=event["requestContext"].get("requestId")):
         return app.resolve(event, context)

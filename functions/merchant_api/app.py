@@ -11,7 +11,7 @@ from connector.connections import lifecycle, merchant
 from connector.connections.install import InstallFlow
 from connector.connections.models import Connection
 from connector.connections.wiring import Wired, store_oauth, wire
-from connector.observability import logger, metrics
+from connector.observability import log_context, metrics
 from connector.runtime import now
 from connector.web import json_response, resolver
 
@@ -76,5 +76,5 @@ def reauthorize(connection_id: str) -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with logger().append_context_keys(correlation_id=event["requestContext"].get("requestId")):
+    with log_context(correlation_id=event["requestContext"].get("requestId")):
         return app.resolve(event, context)

@@ -3,23 +3,17 @@ resolve the store's connection, de-duplicate by eventId, enqueue, answer 200 fas
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from connector import appsecrets
 from connector.config import BaseEnv, load_env
 from connector.connections.events import WebhookIntake, receive_ecwid
 from connector.connections.repository import ConnectionRepository
-from connector.observability import logger, metrics
+from connector.observability import log_context, logger, metrics
 from connector.queues import SqsSender
-from connector.web import json_response, resolver
+from connector.web import json_response, raw_body, resolver
 
 app = resolver()
-
-
-def raw_body(event: Any) -> bytes:
-    body = event.get("body") or ""
-    return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode("utf-8")
 
 
 @app.post("/webhooks/ecwid")
@@ -37,5 +31,5 @@ def receive() -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with logger().append_context_keys(correlation_id=event["requestContext"].get("requestId")):
+    with log_context(correlation_id=event["requestContext"].get("requestId")):
         return app.resolve(event, context)

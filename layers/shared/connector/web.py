@@ -4,6 +4,7 @@ names), so no handler decides a status by itself and no stack trace ever reaches
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,12 @@ def resolver() -> APIGatewayHttpResolver:
         return _json(404, error_body("not_found", "no such route"))
 
     return app
+
+
+def raw_body(event: dict[str, Any]) -> bytes:
+    """The request body exactly as it arrived (signatures are computed over these bytes)."""
+    body = event.get("body") or ""
+    return base64.b64decode(body) if event.get("isBase64Encoded") else str(body).encode("utf-8")
 
 
 def json_response(status: int, payload: dict[str, Any]) -> Response[Any]:

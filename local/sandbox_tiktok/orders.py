@@ -768,40 +768,27 @@ class OrderApi(Core):
             order = self.state.orders[order_id]
             now = int(time.time())
             open_ids = [line["id"] for line in order.line_items if line["display_status"] != "CANCELLED"]
-            if order.status in ("UNPAID", "ON_HOLD"):
-                cancellation = Cancellation(
-                    self.state.new_id(40),
-                    order.shop_id,
-                    order.id,
-                    "CANCELLATION_REQUEST_PENDING",
-                    "BUYER_CANCEL",
-                    "BUYER",
-                    reason,
-                    open_ids,
-                    now,
-                    now,
-                )
-                self.state.cancellations[cancellation.id] = cancellation
-                self._complete_cancellation(cancellation, order)
-            elif order.status == "AWAITING_SHIPMENT":
-                cancellation = Cancellation(
-                    self.state.new_id(40),
-                    order.shop_id,
-                    order.id,
-                    "CANCELLATION_REQUEST_PENDING",
-                    "BUYER_CANCEL",
-                    "BUYER",
-                    reason,
-                    open_ids,
-                    now,
-                    now,
-                )
-                self.state.cancellations[cancellation.id] = cancellation
+            if order.status not in ("UNPAID", "ON_HOLD", "AWAITING_SHIPMENT"):
+                raise ValueError(f"a buyer cannot cancel an order in status {order.status}")
+            cancellation = Cancellation(
+                self.state.new_id(40),
+                order.shop_id,
+                order.id,
+                "CANCELLATION_REQUEST_PENDING",
+                "BUYER_CANCEL",
+                "BUYER",
+                reason,
+                open_ids,
+                now,
+                now,
+            )
+            self.state.cancellations[cancellation.id] = cancellation
+            if order.status == "AWAITING_SHIPMENT":  # a request the seller approves or rejects
                 order.is_buyer_request_cancel = True
                 order.update_time = now
                 self._emit_cancellation(cancellation)
-            else:
-                raise ValueError(f"a buyer cannot cancel an order in status {order.status}")
+            else:  # before shipment is due the buyer cancels at once
+                self._complete_cancellation(cancellation, order)
             return cancellation.json()
 
     def buyer_request_return(

@@ -133,3 +133,15 @@ def start(
 def reach(repo: CanaryRepository, canary_id: str, stage: Stage, clock: Callable[[], float] = now) -> CanaryRun:
     """Record that the probe reached ``stage``."""
     return repo.mark(canary_id, stage, int(clock() * 1000))
+
+
+def run_task(message: TaskMessage) -> bool:
+    """The task worker's part of the canary: record the stage, start the state machine."""
+    from connector.config import TaskWorkerEnv, load_env
+    from connector.tasks import StateMachineStarter
+
+    env = load_env(TaskWorkerEnv)
+    canary_id = str(message.payload["canary_id"])
+    reach(CanaryRepository(env.table_name), canary_id, "worker")
+    return StateMachineStarter().start(env.canary_state_machine_arn, message.task_id,
+                                       CanaryStepInput(canary_id=canary_id, correlation_id=message.correlation_id))

@@ -18,6 +18,7 @@ GSI_STORE = "gsi2"
 GSI_TIKTOK_SKU = "gsi3"
 
 META = "META"
+SETTINGS = "SETTINGS"
 
 
 def conn_pk(connection_id: str) -> str:
@@ -32,8 +33,13 @@ def product_sk(store_product_id: str) -> str:
     return f"PRODUCT#{store_product_id}"
 
 
-def sku_sk(store_sku_key: str) -> str:
-    return f"SKU#{store_sku_key}"
+def sku_sk(store_product_id: str, variant_key: str) -> str:
+    """A SKU link, under its product so one query finds every link of a product."""
+    return f"SKU#{store_product_id}#{variant_key}"
+
+
+def sku_prefix(store_product_id: str | None = None) -> str:
+    return "SKU#" if store_product_id is None else f"SKU#{store_product_id}#"
 
 
 def catmap_sk(store_category: str) -> str:
@@ -44,8 +50,19 @@ def order_sk(tiktok_order_id: str) -> str:
     return f"ORDER#{tiktok_order_id}"
 
 
-def task_sk(created_ts: int, task_id: str) -> str:
-    return f"TASK#{created_ts:012d}#{task_id}"
+def task_sk(task_id: str) -> str:
+    """Task ids start with their creation time (see ``tasks.new_task_id``): sorted by time."""
+    return f"TASK#{task_id}"
+
+
+def task_item_sk(task_id: str, item_id: str) -> str:
+    """One per-item result of a task (a product pushed, an order re-scanned...)."""
+    return f"TASKITEM#{task_id}#{item_id}"
+
+
+def sku_index_sk(connection_id: str) -> str:
+    """``gsi3sk`` of a SKU link: a TikTok SKU id resolves within one connection only."""
+    return conn_pk(connection_id)
 
 
 def shop_index_pk(shop_id: str) -> str:

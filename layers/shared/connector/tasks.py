@@ -1,18 +1,39 @@
-"""Task messages: every asynchronous action travels the tasks queue as one of these, and the
-task worker starts the state machine for its kind."""
+"""Tasks (U1): every asynchronous action travels the tasks queue as a :class:`TaskMessage`, and
+is recorded as a :class:`TaskRecord` with its state, counts and per-item results.
+
+The task worker looks the kind up in :data:`HANDLERS` (``"module:function"``, imported on first
+use so a handler's cold start pays only for what it runs) and calls ``function(message, env)``.
+A feature adds its kinds here and nowhere else.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TaskKind = Literal["canary", "catalog_pull", "notify_merchant"]
-#: Kinds whose feature has not landed yet: the worker records them as tasks, queued, and does no work.
-AWAITING_FEATURE: dict[str, str] = {
-    "catalog_pull": "queued until the catalog feature exists",
-    "notify_merchant": "queued until merchant notifications exist",
+TaskKind = Literal[
+    "canary",
+    "catalog_pull",  # P1: pull products from the store (full or incremental)
+    "catalog_sync",  # P6/P7: push selected / all products to TikTok (the catalog state machine)
+    "stock_update",  # P10/P13: recompute and send stock for products
+    "price_update",  # P13: send prices for products
+    "listing_status_poll",  # P6: re-read review statuses of products in review
+    "order_rescan",  # O1/O8: search TikTok orders in a window, relay what is missing
+    "order_retry",  # O3: retry a blocked order by hand
+    "notify_merchant",  # U5: a merchant notification (batched into emails)
+]
+
+#: kind -> "module:function" called as ``function(message)`` by the task worker.
+HANDLERS: dict[str, str] = {
+    "canary": "connector.canary:run_task",
 }
+
+TaskState = Literal["queued", "running", "completed", "error"]
 
 
 class TaskMessage(BaseModel):
@@ -23,6 +44,20 @@ class TaskMessage(BaseModel):
     correlation_id: str = Field(min_length=1, max_length=128)
     connection_id: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+def new_task_id(kind: str, now: float | None = None) -> str:
+    """Time-ordered (13-digit milliseconds first), so tasks list newest-last by key."""
+    stamp = int((time.time() if now is None else now) * 1000)
+    return f"{stamp:013d}-{kind.replace('_', '-')}-{os.urandom(4).hex()}"
+
+
+def handler_for(kind: str) -> Callable[[TaskMessage], Any]:
+    target = HANDLERS.get(kind)
+    if target is None:
+        raise LookupError(f"no handler for task kind {kind!r}")
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
 
 
 class StateMachineStarter:
@@ -43,20 +78,147 @@ class StateMachineStarter:
         return True
 
 
-def record_awaiting_feature(table_name: str, message: TaskMessage, created_ts: int, client: Any | None = None) -> bool:
-    """Record a task whose feature has not landed yet as a task item (status ``queued``, with
-    why), once per task id: no fake work is done. False when it was recorded already."""
-    from connector import aws, dynamo, keys
+# ------------------------------------------------------------------------------------ records
+class TaskRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
 
-    ddb = client or aws.client("dynamodb")
-    item = {keys.PK: keys.conn_pk(message.connection_id or "none"), keys.SK: keys.task_sk(created_ts, message.task_id),
-            "task_id": message.task_id, "kind": message.kind, "status": "queued",
-            "note": AWAITING_FEATURE.get(message.kind, ""), "correlation_id": message.correlation_id,
-            "payload": {k: str(v) for k, v in message.payload.items()}}
-    try:
-        ddb.put_item(TableName=table_name, Item=dynamo.to_item(item), ConditionExpression="attribute_not_exists(pk)")
-    except Exception as exc:
-        if dynamo.is_condition_failure(exc):
-            return False
-        raise
-    return True
+    connection_id: str
+    task_id: str
+    kind: str
+    state: TaskState = "queued"
+    counts: dict[str, int] = Field(default_factory=dict)
+    """Outcome counters (e.g. ``created``, ``failed``, ``unchanged``), added to as items finish."""
+    total: int | None = None
+    note: str | None = None
+    error: str | None = None
+    correlation_id: str | None = None
+    created_at: int
+    updated_at: int
+    finished_at: int | None = None
+
+
+class TaskItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    outcome: str
+    reason: str | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+    at: int = 0
+
+
+class TaskRepository:
+    """Task records under the connection: ``TASK#<task_id>`` plus ``TASKITEM#<task_id>#<item>``."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        from connector import aws
+
+        return self._client or aws.client("dynamodb")
+
+    def _key(self, connection_id: str, task_id: str) -> dict[str, Any]:
+        from connector import dynamo, keys
+
+        return dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_sk(task_id)})
+
+    def create(self, record: TaskRecord) -> bool:
+        """Record a new task once: False when that task id exists already (a redelivery)."""
+        from connector import dynamo, keys
+
+        item = {keys.PK: keys.conn_pk(record.connection_id), keys.SK: keys.task_sk(record.task_id),
+                **record.model_dump(exclude_none=True)}
+        try:
+            self.client.put_item(TableName=self._table, Item=dynamo.to_item(item),
+                                 ConditionExpression="attribute_not_exists(pk)")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def get(self, connection_id: str, task_id: str) -> TaskRecord | None:
+        from connector import dynamo
+
+        got = self.client.get_item(TableName=self._table, Key=self._key(connection_id, task_id), ConsistentRead=True)
+        if "Item" not in got:
+            return None
+        return TaskRecord.model_validate({k: v for k, v in dynamo.from_item(got["Item"]).items()
+                                          if k in TaskRecord.model_fields})
+
+    def set_state(self, connection_id: str, task_id: str, state: TaskState, now: int, *,
+                  total: int | None = None, error: str | None = None, note: str | None = None) -> None:
+        from connector import dynamo
+
+        sets = ["#s = :s", "updated_at = :n"]
+        values: dict[str, Any] = {":s": state, ":n": now}
+        for name, value in (("total", total), ("error", error), ("note", note)):
+            if value is not None:
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = value
+        if state in ("completed", "error"):
+            sets.append("finished_at = :n")
+        self.client.update_item(TableName=self._table, Key=self._key(connection_id, task_id),
+                                UpdateExpression="SET " + ", ".join(sets),
+                                ConditionExpression="attribute_exists(pk)",
+                                ExpressionAttributeNames={"#s": "state"},
+                                ExpressionAttributeValues=dynamo.values(values))
+
+    def add_counts(self, connection_id: str, task_id: str, counts: dict[str, int], now: int) -> None:
+        """Atomically add to the task's counters (safe from concurrent workers)."""
+        from connector import dynamo
+
+        if not counts:
+            return
+        names = {"#c": "counts"}
+        parts = []
+        values: dict[str, Any] = {":n": now}
+        for i, (name, amount) in enumerate(sorted(counts.items())):
+            names[f"#k{i}"] = name
+            values[f":v{i}"] = amount
+            parts.append(f"#c.#k{i} :v{i}")
+        self.client.update_item(TableName=self._table, Key=self._key(connection_id, task_id),
+                                UpdateExpression="ADD " + ", ".join(parts) + " SET updated_at = :n",
+                                ConditionExpression="attribute_exists(pk)",
+                                ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values))
+
+    def put_item(self, connection_id: str, task_id: str, item: TaskItem) -> None:
+        from connector import dynamo, keys
+
+        self.client.put_item(TableName=self._table, Item=dynamo.to_item({
+            keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_item_sk(task_id, item.item_id),
+            **item.model_dump(exclude_none=True)}))
+
+    def items(self, connection_id: str, task_id: str) -> Iterator[TaskItem]:
+        from connector import keys
+
+        for raw in self._query(connection_id, keys.task_item_sk(task_id, "")):
+            yield TaskItem.model_validate({k: v for k, v in raw.items() if k in TaskItem.model_fields})
+
+    def recent(self, connection_id: str, limit: int = 50) -> list[TaskRecord]:
+        from connector import dynamo, keys
+
+        got = self.client.query(TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                                ExpressionAttributeValues=dynamo.values({":p": keys.conn_pk(connection_id),
+                                                                         ":s": "TASK#"}),
+                                ScanIndexForward=False, Limit=limit)
+        fields = TaskRecord.model_fields
+        return [TaskRecord.model_validate({k: v for k, v in dynamo.from_item(i).items() if k in fields})
+                for i in got.get("Items", [])]
+
+    def _query(self, connection_id: str, prefix: str) -> Iterator[dict[str, Any]]:
+        from connector import dynamo, keys
+
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": dynamo.values({":p": keys.conn_pk(connection_id), ":s": prefix})}
+        while True:
+            page = self.client.query(**kwargs)
+            for item in page.get("Items", []):
+                yield dynamo.from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -151,6 +151,12 @@ def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials,
 
 
 # ---------------------------------------------------------------------- the consumer's router
+#: (source, kind) -> the features' handlers, each ``"module:function"`` called as
+#: ``function(message, collaborators) -> outcome``. Several features may act on one kind (a store
+#: product change updates the listing and the stock); each handler must be idempotent, since a
+#: failure of one redelivers the message to all. Imported on first use (cold start).
+EVENT_HANDLERS: dict[tuple[str, str], tuple[str, ...]] = {}
+
 REAUTH_KINDS = {
     ("tiktok", "seller_deauthorization"): "tiktok_seller_deauthorized",
     ("tiktok", "upcoming_authorization_expiration"): "tiktok_authorization_expiring",
@@ -174,8 +180,19 @@ def route(message: EventMessage, c: Collaborators) -> str:
         disconnect(c.repo, c.notifier, message.connection_id, reason="store_app_uninstalled", purge=False,
                    correlation_id=message.correlation_id, clock=c.clock)
         return "disconnected"
+    targets = EVENT_HANDLERS.get((message.source, message.kind))
+    if targets:
+        outcomes = [_call(target, message, c) for target in targets]
+        return ",".join(outcomes)
     count(f"EventUnhandled_{message.source}")
     logger().info("event accepted, not handled yet", extra={"connection_id": message.connection_id,
                                                             "source": message.source, "kind": message.kind,
                                                             "event_id": message.event_id})
     return "unhandled"
+
+
+def _call(target: str, message: EventMessage, c: Collaborators) -> str:
+    import importlib
+
+    module, _, function = target.partition(":")
+    return str(getattr(importlib.import_module(module), function)(message, c))

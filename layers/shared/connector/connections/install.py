@@ -20,7 +20,7 @@ from connector.connections.repository import new_connection_id
 from connector.errors import BadRequest, UpstreamError
 from connector.observability import logger
 from connector.queues import MessageSender
-from connector.tasks import TaskMessage
+from connector.tasks import TaskMessage, new_task_id
 
 if TYPE_CHECKING:
     from connector.stores.protocol import StoreOAuth
@@ -151,7 +151,7 @@ class InstallFlow:
         queued = False
         if connection.state == "active":
             self.sender.send(self.tasks_queue_url, TaskMessage(
-                kind="catalog_pull", task_id=f"catalog-pull-{connection_id}-{now}", correlation_id=correlation_id,
+                kind="catalog_pull", task_id=new_task_id("catalog_pull", now), correlation_id=correlation_id,
                 connection_id=connection_id, payload={"mode": "full", "reason": "install", "created_ts": str(now)}))
             queued = True
         logger().info("tiktok authorized", extra={"connection_id": connection_id, "state": connection.state,

@@ -29,6 +29,10 @@ class ConnectionRepository:
         self._client = client
 
     @property
+    def table_name(self) -> str:
+        return self._table
+
+    @property
     def client(self) -> Any:
         return self._client or aws.client("dynamodb")
 

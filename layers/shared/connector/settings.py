@@ -1,0 +1,196 @@
+"""U4: the settings of one connection, in one place.
+
+Stored as one item (``CONN#<id>`` / ``SETTINGS``) holding the JSON of :class:`ConnectionSettings`;
+a connection without that item uses the defaults below. Catalog, stock, orders, notifications
+and the merchant API all read the same model. ``catalog_settings`` turns it into the plain
+dataclasses the catalog core takes.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from connector.catalog.settings import SyncSettings
+
+FieldSource = Literal["store", "override", "tiktok", "none"]
+"""P8: where a listing field comes from: the store, a connector-side override, TikTok (leave it
+as it is on TikTok) or nowhere (don't sync)."""
+SYNC_FIELDS = ("name", "description", "price", "media", "barcode", "stock")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PackageSettings(_Section):
+    """The default package, for products without their own weight / dimensions."""
+
+    weight: Decimal | None = Field(default=None, gt=0, le=Decimal("5000"))
+    weight_unit: Literal["kg", "g", "lb", "oz"] = "kg"
+    length: Decimal | None = Field(default=None, gt=0, le=Decimal("10000"))
+    width: Decimal | None = Field(default=None, gt=0, le=Decimal("10000"))
+    height: Decimal | None = Field(default=None, gt=0, le=Decimal("10000"))
+    dimension_unit: Literal["cm", "mm", "m", "in"] = "cm"
+
+
+class SyncRules(_Section):
+    """P8: the source of each field. Product-level overrides (on the product record) win."""
+
+    name: FieldSource = "store"
+    description: FieldSource = "store"
+    price: FieldSource = "store"
+    media: FieldSource = "store"
+    barcode: FieldSource = "store"
+    stock: FieldSource = "store"
+
+    def merged(self, overrides: dict[str, str] | None) -> SyncRules:
+        """These rules with a product's per-field overrides applied."""
+        if not overrides:
+            return self
+        return self.model_validate({**self.model_dump(), **{k: v for k, v in overrides.items() if k in SYNC_FIELDS}})
+
+
+class PriceSettings(_Section):
+    """P9."""
+
+    source: Literal["price", "compare_at"] = "price"
+    percent: Decimal = Field(default=Decimal("0"), ge=Decimal("-90"), le=Decimal("1000"))
+    fixed: Decimal = Field(default=Decimal("0"), ge=Decimal("-100000"), le=Decimal("100000"))
+    rounding: Literal["none", "whole", ".99", ".95"] = "none"
+
+
+class StockSettings(_Section):
+    """P10: unlimited stock, the reserve held back, and the low-inventory threshold."""
+
+    unlimited_quantity: int = Field(default=100, ge=0, le=99_999)
+    reserve_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100)
+    reserve_fixed: int = Field(default=0, ge=0, le=99_999)
+    threshold: int | None = Field(default=None, ge=0, le=99_999)
+    """Low-inventory threshold: a SKU at or below it triggers ``threshold_action``. ``None``: off."""
+    threshold_action: Literal["deactivate", "zero_sku", "exclude"] = "deactivate"
+
+
+class CatalogSettings(_Section):
+    """P1 / P5."""
+
+    auto_pull: bool = True
+    """New store products are pulled (and pushed) automatically."""
+    auto_update: bool = True
+    """Later store changes update the TikTok listing (P7)."""
+    identifier_priority: tuple[Literal["GTIN", "UPC", "EAN", "ISBN"], ...] = ("GTIN", "UPC", "EAN", "ISBN")
+    store_weight_unit: Literal["kg", "g", "lb", "oz"] = "kg"
+    store_dimension_unit: Literal["cm", "mm", "m", "in"] = "cm"
+
+
+class OrderSettings(_Section):
+    """O1 to O7."""
+
+    on_hold: Literal["wait", "relay"] = "wait"
+    """Orders on hold (TikTok's cancellation window): wait until it ends, or relay at once."""
+    relay_fbt: bool = False
+    """Relay Fulfilled-by-TikTok orders (stock still leaves the store's count)."""
+    price_source: Literal["paid", "settlement"] = "paid"
+    archive_cancelled: bool = False
+    placeholder_email: str = Field(default="tiktok-buyer@example.invalid", max_length=254)
+
+
+class CarrierSettings(_Section):
+    """O5: store carrier name -> TikTok shipping provider id, with a default."""
+
+    default_provider_id: str | None = Field(default=None, max_length=64)
+    by_carrier: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("by_carrier")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 200:
+            raise ValueError("at most 200 carrier mappings")
+        return {k.strip().lower(): v for k, v in value.items() if k.strip()}
+
+    def provider_for(self, carrier: str | None) -> str | None:
+        if carrier and carrier.strip().lower() in self.by_carrier:
+            return self.by_carrier[carrier.strip().lower()]
+        return self.default_provider_id
+
+
+class NotificationSettings(_Section):
+    """U5: where merchant emails go and which ones are sent."""
+
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    blocked_orders: bool = True
+    failed_products: bool = True
+    reauthorization: bool = True
+
+
+class ConnectionSettings(_Section):
+    package: PackageSettings = Field(default_factory=PackageSettings)
+    sync_rules: SyncRules = Field(default_factory=SyncRules)
+    price: PriceSettings = Field(default_factory=PriceSettings)
+    stock: StockSettings = Field(default_factory=StockSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
+    carriers: CarrierSettings = Field(default_factory=CarrierSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+
+    def patched(self, changes: dict[str, Any]) -> ConnectionSettings:
+        """These settings with a partial update (section -> fields) applied and validated."""
+        current = self.model_dump(mode="json")
+        for section, fields in changes.items():
+            if section not in current:
+                raise ValueError(f"unknown settings section {section!r}")
+            if not isinstance(fields, dict):
+                raise ValueError(f"settings section {section!r} must be an object")
+            current[section] = {**current[section], **fields}
+        return ConnectionSettings.model_validate(current)
+
+
+def catalog_settings(settings: ConnectionSettings, *, region: str, currency: str, warehouse_id: str) -> SyncSettings:
+    """The catalog core's view of these settings for one shop."""
+    from connector.catalog.settings import PackageDefaults, PriceRule, StockRule, SyncSettings
+
+    p = settings.package
+    return SyncSettings(
+        region=region, currency=currency, warehouse_id=warehouse_id,
+        store_weight_unit=settings.catalog.store_weight_unit,
+        store_dimension_unit=settings.catalog.store_dimension_unit,
+        package=PackageDefaults(weight=p.weight, weight_unit=p.weight_unit, length=p.length, width=p.width,
+                                height=p.height, dimension_unit=p.dimension_unit),
+        price=PriceRule(source=settings.price.source, percent=settings.price.percent, fixed=settings.price.fixed,
+                        rounding=settings.price.rounding),
+        stock=StockRule(unlimited_quantity=settings.stock.unlimited_quantity,
+                        reserve_percent=settings.stock.reserve_percent, reserve_fixed=settings.stock.reserve_fixed),
+        identifier_priority=settings.catalog.identifier_priority)
+
+
+class SettingsRepository:
+    """Reads and writes the settings item of a connection."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        from connector import aws
+
+        return self._client or aws.client("dynamodb")
+
+    def get(self, connection_id: str) -> ConnectionSettings:
+        from connector import dynamo, keys
+
+        got = self.client.get_item(TableName=self._table, ConsistentRead=True,
+                                   Key=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS}))
+        if "Item" not in got:
+            return ConnectionSettings()
+        return ConnectionSettings.model_validate_json(dynamo.from_item(got["Item"])["settings"])
+
+    def put(self, connection_id: str, settings: ConnectionSettings, now: int) -> None:
+        from connector import dynamo, keys
+
+        self.client.put_item(TableName=self._table, Item=dynamo.to_item({
+            keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
+            "settings": settings.model_dump_json(), "updated_at": now}))

@@ -7,15 +7,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from connector.connections import lifecycle, merchant
+from connector.api import owned
+from connector.connections import lifecycle
 from connector.connections.install import InstallFlow
 from connector.connections.models import Connection
 from connector.connections.wiring import Wired, store_oauth, wire
 from connector.observability import log_context, metrics
-from connector.runtime import now
 from connector.web import json_response, resolver
 
 app = resolver()
+# Feature routes (connector.api.<feature>.router); each route also has its event in template.yaml.
+# for module in (...): app.include_router(module.router)
 
 
 class DisconnectRequest(BaseModel):
@@ -25,11 +27,7 @@ class DisconnectRequest(BaseModel):
 
 
 def _owned(w: Wired, connection_id: str) -> Connection:
-    event = app.current_event
-    return merchant.authorize(
-        w.c.repo.get(connection_id), connection_id, token=merchant.bearer(event.headers),
-        session=merchant.session_from_cookies(list(event.cookies or [])),
-        signing_key=w.creds.state_signing_key, now=int(now()))
+    return owned(app, w, connection_id)
 
 
 def _correlation() -> str:

@@ -27,6 +27,7 @@ from local.cloud import template as tpl
 from local.cloud.eventsources import Schedule, Scheduler, SqsMapping
 from local.cloud.functions import FunctionHost, LocalFunction
 from local.cloud.gateway import Gateway, Route
+from local.cloud.meter import Meter, MeteringMiddleware
 from local.cloud.template import ACCOUNT_ID, REPO_ROOT, TemplateError
 
 log = logging.getLogger("local.cloud")
@@ -86,6 +87,7 @@ class LocalCloud:
         self._saved_env: dict[str, str | None] = {}
         self.function_log = function_log
         self._stdout: Any = None
+        self.meter = Meter()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalCloud:
@@ -158,8 +160,6 @@ class LocalCloud:
         import requests
 
         self.moto_port = self.moto_port or free_port()
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("moto").setLevel(logging.CRITICAL)
         logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
@@ -178,7 +178,7 @@ class LocalCloud:
 
         aws.clear_cache()
         _install_lambda_dispatch(self.host)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._server = _MeteredMotoServer(self.meter, ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._server.start()
         requests.post(
             f"http://127.0.0.1:{self.moto_port}/moto-api/config",
@@ -303,6 +303,41 @@ class LocalCloud:
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the local cloud did not settle within {timeout} s")
+
+    def reset_usage(self) -> None:
+        """Start counting billable usage afresh (see :meth:`usage`)."""
+        self.meter.reset()
+        for fn in self.host.functions:
+            fn.stats.invocations = fn.stats.errors = fn.stats.billed_ms = 0
+        if self.gateway:
+            self.gateway.requests = 0
+        self._transitions_before = self._state_transitions()
+
+    def usage(self) -> dict[str, Any]:
+        """What the run since :meth:`reset_usage` would be billed for: requests counted by the
+        meter, Lambda invocations and GB-seconds, API requests, Step Functions transitions."""
+        gb_seconds = sum(fn.stats.billed_ms / 1000 * fn.memory_mb / 1024 for fn in self.host.functions)
+        return {
+            **self.meter.snapshot(),
+            "lambda_invocations": sum(fn.stats.invocations for fn in self.host.functions),
+            "lambda_gb_seconds": round(gb_seconds, 3),
+            "lambda_by_function": {fn.logical_id: {"invocations": fn.stats.invocations, "billed_ms": fn.stats.billed_ms}
+                                   for fn in self.host.functions if fn.stats.invocations},
+            "http_api_requests": self.gateway.requests if self.gateway else 0,
+            "state_transitions": self._state_transitions() - getattr(self, "_transitions_before", 0),
+        }
+
+    def _state_transitions(self) -> int:
+        """State transitions of every execution so far (Standard workflows bill each one)."""
+        sfn = self.client("stepfunctions")
+        total = 0
+        for arn in self.state_machines.values():
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+                for execution in page["executions"]:
+                    events = sfn.get_execution_history(executionArn=execution["executionArn"],
+                                                       maxResults=1000)["events"]
+                    total += sum(1 for e in events if e["type"].endswith("StateEntered"))
+        return total
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -634,3 +669,31 @@ class _InvocationStdout:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._terminal, name)
+
+
+class _MeteredMotoServer:
+    """moto's threaded server with the metering middleware in front of its application."""
+
+    def __init__(self, meter: Meter, *, ip_address: str, port: int, verbose: bool) -> None:
+        from moto.server import ThreadedMotoServer
+
+        meter_ = meter
+
+        class _Server(ThreadedMotoServer):
+            def _server_entry(self) -> None:
+                from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+                from werkzeug.serving import make_server
+
+                app = MeteringMiddleware(DomainDispatcherApplication(create_backend_app), meter_)
+                self._server = make_server(self._ip_address, self._port, app, True,
+                                           request_handler=MotoRequestHandler)
+                self._server_ready_event.set()
+                self._server.serve_forever()
+
+        self._inner = _Server(ip_address=ip_address, port=port, verbose=verbose)
+
+    def start(self) -> None:
+        self._inner.start()
+
+    def stop(self) -> None:
+        self._inner.stop()

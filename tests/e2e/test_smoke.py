@@ -74,3 +74,25 @@ def test_a_schedule_fires_the_canary_on_demand(cloud: LocalCloud) -> None:
     result = cloud.fire_schedule("OpsApiFunction", "CanarySchedule")
     until(lambda: read_canary(cloud, result["canary_id"])["status"] == "completed", timeout=30,
           what="scheduled canary completion")
+
+
+def test_the_meter_counts_the_billable_requests_of_a_canary(cloud: LocalCloud) -> None:
+    # Given a quiet local cloud with its usage counters reset
+    cloud.wait_idle(timeout=60)
+    cloud.reset_usage()
+    # When one canary runs end to end
+    canary_id = signed_request("POST", f"{cloud.gateway.url}/ops/canary").json()["canary_id"]
+    until(lambda: read_canary(cloud, canary_id)["status"] == "completed", timeout=30, what="canary completion")
+    cloud.wait_idle(timeout=30)
+    usage = cloud.usage()
+    # Then every kind of billable request it made is counted
+    assert usage["http_api_requests"] >= 2  # the start and at least one read
+    assert usage["lambda_by_function"]["OpsApiFunction"]["invocations"] >= 2
+    assert usage["lambda_by_function"]["TaskWorkerFunction"]["invocations"] >= 1
+    assert usage["lambda_by_function"]["CanaryStepFunction"]["invocations"] == 1
+    assert usage["lambda_gb_seconds"] > 0
+    assert usage["requests_by_action"]["sqs:SendMessage"] >= 1
+    assert usage["requests_by_action"].get("sqs:ReceiveMessage", 0) >= 1
+    assert usage["dynamodb_write_units"] >= 3  # created, reached the worker, reached the state machine
+    assert usage["dynamodb_read_units"] >= 0.5
+    assert usage["state_transitions"] >= 1

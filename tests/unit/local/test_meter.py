@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from local.cloud.meter import Meter, dynamodb_units
+
+
+def _body(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+def test_a_small_write_costs_one_unit_and_a_3kb_write_three() -> None:
+    small = _body({"TableName": "t", "Item": {"pk": {"S": "a"}}})
+    large = _body({"TableName": "t", "Item": {"pk": {"S": "a"}, "blob": {"S": "x" * 2600}}})
+    assert dynamodb_units("PutItem", small, b"{}") == (0.0, 1.0)
+    assert dynamodb_units("PutItem", large, b"{}") == (0.0, 3.0)
+
+
+def test_reads_cost_half_a_unit_per_4kb_unless_strongly_consistent() -> None:
+    item = {"Item": {"pk": {"S": "a"}, "blob": {"S": "x" * 5000}}}
+    assert dynamodb_units("GetItem", _body({}), _body(item)) == (1.0, 0.0)
+    assert dynamodb_units("GetItem", _body({"ConsistentRead": True}), _body(item)) == (2.0, 0.0)
+    assert dynamodb_units("Query", _body({}), _body({"Items": []})) == (0.5, 0.0)
+
+
+def test_transactions_cost_double() -> None:
+    request = _body({"TransactItems": [{"Put": {"Item": {"pk": {"S": "a"}}}}, {"Put": {"Item": {"pk": {"S": "b"}}}}]})
+    assert dynamodb_units("TransactWriteItems", request, b"{}") == (0.0, 4.0)
+
+
+@pytest.mark.parametrize("garbage", [b"not json", b""])
+def test_unreadable_bodies_count_the_request_but_no_units(garbage: bytes) -> None:
+    meter = Meter()
+    meter.record("dynamodb", "GetItem", garbage, garbage)
+    meter.record("sqs", "SendMessage", b"", b"")
+    snap = meter.snapshot()
+    assert snap["requests_by_service"] == {"dynamodb": 1, "sqs": 1}
+    assert snap["requests_by_action"]["sqs:SendMessage"] == 1
+    meter.reset()
+    assert meter.snapshot()["requests_by_service"] == {}

@@ -76,7 +76,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=tpl.REPO_ROOT / "bench" / "results" / "cold_start.json")
+    parser.add_argument("--smoke", action="store_true", help="one run per handler")
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 1
     report = run(args.runs)
     print(f"Cold start (import of each handler module, fresh process, median of {args.runs}):")
     for rid, result in report["handlers"].items():

@@ -59,7 +59,10 @@ local: install
 	$(PY) -m local.cloud
 
 bench: install
-	$(PY) -m bench.cold_start
+	$(PY) -m bench $(ARGS)
+
+bench-smoke: install
+	$(PY) -m bench --smoke --out .bench-smoke
 
 clean:
 	rm -rf $(VENV) $(SAMVENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache

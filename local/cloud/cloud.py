@@ -593,6 +593,15 @@ def _state_machine(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
     cloud.resolver.attrs.update({(rid, "Name"): name, (rid, "Arn"): arn})
 
 
+def _ses_email_identity(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
+    """An SES sender identity, verified at once (moto keeps every email sent from it: see
+    ``python -m connector.notifications outbox``)."""
+    props = cloud.resolver.resolve(res["Properties"])
+    cloud.client("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
+    cloud.physical[rid] = props["EmailIdentity"]
+    cloud.resolver.refs[rid] = props["EmailIdentity"]
+
+
 _CREATORS = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SQS::Queue": _queue,
@@ -607,6 +616,7 @@ _CREATORS = {
     "AWS::Serverless::HttpApi": _http_api,
     "AWS::Serverless::Function": _function,
     "AWS::Serverless::StateMachine": _state_machine,
+    "AWS::SES::EmailIdentity": _ses_email_identity,
 }
 
 
@@ -681,7 +691,8 @@ class _MeteredMotoServer:
 
         class _Server(ThreadedMotoServer):
             def _server_entry(self) -> None:
-                from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+                from moto.moto_server.threaded_moto_server import MotoRequestHandler
+                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
                 from werkzeug.serving import make_server
 
                 app = MeteringMiddleware(DomainDispatcherApplication(create_backend_app), meter_)

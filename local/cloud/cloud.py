@@ -691,8 +691,11 @@ class _MeteredMotoServer:
 
         class _Server(ThreadedMotoServer):
             def _server_entry(self) -> None:
-                from moto.moto_server.threaded_moto_server import MotoRequestHandler
-                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+                from moto.moto_server.werkzeug_app import (
+                    DomainDispatcherApplication,
+                    MotoRequestHandler,
+                    create_backend_app,
+                )
                 from werkzeug.serving import make_server
 
                 app = MeteringMiddleware(DomainDispatcherApplication(create_backend_app), meter_)

@@ -118,7 +118,7 @@ class MeteringMiddleware:
 def _action(environ: dict[str, Any], body: bytes) -> str:
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
-        return target.rsplit(".", 1)[-1]
+        return str(target).rsplit(".", 1)[-1]
     for source in (environ.get("QUERY_STRING", ""), body.decode("latin-1") if len(body) < 65536 else ""):
         found = re.search(r"(?:^|&)Action=([A-Za-z]+)", source)
         if found:

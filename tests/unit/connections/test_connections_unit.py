@@ -278,8 +278,7 @@ def test_router_pauses_on_deauthorization_once_and_records_other_kinds() -> None
     assert route(_message("tiktok", "upcoming_authorization_expiration"), _collab(repo, sender)) == \
         "needs_reauth_already"
     assert len(sender.sent) == 1  # one notification, no storm
-    assert route(_message("tiktok", "order_status_change"), _collab(repo, sender)) == "unhandled"
-    assert route(_message("ecwid", "product_changed"), _collab(repo, sender)) == "unhandled"
+    assert route(_message("tiktok", "new_message"), _collab(repo, sender)) == "unhandled"  # no feature uses it
     gone = FakeRepo(_connection(state="disconnected"))
     assert route(_message("tiktok", "order_status_change"), _collab(gone, sender)) == "skipped_disconnected"
     assert route(_message("tiktok", "order_status_change"), _collab(FakeRepo(None), sender)) == "skipped_disconnected"

@@ -26,6 +26,7 @@ from local.sandbox_tiktok import TikTokSandbox
 
 APP_KEY = "local-app-key"
 ECWID_CLIENT_ID = "local-ecwid-app"
+LOCAL_SENDER = "notifications@connector.localhost"
 
 
 @dataclass
@@ -62,7 +63,9 @@ def world(*, function_log: Path | None = None, tiktok_time_scale: float = 0.001,
     }
     # Own names, so several clouds can share one process (moto's state is per process).
     stack = f"world-{secrets.token_hex(3)}"
-    cloud = LocalCloud(parameters={"CanaryRetrySeconds": 1, "AppSecretName": f"{stack}/app", **dict(parameters or {})},
+    # Merchant emails go out from a verified local SES identity; moto keeps them (notifications outbox).
+    cloud = LocalCloud(parameters={"CanaryRetrySeconds": 1, "AppSecretName": f"{stack}/app",
+                                   "NotificationSender": LOCAL_SENDER, **dict(parameters or {})},
                        environment=env, secret_values=app_secret, function_log=function_log, stack_name=stack)
     try:
         cloud.start()

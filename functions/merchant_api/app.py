@@ -3,6 +3,7 @@ connection in its path (connection token or session cookie) before anything else
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -18,6 +19,10 @@ from connector.web import json_response, resolver
 app = resolver()
 # Feature routes (connector.api.<feature>.router); each route also has its event in template.yaml.
 # for module in (...): app.include_router(module.router)
+app.include_router(importlib.import_module("connector.api.operations").router)  # U1-U4, OpenAPI
+app.include_router(importlib.import_module("connector.api.stock").router)  # P13 update stock / price
+app.include_router(importlib.import_module("connector.api.orders").router)  # O3 retry, O8 re-scan
+app.include_router(importlib.import_module("connector.api.catalog").router)  # P1-P3, P6, P8, P11
 
 
 class DisconnectRequest(BaseModel):
@@ -36,6 +41,7 @@ def _correlation() -> str:
 
 @app.get("/connections/<connection_id>")
 def read(connection_id: str) -> Any:
+    """The connection: state with its reason, store, authorized shops (never tokens or ciphers)."""
     w = wire()
     connection = _owned(w, connection_id)
     return json_response(200, connection.public(w.c.repo.shops(connection_id)))
@@ -43,6 +49,7 @@ def read(connection_id: str) -> Any:
 
 @app.post("/connections/<connection_id>/check")
 def check(connection_id: str) -> Any:
+    """Check both sides, read the warehouses and compare currencies (C4)."""
     w = wire()
     _owned(w, connection_id)
     return json_response(200, lifecycle.check(w.c, connection_id, _correlation()).model_dump())
@@ -50,6 +57,7 @@ def check(connection_id: str) -> Any:
 
 @app.post("/connections/<connection_id>/disconnect")
 def disconnect(connection_id: str) -> Any:
+    """Stop syncing and forget the tokens; with {"purge": true} delete the connection's data (C5)."""
     w = wire()
     _owned(w, connection_id)
     raw = app.current_event.decoded_body
@@ -61,6 +69,7 @@ def disconnect(connection_id: str) -> Any:
 
 @app.get("/connections/<connection_id>/reauthorize")
 def reauthorize(connection_id: str) -> Any:
+    """Redirect to TikTok Shop's authorization page again (after "needs re-authorization", C3)."""
     from aws_lambda_powertools.event_handler import Response
 
     w = wire()

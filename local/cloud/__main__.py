@@ -19,7 +19,9 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalCloud(gateway_port=args.port, clock_speed=args.clock_speed or None) as cloud:
+    # Merchant emails: read them with `python -m connector.notifications outbox --endpoint-url <moto>`.
+    with LocalCloud(gateway_port=args.port, clock_speed=args.clock_speed or None,
+                    parameters={"NotificationSender": "notifications@connector.localhost"}) as cloud:
         print(json.dumps(cloud.describe(), indent=2))
         print(f"\nLocal cloud up. Gateway: {cloud.url}  (Ctrl-C to stop)")
         stop.wait()

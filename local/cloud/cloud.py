@@ -334,9 +334,10 @@ class LocalCloud:
         for arn in self.state_machines.values():
             for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
                 for execution in page["executions"]:
-                    events = sfn.get_execution_history(executionArn=execution["executionArn"],
-                                                       maxResults=1000)["events"]
-                    total += sum(1 for e in events if e["type"].endswith("StateEntered"))
+                    # Every page of the history: a catalog push of 10,000 products has thousands of events.
+                    for events in sfn.get_paginator("get_execution_history").paginate(
+                            executionArn=execution["executionArn"], PaginationConfig={"PageSize": 1000}):
+                        total += sum(1 for e in events["events"] if e["type"].endswith("StateEntered"))
         return total
 
     def describe(self) -> dict[str, Any]:

@@ -84,6 +84,8 @@ class SqsMapping:
                 more = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=min(
                     10, self.batch_size - len(messages)), AttributeNames=["All"], MessageAttributeNames=["All"])
                 messages.extend(more.get("Messages", []))
+                if not more.get("Messages"):  # an empty queue: look again shortly, not in a busy loop
+                    time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
             self._deliver(host, sqs, messages)
         finally:
             with self._lock:

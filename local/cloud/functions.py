@@ -27,6 +27,32 @@ log = logging.getLogger("local.cloud.functions")
 
 # Which threads are inside an invocation (their stdout is the function's log stream).
 INVOKING = threading.local()
+_REQUESTS = threading.local()
+
+
+class _RequestSlot:
+    """``BaseRouter.current_event`` set or read on the class: this thread's request."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        return getattr(_REQUESTS, "event", None)
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        _REQUESTS.event = value
+
+
+def thread_local_http_requests() -> None:
+    """Powertools' HTTP resolvers keep the request in a class attribute (``BaseRouter.current_event``,
+    assigned on the class by ``resolve``): one per process. Right on Lambda (one request per
+    process at a time), wrong here, where every function shares one process and a webhook could
+    overwrite a merchant request mid-flight. Make it per thread, as it is per process on Lambda."""
+    from aws_lambda_powertools.event_handler import api_gateway
+
+    base: Any = api_gateway.BaseRouter
+    if type(base).__name__ == "ThreadLocalRouterMeta":
+        return
+    type.__setattr__(base, "current_event", property(lambda self: getattr(_REQUESTS, "event", None),
+                                                     lambda self, value: setattr(_REQUESTS, "event", value)))
+    base.__class__ = type("ThreadLocalRouterMeta", (type(base),), {"current_event": _RequestSlot()})
 
 
 @dataclass
@@ -106,6 +132,7 @@ class FunctionHost:
     """All functions of the stack, found by logical id, name or ARN."""
 
     def __init__(self) -> None:
+        thread_local_http_requests()
         self._by_key: dict[str, LocalFunction] = {}
         self.functions: list[LocalFunction] = []
 

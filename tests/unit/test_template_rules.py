@@ -207,3 +207,33 @@ def test_events_folder_has_a_sample_for_every_function() -> None:
     for rid, props in FUNCTIONS.items():
         folder = Path(props["CodeUri"]).name
         assert any(n.startswith(folder) for n in names), f"no sample event for {rid} in events/"
+
+
+# ---------------------------------------------------------------------- operations (issue 9, U6)
+def _dashboard_body() -> str:
+    return str(RESOURCES["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
+
+
+@pytest.mark.parametrize("machine", sorted(of_type("AWS::Serverless::StateMachine")))
+def test_every_state_machine_has_a_failed_executions_alarm(machine: str) -> None:
+    matching = [a for a in ALARMS.values() if a["Properties"].get("MetricName") == "ExecutionsFailed"
+                and any(target(d["Value"]) == machine for d in a["Properties"].get("Dimensions", []))]
+    assert matching, f"{machine} has no ExecutionsFailed alarm"
+
+
+def test_dashboard_shows_every_dead_letter_queue_and_the_metric_catalogue() -> None:
+    from connector import metrics
+
+    body = _dashboard_body()
+    for dlq in sorted(DLQS):
+        assert f"${{{dlq}.QueueName}}" in body, f"the dashboard does not show {dlq}"
+    missing = [name for name in metrics.CATALOGUE if f'"{name}"' not in body]
+    assert not missing, f"the dashboard does not show {missing}"
+
+
+def test_runbook_lists_the_metric_catalogue() -> None:
+    from connector import metrics
+
+    runbook = (REPO / "docs" / "operations.md").read_text()
+    missing = [name for name in metrics.CATALOGUE if f"`{name}`" not in runbook]
+    assert not missing, f"docs/operations.md does not list {missing}"

@@ -34,6 +34,12 @@ class TaskWorkerEnv(BaseEnv):
     canary_state_machine_arn: str = Field(alias="CANARY_STATE_MACHINE_ARN", min_length=1)
 
 
+class StockEnv(BaseEnv):
+    """Functions that enqueue on (or consume) the stock queue (P10/P13)."""
+
+    stock_queue_url: str = Field(alias="STOCK_QUEUE_URL", min_length=1)
+
+
 EnvT = TypeVar("EnvT", bound=BaseModel)
 
 

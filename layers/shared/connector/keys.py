@@ -46,8 +46,45 @@ def catmap_sk(store_category: str) -> str:
     return f"CATMAP#{store_category}"
 
 
+def stock_sk(store_product_id: str) -> str:
+    """Stock sync state of one store product: quantities last sent, threshold state, the lease
+    that makes one worker at a time send its stock (``connector.catalog.stock_state``)."""
+    return f"STOCK#{store_product_id}"
+
+
+STOCK_RECONCILE = "STOCKRECON"
+"""Sort key of a connection's stock-reconciliation cursor."""
+
+
+def tiktok_product_sk(tiktok_product_id: str) -> str:
+    """Catalog: TikTok product id -> store product id (webhooks name TikTok's id only)."""
+    return f"TTPRODUCT#{tiktok_product_id}"
+
+
+def image_sk(shop_id: str, source_hash: str) -> str:
+    """Catalog: a store image already uploaded to a shop (sha256 of its URL and use case)."""
+    return f"IMAGE#{shop_id}#{source_hash}"
+
+
+CATALOG_STATE = "CATALOG"
+"""Catalog: the connection's pull watermark (last incremental pull)."""
+
+
 def order_sk(tiktok_order_id: str) -> str:
     return f"ORDER#{tiktok_order_id}"
+
+
+def order_state_index_pk(connection_id: str, state: str) -> str:
+    """``gsi1pk`` of an order record (``gsi1`` overloaded): a connection's orders in one state."""
+    return f"ORDERSTATE#{connection_id}#{state}"
+
+
+def order_state_index_sk(updated_at: int, tiktok_order_id: str) -> str:
+    return f"{updated_at:012d}#{tiktok_order_id}"
+
+
+ORDER_SCAN = "ORDERSCAN"
+"""Sort key of a connection's order re-scan cursor (the end of the last scanned window)."""
 
 
 def task_sk(task_id: str) -> str:
@@ -109,3 +146,18 @@ def rate_limit_pk(scope: str) -> str:
 
 def canary_pk(canary_id: str) -> str:
     return f"CANARY#{canary_id}"
+
+
+# U5 notifications, under ``conn_pk``: pending notifications, the open digest window, sent digests.
+def notification_sk(notification_id: str) -> str:
+    """A notification waiting for its digest (one per ``notify_merchant`` task: redelivery-safe)."""
+    return f"NOTIFY#{notification_id}"
+
+
+NOTIFY_WINDOW = "NOTIFYWINDOW"
+"""The connection's open digest window: exists while a flush is scheduled."""
+
+
+def digest_sent_sk(digest_id: str) -> str:
+    """Marker of a sent digest (TTL'd): a redelivered flush does not send it twice."""
+    return f"NOTIFYSENT#{digest_id}"

@@ -31,6 +31,14 @@ TaskKind = Literal[
 #: kind -> "module:function" called as ``function(message)`` by the task worker.
 HANDLERS: dict[str, str] = {
     "canary": "connector.canary:run_task",
+    "notify_merchant": "connector.notifications:handle",
+    "order_rescan": "connector.orders.rescan:run_rescan_task",
+    "order_retry": "connector.orders.rescan:run_retry_task",
+    "stock_update": "connector.catalog.stock_sync:run_task",  # P13: fans products out on the stock queue
+    "price_update": "connector.catalog.stock_sync:run_task",
+    "catalog_pull": "connector.catalog.flow:start_task",  # P1 (+ push): the catalog state machine
+    "catalog_sync": "connector.catalog.flow:start_task",  # P6/P7: the catalog state machine
+    "listing_status_poll": "connector.catalog.flow:poll_task",  # P6: review statuses of one connection
 }
 
 TaskState = Literal["queued", "running", "completed", "error"]
@@ -155,16 +163,18 @@ class TaskRepository:
 
         sets = ["#s = :s", "updated_at = :n"]
         values: dict[str, Any] = {":s": state, ":n": now}
+        names = {"#s": "state"}
         for name, value in (("total", total), ("error", error), ("note", note)):
-            if value is not None:
-                sets.append(f"{name} = :{name}")
+            if value is not None:  # "total" is a DynamoDB reserved word: every name goes through #
+                sets.append(f"#{name} = :{name}")
+                names[f"#{name}"] = name
                 values[f":{name}"] = value
         if state in ("completed", "error"):
             sets.append("finished_at = :n")
         self.client.update_item(TableName=self._table, Key=self._key(connection_id, task_id),
                                 UpdateExpression="SET " + ", ".join(sets),
                                 ConditionExpression="attribute_exists(pk)",
-                                ExpressionAttributeNames={"#s": "state"},
+                                ExpressionAttributeNames=names,
                                 ExpressionAttributeValues=dynamo.values(values))
 
     def add_counts(self, connection_id: str, task_id: str, counts: dict[str, int], now: int) -> None:

@@ -42,6 +42,20 @@ class ListingContext:
     brand_id: str | None = None
     failed_images: Mapping[str, str] = field(default_factory=dict)
     """Store image URLs that could not be read or uploaded: url -> reason."""
+    sales_attributes: Mapping[str, SalesAttributeSpec] = field(default_factory=dict)
+    """The category's SALES_PROPERTY attributes by lower-cased name: an option of that name is sent
+    with TikTok's attribute id (and value ids where a value matches), not as a custom name."""
+    description_images: Mapping[str, str] | None = None
+    """Store description image URL -> TikTok-hosted URL, once re-hosted: the description is
+    measured as it will be sent (``None``: not re-hosted yet, store URLs stand in)."""
+
+
+@dataclass(frozen=True)
+class SalesAttributeSpec:
+    """One TikTok sales attribute of a category: its id and its known values (lower-cased name -> id)."""
+
+    id: str
+    values: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

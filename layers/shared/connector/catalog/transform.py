@@ -8,6 +8,7 @@ to the TikTok-hosted URL. Images missing from a mapping are left out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from connector.catalog import rules as r
 from connector.catalog.description import listing_description
@@ -52,6 +53,8 @@ def to_product_input(
     description_images: Mapping[str, str] | None = None,
 ) -> ProductInput:
     """The TikTok body for ``product``; raises :class:`ListingRejected` on a blocking problem."""
+    if description_images is not None and listing.description_images is None:
+        listing = replace(listing, description_images=description_images)
     problems = blocking(validate(product, listing, settings))
     main = [image_uris[url] for url in main_image_urls(product) if url in image_uris][: r.MAX_MAIN_IMAGES]
     if not problems and not main:
@@ -68,7 +71,7 @@ def to_product_input(
         category_id=listing.category_id,
         category_version=listing.category_version,
         main_images=[ImageRef(uri=uri) for uri in dict.fromkeys(main)],
-        skus=_skus(product, settings, image_uris),
+        skus=_skus(product, settings, image_uris, listing),
         package_weight=PackageWeight(value=str(package.weight), unit=package.weight_unit),
         package_dimensions=PackageDimensions(
             length=str(package.length),
@@ -97,7 +100,9 @@ def _attributes(listing: ListingContext) -> list[ProductAttributeInput]:
     return out
 
 
-def _skus(product: StoreProduct, settings: SyncSettings, image_uris: Mapping[str, str]) -> list[SkuInput]:
+def _skus(
+    product: StoreProduct, settings: SyncSettings, image_uris: Mapping[str, str], listing: ListingContext
+) -> list[SkuInput]:
     names = r.option_names(product) if len(product.variants) > 1 else []
     codes = [r.choose_identifier(v.gtin, settings.identifier_priority) for v in product.variants]
     counts: dict[str, int] = {}
@@ -113,7 +118,7 @@ def _skus(product: StoreProduct, settings: SyncSettings, image_uris: Mapping[str
             SkuInput(
                 seller_sku=variant.sku.strip() if variant.sku else None,
                 external_sku_id=variant.key,
-                sales_attributes=_sales_attributes(variant, names, image_uris) or None,
+                sales_attributes=_sales_attributes(variant, names, image_uris, listing) or None,
                 inventory=[
                     InventoryEntry(
                         warehouse_id=settings.warehouse_id,
@@ -128,15 +133,22 @@ def _skus(product: StoreProduct, settings: SyncSettings, image_uris: Mapping[str
 
 
 def _sales_attributes(
-    variant: StoreVariant, names: list[str], image_uris: Mapping[str, str]
+    variant: StoreVariant, names: list[str], image_uris: Mapping[str, str], listing: ListingContext
 ) -> list[SalesAttributeInput]:
+    """One entry per option; an option the category knows goes by TikTok's attribute id (and the
+    value's id when TikTok lists that value), others by custom name."""
     out: list[SalesAttributeInput] = []
     for position, name in enumerate(names):
         uri = image_uris.get(variant.image_url) if position == 0 and variant.image_url else None
+        value = r.option_value(variant, name) or ""
+        spec = listing.sales_attributes.get(r.clean_text(name).lower())
+        value_id = spec.values.get(value.lower()) if spec is not None else None
         out.append(
             SalesAttributeInput(
-                name=r.clean_text(name),
-                value_name=r.option_value(variant, name) or "",
+                id=spec.id if spec is not None else None,
+                name=None if spec is not None else r.clean_text(name),
+                value_id=value_id,
+                value_name=None if value_id else value,
                 sku_img=ImageRef(uri=uri) if uri else None,
             )
         )

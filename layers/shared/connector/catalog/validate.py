@@ -107,7 +107,9 @@ def _title(product: StoreProduct, listing: ListingContext, settings: SyncSetting
 
 
 def _description(product: StoreProduct, listing: ListingContext, settings: SyncSettings) -> list[Problem]:
-    text = listing_description(product.description_html, product.title).html
+    hosted = listing.description_images
+    text = listing_description(product.description_html, product.title,
+                               hosted.get if hosted is not None else None).html
     if len(text) > r.MAX_DESCRIPTION_CHARS:
         return [
             Problem(

@@ -156,6 +156,24 @@ def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials,
 #: product change updates the listing and the stock); each handler must be idempotent, since a
 #: failure of one redelivers the message to all. Imported on first use (cold start).
 EVENT_HANDLERS: dict[tuple[str, str], tuple[str, ...]] = {}
+# Issue 7, the order relay (O1-O10): TikTok order webhooks and store order changes.
+for _kind in ("order_status_change", "cancellation_status_change", "reverse_status_update", "return_status_change",
+              "recipient_address_update", "package_update"):
+    EVENT_HANDLERS[("tiktok", _kind)] = ("connector.orders.service:on_tiktok_event",)
+EVENT_HANDLERS[("ecwid", "order_changed")] = ("connector.orders.service:on_store_event",)
+# Issue 6, stock sync (P10): a store product change queues its stock (the catalog adds its own hook).
+EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
+                                                "connector.catalog.stock_sync:on_product_changed")
+EVENT_HANDLERS[("tiktok", "inventory_status_change")] = (
+    *EVENT_HANDLERS.get(("tiktok", "inventory_status_change"), ()), "connector.catalog.stock_sync:on_tiktok_inventory")
+# Issue 6, catalog (P1 auto-pull, P7 update, P12 removal, P6 review status by webhooks 5 / 37).
+EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
+                                                "connector.catalog.flow:on_store_product_changed")
+EVENT_HANDLERS[("ecwid", "product_deleted")] = (*EVENT_HANDLERS.get(("ecwid", "product_deleted"), ()),
+                                                "connector.catalog.flow:on_store_product_deleted")
+for _kind in ("product_status_change", "product_audit_status_change"):
+    EVENT_HANDLERS[("tiktok", _kind)] = (*EVENT_HANDLERS.get(("tiktok", _kind), ()),
+                                         "connector.catalog.flow:on_tiktok_product_status")
 
 REAUTH_KINDS = {
     ("tiktok", "seller_deauthorization"): "tiktok_seller_deauthorized",

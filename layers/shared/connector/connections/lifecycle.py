@@ -39,17 +39,22 @@ class NeedsReauthorization(ConnectorError):
 
 @dataclass
 class Notifier:
-    """Emits connection events for merchant notifications (a task message of kind
-    ``notify_merchant``; the notifications feature will consume them)."""
+    """Emits events for merchant notifications (a task message of kind ``notify_merchant``,
+    batched into digest emails by :mod:`connector.notifications`). Events: ``needs_reauth``,
+    ``disconnected``, ``order_blocked`` and ``product_failed`` (``subject_id``: the TikTok order
+    id / store product id). ``reason``: plain words, never buyer details or secrets."""
 
     sender: MessageSender
     tasks_queue_url: str
 
-    def emit(self, connection_id: str, event: str, reason: str | None, correlation_id: str) -> None:
+    def emit(self, connection_id: str, event: str, reason: str | None, correlation_id: str, *,
+             subject_id: str | None = None) -> None:
+        payload = {"event": event, "reason": reason or "", "created_ts": str(int(wall_clock()))}
+        if subject_id:
+            payload["subject_id"] = subject_id
         self.sender.send(self.tasks_queue_url, TaskMessage(
             kind="notify_merchant", task_id=f"notify-{uuid.uuid4().hex}", correlation_id=correlation_id,
-            connection_id=connection_id,
-            payload={"event": event, "reason": reason or "", "created_ts": str(int(wall_clock()))}))
+            connection_id=connection_id, payload=payload))
 
 
 def mark_needs_reauth(repo: ConnectionRepository, notifier: Notifier, connection_id: str, reason: str,

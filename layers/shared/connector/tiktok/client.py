@@ -323,6 +323,13 @@ class TikTokClient:
         bound._tokens = tokens
         return bound
 
+    def with_limiter(self, limiter: RateLimiter) -> TikTokClient:
+        """This client (same HTTP pool, tokens, image cache) pacing its calls with ``limiter``
+        (e.g. a :class:`~connector.ratelimit.DynamoRateLimiter` shared by concurrent workers)."""
+        bound = copy.copy(self)
+        bound._limiter = limiter
+        return bound
+
     def close(self) -> None:
         self._http.close()
 

@@ -418,6 +418,11 @@ def _person(ship_to: ShipTo) -> dict[str, Any]:
     return person
 
 
+def ship_to_person(ship_to: ShipTo) -> dict[str, Any]:
+    """Ecwid's ``shippingPerson`` of an address (for an address change, O10)."""
+    return _person(ship_to)
+
+
 def order_body(draft: StoreOrderDraft) -> dict[str, Any]:
     """``POST /orders`` body that makes Ecwid decrement stock itself, once: PAID, every line with
     its product (and combination) id, and a customer e-mail. Totals are ours: Ecwid does not

@@ -23,6 +23,7 @@ from connector.stores.protocol import (
     DeletedProduct,
     Fulfilment,
     PaymentStatus,
+    ShipTo,
     Stock,
     StoreCategory,
     StoreCredentials,
@@ -318,6 +319,10 @@ class EcwidStore:
 
     def mark_refunded(self, order_ext_id: str, *, partial: bool = False) -> StoreOrder:
         return self._update_order(order_ext_id, {"paymentStatus": "PARTIALLY_REFUNDED" if partial else "REFUNDED"})
+
+    def update_ship_to(self, order_ext_id: str, ship_to: ShipTo) -> StoreOrder:
+        person = normalize.ship_to_person(ship_to)
+        return self._update_order(order_ext_id, {"shippingPerson": person, "billingPerson": person})
 
     # -----------------------------------------------------------------------------------------
 

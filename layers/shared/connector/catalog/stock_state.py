@@ -1,0 +1,176 @@
+"""Stock sync state: one ``CONN#<id>`` / ``STOCK#<store product id>`` item per store product.
+
+- ``sent``: TikTok SKU id -> the quantity last accepted by TikTok. An unchanged figure costs no
+  call, which is also how our own writes coming back as webhooks (invariant 4) do nothing twice.
+  Keyed by TikTok SKU id, so a product linked again to a new listing is sent afresh.
+- ``deactivated``: the threshold rule took the TikTok product offline (only then does the rule
+  bring it back: a product deactivated for another reason stays as it is).
+- ``seq`` / ``lease_owner`` / ``lease_until``: single flight. Every request adds 1 to ``seq``;
+  one worker at a time holds the lease and syncs; at release it checks ``seq`` did not move
+  while it worked, else it syncs once more. A request that finds the lease held leaves it to the
+  holder: a burst on one product costs one TikTok call (two when it straddles a sync).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from connector import dynamo, keys
+
+
+class StockState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    connection_id: str
+    store_product_id: str
+    seq: int = 0
+    sent: dict[str, int] = Field(default_factory=dict)
+    deactivated: bool = False
+    lease_owner: str | None = None
+    lease_until: float | None = None
+    sent_at: float | None = None
+    prices: dict[str, str] = Field(default_factory=dict)
+    """TikTok SKU id -> price last sent (strings of Decimals)."""
+
+
+class StockStateRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        from connector import aws
+
+        return self._client or aws.client("dynamodb")
+
+    def _key(self, connection_id: str, store_product_id: str) -> dict[str, Any]:
+        return dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.stock_sk(store_product_id)})
+
+    def get(self, connection_id: str, store_product_id: str) -> StockState | None:
+        got = self.client.get_item(TableName=self._table, Key=self._key(connection_id, store_product_id),
+                                   ConsistentRead=True)
+        return _state(got["Item"]) if "Item" in got else None
+
+    def bump(self, connection_id: str, store_product_id: str, now: float) -> StockState:
+        """Record one more request for this product; returns the item as it is now."""
+        got = self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="ADD seq :one SET connection_id = :c, store_product_id = :p, updated_at = :n",
+            ExpressionAttributeValues=dynamo.values({":one": 1, ":c": connection_id, ":p": store_product_id,
+                                                     ":n": int(now)}),
+            ReturnValues="ALL_NEW")
+        return _state(got["Attributes"])
+
+    def acquire(self, connection_id: str, store_product_id: str, owner: str, now: float,
+                ttl_s: float) -> StockState | None:
+        """Take the lease (free, expired, or already ours); ``None`` when another worker holds it."""
+        try:
+            got = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, store_product_id),
+                UpdateExpression="SET lease_owner = :o, lease_until = :u, connection_id = :c, store_product_id = :p",
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o",
+                ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s), ":now": _t(now),
+                                                         ":c": connection_id, ":p": store_product_id}),
+                ReturnValues="ALL_NEW")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return _state(got["Attributes"])
+
+    def release(self, connection_id: str, store_product_id: str, owner: str, seen_seq: int) -> bool:
+        """Give the lease back if no request came in since ``seen_seq``; False: sync again."""
+        try:
+            self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, store_product_id),
+                UpdateExpression="REMOVE lease_owner, lease_until",
+                ConditionExpression="lease_owner = :o AND (attribute_not_exists(seq) OR seq = :s)",
+                ExpressionAttributeValues=dynamo.values({":o": owner, ":s": seen_seq}))
+        except Exception as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+            current = self.get(connection_id, store_product_id)
+            # Lost the lease (expired, taken over): the new holder syncs; nothing left for us.
+            return current is None or current.lease_owner != owner
+        return True
+
+    def abandon(self, connection_id: str, store_product_id: str, owner: str) -> None:
+        """Drop our lease after a failure (the message is retried)."""
+        try:
+            self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, store_product_id),
+                UpdateExpression="REMOVE lease_owner, lease_until", ConditionExpression="lease_owner = :o",
+                ExpressionAttributeValues=dynamo.values({":o": owner}))
+        except Exception as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+
+    def record(self, connection_id: str, store_product_id: str, owner: str, now: float, *,
+               sent: Mapping[str, int] | None = None, deactivated: bool | None = None,
+               prices: Mapping[str, str] | None = None) -> None:
+        """Store what TikTok accepted, while we still hold the lease (else a newer holder's
+        figures would be overwritten by ours)."""
+        sets = ["updated_at = :n"]
+        values: dict[str, Any] = {":n": int(now), ":o": owner}
+        if sent is not None:
+            sets += ["sent = :sent", "sent_at = :at"]
+            values[":sent"] = dict(sent)
+            values[":at"] = _t(now)
+        if deactivated is not None:
+            sets.append("deactivated = :d")
+            values[":d"] = deactivated
+        if prices is not None:
+            sets.append("prices = :pr")
+            values[":pr"] = dict(prices)
+        self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="SET " + ", ".join(sets), ConditionExpression="lease_owner = :o",
+            ExpressionAttributeValues=dynamo.values(values))
+
+    def all(self, connection_id: str) -> Iterator[StockState]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+            "ExpressionAttributeValues": dynamo.values({":p": keys.conn_pk(connection_id), ":s": keys.stock_sk("")})}
+        while True:
+            page = self.client.query(**kwargs)
+            for item in page.get("Items", []):
+                yield _state(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ reconciliation cursor
+    def reconcile_cursor(self, connection_id: str) -> dict[str, float]:
+        got = self.client.get_item(TableName=self._table, ConsistentRead=True, Key=dynamo.to_item(
+            {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STOCK_RECONCILE}))
+        raw = dynamo.from_item(got["Item"]) if "Item" in got else {}
+        return {k: float(raw[k]) for k in ("last_run_at", "last_full_at") if k in raw}
+
+    def set_reconcile_cursor(self, connection_id: str, *, last_run_at: float, last_full_at: float | None) -> None:
+        item: dict[str, Any] = {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STOCK_RECONCILE,
+                                "last_run_at": _t(last_run_at)}
+        if last_full_at is not None:
+            item["last_full_at"] = _t(last_full_at)
+        self.client.put_item(TableName=self._table, Item=dynamo.to_item(item))
+
+
+def _t(seconds: float) -> Decimal:
+    """A time for DynamoDB (no floats there): milliseconds kept."""
+    return Decimal(f"{seconds:.3f}")
+
+
+def _state(item: dict[str, Any]) -> StockState:
+    raw = dynamo.from_item(item)
+    data = {k: v for k, v in raw.items() if k in StockState.model_fields}
+    data["seq"] = int(data.get("seq", 0))
+    data["sent"] = {str(k): int(v) for k, v in (data.get("sent") or {}).items()}
+    data["prices"] = {str(k): str(v) for k, v in (data.get("prices") or {}).items()}
+    for name in ("lease_until", "sent_at"):
+        if name in data and data[name] is not None:
+            data[name] = float(data[name])
+    return StockState.model_validate(data)

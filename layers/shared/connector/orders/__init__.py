@@ -1,0 +1,7 @@
+"""The order relay (issue 7, features O1 to O10): every paid TikTok order in the store exactly once.
+
+- :mod:`connector.orders.records`: the ``ORDER#<tiktok_order_id>`` item and its repository (the
+  contract the merchant API's order listing / overview and the stock sync read).
+- the relay itself (intake, claim, create, record) and fulfilment / cancellation flows live in
+  the sibling modules; handlers import them lazily.
+"""

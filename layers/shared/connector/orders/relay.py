@@ -1,0 +1,332 @@
+"""O1-O4: relay one paid TikTok order into the store, exactly once (invariant 1).
+
+    read the order from TikTok (webhooks are hints: always re-read)
+      -> decide: relay / wait for the hold / never (unpaid, FBT off) / cancelled
+      -> claim ORDER#<id> with a conditional write (token = the state machine execution)
+      -> resolve every line through the SKU links (blocked with a reason when one is missing)
+      -> create the store order (the adapter looks it up by the TikTok id first, so a retry after
+         a crash between "store created it" and "we recorded it" finds it instead of creating
+         a second one)
+      -> record it, removing ``pending_units`` in the same write.
+
+Domain code: every collaborator is a parameter (:class:`RelayDeps`); the Lambda step builds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+
+from connector.orders.records import (
+    ClaimLost,
+    OrderLineSummary,
+    OrderRecord,
+    OrderRepository,
+    buyer_ref,
+)
+
+if TYPE_CHECKING:
+    from connector.links import LinkRepository
+    from connector.settings import OrderSettings
+    from connector.stores.protocol import ShipTo, StoreOrderDraft, StorePlatform
+    from connector.tiktok.client import ShopRef, TikTokClient
+    from connector.tiktok.models import Order
+
+CENT = Decimal("0.01")
+MANUAL_PREFIX = "retry-"
+"""Execution names of relays started by the merchant (they may take over a blocked order)."""
+LEASE_S = 120
+"""How long a claim holds before another relay may take over (longer than one relay step)."""
+PAID_STATUSES = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_COLLECTION", "IN_TRANSIT",
+                           "DELIVERED", "COMPLETED"})
+RELAYED_STATES = frozenset({"created", "shipped", "in_transit", "delivered", "completed", "refunded"})
+
+Outcome = Literal["created", "already", "waiting_hold", "blocked", "gave_up", "not_paid", "skipped", "cancelled",
+                  "not_found"]
+Decision = Literal["relay", "wait_hold", "not_paid", "skip_fbt", "cancelled"]
+
+
+class InjectedCrash(RuntimeError):
+    """The local-cloud fault hook: a crash between "the store created it" and "we recorded it"."""
+
+
+@dataclass
+class RelayResult:
+    outcome: Outcome
+    tiktok_order_id: str
+    attempts: int = 0
+    reason: str | None = None
+    store_order_id: str | None = None
+    tiktok_status: str | None = None
+
+
+@dataclass
+class RelayDeps:
+    orders: OrderRepository
+    links: LinkRepository
+    settings: OrderSettings
+    tiktok: TikTokClient
+    shop: ShopRef
+    store: StorePlatform
+    notify_blocked: Callable[[str, str], None]
+    """(tiktok_order_id, reason) -> tell the merchant (batched into e-mails by notifications)."""
+    clock: Callable[[], float]
+    after_store_create: Callable[[str], None] = field(default=lambda order_id: None)
+    """Fault hook (see :func:`crash_hook_from_env`); does nothing in production."""
+    stock_changed: Callable[[set[str]], None] = field(default=lambda store_product_ids: None)
+    """Called with store product ids after their pending units were set or removed (the stock
+    sync recomputes what TikTok may sell of them)."""
+    max_attempts: int = 4
+    """Blocked relays before giving up on automatic retries (1 + 3 retries)."""
+
+
+def _products(record: OrderRecord) -> set[str]:
+    return {line.store_product_id for line in record.lines if line.store_product_id}
+
+
+def decide(order: Order, settings: OrderSettings) -> Decision:
+    """O1 / O4: what to do with an order in its current TikTok status."""
+    if order.status == "CANCELLED":
+        return "cancelled"
+    if order.status == "UNPAID":
+        return "not_paid"
+    if order.fulfillment_type == "FULFILLMENT_BY_TIKTOK" and not settings.relay_fbt:
+        return "skip_fbt"
+    if order.status == "ON_HOLD":
+        return "relay" if settings.on_hold == "relay" else "wait_hold"
+    if order.status in PAID_STATUSES:
+        return "relay"
+    return "not_paid"
+
+
+def _money(value: Any) -> Decimal:
+    if value in (None, ""):
+        return Decimal("0")
+    return Decimal(str(value))
+
+
+def unit_price(line: Any, price_source: str) -> Decimal:
+    """The price of one unit: as the buyer paid (sale price), or the settlement price (the
+    seller's price after the seller's own discount; platform discounts are paid by TikTok)."""
+    if price_source == "settlement":
+        original = _money(line.original_price) if line.original_price not in (None, "") else _money(line.sale_price)
+        return original - _money(line.seller_discount)
+    return _money(line.sale_price)
+
+
+def summarize(order: Order, price_source: str) -> list[OrderLineSummary]:
+    """One line per SKU with quantities summed (TikTok lists one line per unit); the unit price
+    is the average over the SKU's units (they may carry different discounts)."""
+    grouped: dict[str, list[Any]] = {}
+    for line in order.line_items:
+        if line.sku_id is None or (line.display_status or "") == "CANCELLED":
+            continue
+        grouped.setdefault(str(line.sku_id), []).append(line)
+    summary = []
+    for sku_id, lines in grouped.items():
+        total = sum((unit_price(line, price_source) for line in lines), Decimal("0"))
+        first = lines[0]
+        summary.append(OrderLineSummary(
+            tiktok_sku_id=sku_id, tiktok_product_id=str(first.product_id) if first.product_id else None,
+            seller_sku=first.seller_sku, name=first.product_name or first.sku_name or sku_id,
+            quantity=len(lines), unit_price=(total / len(lines)).quantize(CENT)))
+    return summary
+
+
+def base_record(connection_id: str, shop_id: str, order: Order, lines: list[OrderLineSummary], now: int,
+                state: str) -> OrderRecord:
+    payment = order.payment
+    subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    shipping = _money(payment.shipping_fee) if payment else Decimal("0")
+    tax = _money(payment.tax) if payment else Decimal("0")
+    pending: dict[str, int] = {}
+    for line in lines:
+        if line.variant_key:
+            pending[line.variant_key] = pending.get(line.variant_key, 0) + line.quantity
+    return OrderRecord(
+        connection_id=connection_id, tiktok_order_id=str(order.id), shop_id=shop_id, state=state,  # type: ignore[arg-type]
+        tiktok_status=order.status, tiktok_update_time=order.update_time,
+        currency=(payment.currency if payment else None), subtotal=subtotal, shipping=shipping, tax=tax,
+        discount=Decimal("0"), total=subtotal + shipping + tax, lines=tuple(lines),
+        buyer_ref=buyer_ref(connection_id, str(order.user_id) if order.user_id else None),
+        fulfillment_type=order.fulfillment_type, package_ids=tuple(str(p.id) for p in order.packages),
+        pending_units=pending, created_at=int(order.create_time or now), paid_at=order.paid_time, updated_at=now)
+
+
+def resolve_lines(deps: RelayDeps, connection_id: str,
+                  lines: list[OrderLineSummary]) -> tuple[list[OrderLineSummary], list[str]]:
+    """Lines with their store variant filled in, and the plain-words problems of those without."""
+    resolved: list[OrderLineSummary] = []
+    problems: list[str] = []
+    for line in lines:
+        link = deps.links.by_tiktok_sku(connection_id, line.tiktok_sku_id)
+        if link is None:
+            problems.append(f"TikTok SKU {line.tiktok_sku_id} ({line.seller_sku or 'no seller SKU'}) is not linked "
+                            "to a store product")
+            resolved.append(line)
+            continue
+        resolved.append(line.model_copy(update={"variant_key": link.variant_key,
+                                                "store_product_id": link.store_product_id}))
+    return resolved, problems
+
+
+def ship_to(order: Order) -> tuple[ShipTo | None, str | None]:
+    """The store's shipping address from TikTok's (masked names become a placeholder)."""
+    from connector.stores.protocol import ShipTo
+
+    address = order.recipient_address
+    if address is None or not address.region_code:
+        return None, "the order has no shipping address (country missing)"
+    levels = {(d.address_level_name or "").lower(): d.address_name for d in address.district_info}
+    name = (address.name or " ".join(p for p in (address.first_name, address.last_name) if p) or "").strip()
+    if not name or "*" in name:
+        name = "TikTok Shop buyer"
+    phone = address.phone_number if address.phone_number and "*" not in address.phone_number else None
+    street = tuple(line for line in (address.address_line1, address.address_line2, address.address_line3,
+                                     address.address_line4) if line and "*" not in line)
+    return ShipTo(name=name, phone=phone, street=street, city=levels.get("city") or "",
+                  region=levels.get("state") or levels.get("province"), postal=address.postal_code or "",
+                  country=address.region_code), None
+
+
+def draft_for(order: Order, record: OrderRecord, settings: OrderSettings) -> tuple[StoreOrderDraft | None, str | None]:
+    from connector.stores.protocol import OrderLine, OrderTotals, StoreOrderDraft
+
+    address, problem = ship_to(order)
+    if address is None:
+        return None, problem
+    if not record.currency:
+        return None, "the order has no currency"
+    lines = tuple(OrderLine(variant_key=line.variant_key, sku=line.seller_sku, name=line.name or line.tiktok_sku_id,
+                            quantity=line.quantity, unit_price=line.unit_price) for line in record.lines)
+    totals = OrderTotals(subtotal=record.subtotal or Decimal("0"), shipping=record.shipping or Decimal("0"),
+                         tax=record.tax or Decimal("0"), total=record.total or Decimal("0"))
+    fbt = order.fulfillment_type == "FULFILLMENT_BY_TIKTOK"
+    note = f"TikTok Shop order {order.id}" + (" (fulfilled by TikTok)" if fbt else "")
+    return StoreOrderDraft(tiktok_order_id=str(order.id), lines=lines, ship_to=address,
+                           email=settings.placeholder_email, currency=record.currency, totals=totals,
+                           shipping_method="TikTok Shop", note=note, notify_customer=False,
+                           external_fulfilment=fbt), None
+
+
+def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: str, token: str) -> RelayResult:
+    """Relay one order (idempotent; safe to run again after any failure with the same token)."""
+    from connector import metrics
+    from connector.observability import count, logger
+
+    now = int(deps.clock())
+    existing = deps.orders.get(connection_id, tiktok_order_id)
+    if existing is not None and existing.state in RELAYED_STATES | {"cancelled", "skipped"}:
+        # Relayed (or settled) already: a duplicate or late relay costs one read, no API call.
+        return RelayResult("already", tiktok_order_id, existing.attempts, store_order_id=existing.store_order_id,
+                           tiktok_status=existing.tiktok_status)
+    found = deps.tiktok.get_orders(deps.shop, [tiktok_order_id])
+    if not found:
+        return RelayResult("not_found", tiktok_order_id, reason="TikTok does not know this order")
+    order = found[0]
+    if (existing is not None and existing.state == "blocked" and existing.blocked_by not in (None, token)
+            and not token.startswith(MANUAL_PREFIX)):
+        # Another relay owns this blocked order's automatic retries; a merchant's retry may take it.
+        return RelayResult("already", tiktok_order_id, existing.attempts, existing.reason, tiktok_status=order.status)
+    decision = decide(order, deps.settings)
+    if decision == "not_paid":
+        return RelayResult("not_paid", tiktok_order_id, tiktok_status=order.status)
+    lines = summarize(order, deps.settings.price_source)
+    lines, problems = resolve_lines(deps, connection_id, lines)
+    if decision == "cancelled":
+        if existing is not None and existing.state not in ("cancelled",):
+            deps.orders.set_state(connection_id, tiktok_order_id, "cancelled", now,
+                                  only_from=("waiting_hold", "blocked"),  # a live claim creates, then the
+                                  # cancellation reaches the store order (webhook or re-scan)
+                                  sets={"reason": "cancelled on TikTok before it reached the store"})
+            deps.stock_changed(_products(existing))
+        return RelayResult("cancelled", tiktok_order_id, tiktok_status=order.status)
+    if decision == "skip_fbt":
+        record = base_record(connection_id, shop_id, order, lines, now, "skipped")
+        deps.orders.put_new(record.model_copy(update={
+            "reason": "fulfilled by TikTok; relaying these orders is off in the settings", "pending_units": {}}))
+        return RelayResult("skipped", tiktok_order_id, tiktok_status=order.status)
+    if decision == "wait_hold":
+        record = base_record(connection_id, shop_id, order, lines, now, "waiting_hold")
+        if deps.orders.put_new(record.model_copy(update={"reason": "on hold: TikTok's cancellation window"})):
+            deps.stock_changed(_products(record))
+        return RelayResult("waiting_hold", tiktok_order_id, tiktok_status=order.status)
+
+    record = base_record(connection_id, shop_id, order, lines, now, "claimed")
+    if existing is not None:
+        record = record.model_copy(update={"attempts": existing.attempts})
+    try:
+        claimed = deps.orders.claim(record, token, now, LEASE_S)
+    except ClaimLost:
+        count("OrderRelayClaimLost")
+        return RelayResult("already", tiktok_order_id, record.attempts, tiktok_status=order.status)
+    if existing is None or existing.pending_units != claimed.pending_units:
+        deps.stock_changed(_products(claimed))
+
+    draft = None
+    if not problems:
+        draft, problem = draft_for(order, claimed, deps.settings)
+        if problem:
+            problems.append(problem)
+    if problems or draft is None:
+        reason = "; ".join(problems)
+        attempts = claimed.attempts + 1
+        give_up = attempts >= deps.max_attempts
+        deps.orders.record_blocked(connection_id, tiktok_order_id, token, reason, now, give_up=give_up)
+        if give_up:
+            deps.stock_changed(_products(claimed))
+        metrics.count_for_tenant(metrics.ORDERS_BLOCKED, connection_id)
+        logger().info("order blocked", extra={"tiktok_order_id": tiktok_order_id, "attempts": attempts})
+        if attempts == 1 or give_up:
+            deps.notify_blocked(tiktok_order_id, reason)
+        return RelayResult("gave_up" if give_up else "blocked", tiktok_order_id, attempts, reason,
+                           tiktok_status=order.status)
+
+    store_order = deps.store.create_order(draft)
+    deps.after_store_create(tiktok_order_id)
+    if not deps.orders.record_created(connection_id, tiktok_order_id, token, store_order.ext_id, int(deps.clock())):
+        # Our lease ran out and another relay took over: it finds this same store order.
+        count("OrderRelayRecordLost")
+        return RelayResult("already", tiktok_order_id, claimed.attempts, store_order_id=store_order.ext_id)
+    deps.stock_changed(_products(claimed))
+    count(metrics.ORDERS_RELAYED)
+    paid = order.paid_time or order.create_time
+    if paid:  # from TikTok's paid time (whole seconds) to recorded
+        metrics.latency(metrics.ORDER_RELAY_LATENCY, max(0.0, deps.clock() - paid) * 1000)
+    logger().info("order relayed", extra={"tiktok_order_id": tiktok_order_id, "store_order_id": store_order.ext_id})
+    return RelayResult("created", tiktok_order_id, claimed.attempts, store_order_id=store_order.ext_id,
+                       tiktok_status=order.status)
+
+
+# --------------------------------------------------------------------------- the fault hook
+CRASH_RATE_ENV = "ORDER_RELAY_CRASH_RATE"
+CRASH_SEED_ENV = "ORDER_RELAY_CRASH_SEED"
+_CRASHED: set[str] = set()
+
+
+def crash_hook_from_env(environ: Any = None) -> Callable[[str], None]:
+    """Local cloud only (documented in docs/development.md): with ``ORDER_RELAY_CRASH_RATE`` set
+    (0..1), that share of relays (chosen by a hash of ``ORDER_RELAY_CRASH_SEED`` and the order id,
+    so a seed reproduces a run) crash once right after the store created the order and before
+    we recorded it. Unset, as in every deployed stack, it does nothing."""
+    from connector.runtime import environ as runtime_environ
+
+    env = environ if environ is not None else runtime_environ()
+    try:
+        rate = float(env.get(CRASH_RATE_ENV) or 0)
+    except ValueError:
+        rate = 0.0
+    if rate <= 0:
+        return lambda order_id: None
+    seed = str(env.get(CRASH_SEED_ENV) or "0")
+
+    def crash(order_id: str) -> None:
+        digest = int(hashlib.sha256(f"{seed}:{order_id}".encode()).hexdigest()[:8], 16)
+        if digest / 0xFFFFFFFF < rate and order_id not in _CRASHED:
+            _CRASHED.add(order_id)
+            raise InjectedCrash(f"injected crash after the store created order {order_id}")
+
+    return crash

@@ -1,0 +1,239 @@
+"""The order features' entry points, wired from the handlers' collaborators:
+
+- :func:`on_tiktok_event` / :func:`on_store_event`: the events queue consumer's handlers
+  (registered in :data:`connector.connections.events.EVENT_HANDLERS`);
+- :func:`relay_step`: the order relay state machine's step;
+- :func:`start_relay`: starts one relay execution (the events handler, re-scan, manual retry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from connector.observability import count, logger
+
+if TYPE_CHECKING:
+    from connector.connections.lifecycle import Collaborators
+    from connector.connections.models import Connection, EventMessage, ShopLink
+    from connector.orders.flows import FlowDeps
+    from connector.orders.records import OrderRecord
+    from connector.orders.relay import RelayDeps
+    from connector.tiktok.client import ShopRef
+
+TIKTOK_ORDER_KINDS = ("order_status_change", "cancellation_status_change", "reverse_status_update",
+                      "return_status_change", "recipient_address_update", "package_update")
+
+
+def relay_state_machine_arn() -> str:
+    from connector.errors import ConfigurationError
+    from connector.runtime import environ
+
+    arn = environ().get("ORDER_RELAY_STATE_MACHINE_ARN", "")
+    if not arn:
+        raise ConfigurationError("ORDER_RELAY_STATE_MACHINE_ARN is not set for this function",
+                                 reason="bad_environment")
+    return arn
+
+
+def execution_name(kind: str, tiktok_order_id: str, discriminator: str) -> str:
+    """Names dedupe: the same (order, cause) starts one execution, whatever the redeliveries."""
+    digest = hashlib.sha256(discriminator.encode()).hexdigest()[:12]
+    return f"{kind}-{tiktok_order_id}-{digest}"[:80]
+
+
+def start_relay(connection_id: str, shop_id: str, tiktok_order_id: str, correlation_id: str, name: str, *,
+                client: Any | None = None, arn: str | None = None) -> bool:
+    import json
+
+    from connector import aws
+
+    sfn = client or aws.client("stepfunctions")
+    payload = {"connection_id": connection_id, "shop_id": shop_id, "tiktok_order_id": tiktok_order_id,
+               "correlation_id": correlation_id}
+    try:
+        sfn.start_execution(stateMachineArn=arn or relay_state_machine_arn(), name=name, input=json.dumps(payload))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return False
+    count("OrderRelayStarted")
+    return True
+
+
+# ------------------------------------------------------------------------------ wiring
+@dataclass
+class Context:
+    connection: Connection
+    shop: ShopLink
+    ref: ShopRef
+    table: str
+
+
+def context(c: Collaborators, connection_id: str, shop_id: str | None) -> Context:
+    from connector.errors import NotFound
+    from connector.tiktok.client import ShopRef
+
+    connection = c.repo.require(connection_id)
+    shops = c.repo.shops(connection_id)
+    shop = next((s for s in shops if shop_id is None or s.shop_id == shop_id), None)
+    if shop is None:
+        raise NotFound(f"shop {shop_id} is not authorized for connection {connection_id}", reason="unknown_shop")
+    return Context(connection, shop, ShopRef(shop.shop_id, shop.cipher), c.repo.table_name)
+
+
+def _stock_changed(connection_id: str, correlation_id: str) -> Callable[[set[str]], None]:
+    def request(product_ids: set[str]) -> None:
+        from connector.runtime import environ
+
+        if not product_ids or not environ().get("STOCK_QUEUE_URL"):
+            return
+        try:
+            from connector.catalog.stock import request_stock_sync
+
+            request_stock_sync(connection_id, sorted(product_ids), correlation_id)
+        except Exception as exc:  # stock reconciliation catches up; never fail a relay for it
+            count("OrderStockSyncRequestFailed")
+            logger().warning("stock sync request failed", extra={"connection_id": connection_id,
+                                                                 "error": type(exc).__name__})
+
+    return request
+
+
+def relay_deps(c: Collaborators, ctx: Context, correlation_id: str) -> RelayDeps:
+    from connector.links import LinkRepository
+    from connector.orders.records import OrderRepository
+    from connector.orders.relay import RelayDeps, crash_hook_from_env
+    from connector.settings import SettingsRepository
+
+    connection_id = ctx.connection.connection_id
+
+    def notify_blocked(order_id: str, reason: str) -> None:
+        c.notifier.emit(connection_id, "order_blocked", f"TikTok order {order_id}: {reason}", correlation_id)
+
+    return RelayDeps(
+        orders=OrderRepository(ctx.table), links=LinkRepository(ctx.table),
+        settings=SettingsRepository(ctx.table).get(connection_id).orders,
+        tiktok=c.tiktok_for(connection_id, correlation_id), shop=ctx.ref, store=c.store_for(ctx.connection),
+        notify_blocked=notify_blocked, clock=c.clock, after_store_create=crash_hook_from_env(),
+        stock_changed=_stock_changed(connection_id, correlation_id))
+
+
+def flow_deps(c: Collaborators, ctx: Context, correlation_id: str) -> FlowDeps:
+    from connector.orders.flows import FlowDeps
+    from connector.orders.records import OrderRepository
+    from connector.settings import SettingsRepository
+
+    connection_id = ctx.connection.connection_id
+
+    def notify(event: str, order_id: str, reason: str) -> None:
+        c.notifier.emit(connection_id, event, f"TikTok order {order_id}: {reason}", correlation_id)
+
+    return FlowDeps(orders=OrderRepository(ctx.table), settings=SettingsRepository(ctx.table).get(connection_id),
+                    tiktok=c.tiktok_for(connection_id, correlation_id), shop=ctx.ref,
+                    store=c.store_for(ctx.connection), notify=notify, clock=c.clock)
+
+
+# ---------------------------------------------------------------------- state machine step
+def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
+    """One relay attempt; the state machine loops on ``blocked`` (waits, then calls again)."""
+    from connector.orders.records import OrderRepository
+    from connector.orders.relay import relay
+
+    connection_id = str(event["connection_id"])
+    order_id = str(event["tiktok_order_id"])
+    token = str(event.get("token") or event.get("execution") or "")
+    if not token:
+        raise ValueError("the relay step needs its execution name as claim token")
+    correlation_id = str(event.get("correlation_id") or token)
+    connection = c.repo.get(connection_id)
+    if connection is None or not connection.syncing:
+        # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
+        # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
+        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0}
+    ctx = context(c, connection_id, event.get("shop_id"))
+    result = relay(relay_deps(c, ctx, correlation_id), connection_id, ctx.shop.shop_id, order_id, token)
+    if result.outcome == "created" and result.tiktok_status not in (None, "AWAITING_SHIPMENT", "ON_HOLD"):
+        # Relayed late (a missed order): bring the store up to TikTok's status at once.
+        record = OrderRepository(ctx.table).get(connection_id, order_id)
+        if record is not None:
+            deps = flow_deps(c, ctx, correlation_id)
+            from connector.orders.flows import sync_from_tiktok
+
+            sync_from_tiktok(deps, record, deps.tiktok.get_orders(ctx.ref, [order_id])[0])
+    return {"outcome": result.outcome, "tiktok_order_id": order_id, "attempts": result.attempts,
+            "store_order_id": result.store_order_id}
+
+
+# ---------------------------------------------------------------------- events
+def on_tiktok_event(message: EventMessage, c: Collaborators) -> str:
+    """TikTok order webhooks: start the relay of an order not in the store yet, or carry the
+    change (status, cancellation, refund, address) to the store order."""
+    from connector.orders.records import OrderRepository
+
+    order_id = message.entity_ids.get("order_id")
+    if not order_id:
+        return "no_order_id"
+    if not c.repo.require(message.connection_id).syncing:
+        return "paused"
+    ctx = context(c, message.connection_id, message.shop_id)
+    record = OrderRepository(ctx.table).get(message.connection_id, order_id)
+    if record is None or record.store_order_id is None:
+        if record is not None and record.state in ("skipped", "cancelled"):
+            return "not_relayed"
+        if record is not None and record.state == "blocked":
+            return "blocked"  # its relay retries it (or the merchant, by hand)
+        if record is not None and record.state == "claimed" and (record.claim_expires_at or 0) > c.clock():
+            return "relay_running"
+        if record is None:
+            # Most order webhooks of a new order are not worth an execution (UNPAID first, FBT
+            # off): one read of TikTok decides, and duplicates of a paid order reach the claim.
+            from connector.orders.relay import decide
+            from connector.settings import SettingsRepository
+
+            found = c.tiktok_for(message.connection_id, message.correlation_id).get_orders(ctx.ref, [order_id])
+            if not found:
+                return "unknown_order"
+            decision = decide(found[0], SettingsRepository(ctx.table).get(message.connection_id).orders)
+            if decision in ("not_paid", "cancelled"):
+                return "not_relayed"
+            # Named by the order's version, not the notification: the UNPAID and paid webhooks of
+            # one checkout (and their duplicates) read the same version and start one execution.
+            name = execution_name("ev", order_id, f"{found[0].update_time}:{found[0].status}")
+        else:
+            name = execution_name("ev", order_id, message.event_id)
+        started = start_relay(message.connection_id, ctx.shop.shop_id, order_id, message.correlation_id, name)
+        return "relay_started" if started else "relay_running"
+    return apply_tiktok_change(c, ctx, record, message.kind, message.correlation_id)
+
+
+def apply_tiktok_change(c: Collaborators, ctx: Context, record: OrderRecord, kind: str, correlation_id: str) -> str:
+    from connector.orders import flows
+
+    deps = flow_deps(c, ctx, correlation_id)
+    if kind in ("reverse_status_update", "return_status_change"):
+        return flows.refund_from_tiktok(deps, record)
+    order = deps.tiktok.get_orders(ctx.ref, [record.tiktok_order_id])[0]
+    if kind == "recipient_address_update":
+        return flows.address_from_tiktok(deps, record, order)
+    return flows.sync_from_tiktok(deps, record, order)
+
+
+def on_store_event(message: EventMessage, c: Collaborators) -> str:
+    """A store order changed: re-read it; shipped with tracking / cancelled -> TikTok."""
+    from connector.orders import flows
+    from connector.orders.records import OrderRepository
+
+    store_order_id = message.entity_ids.get("entity_id")
+    if not store_order_id:
+        return "no_order_id"
+    connection = c.repo.require(message.connection_id)
+    store = c.store_for(connection)
+    store_order = store.get_order(store_order_id)
+    if not store_order.tiktok_order_id:
+        return "not_a_tiktok_order"
+    record = OrderRepository(c.repo.table_name).get(message.connection_id, store_order.tiktok_order_id)
+    if record is None or record.store_order_id != store_order.ext_id:
+        return "unknown_order"
+    ctx = context(c, message.connection_id, record.shop_id)
+    return flows.from_store(flow_deps(c, ctx, message.correlation_id), record, store_order)

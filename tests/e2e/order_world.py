@@ -1,0 +1,188 @@
+"""Set-up shared by the order e2e tests (tests/e2e/test_orders*.py) and the order latency bench:
+a connected store on the local cloud with products on both sides, linked SKU by SKU (written
+directly as SKU links, so the order tests do not depend on the catalog push), equal stock."""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from connector.links import LinkRepository, SkuLink
+from connector.orders.records import OrderRecord, OrderRepository
+from connector.settings import ConnectionSettings, SettingsRepository
+from connector.stores.ecwid.store import EcwidStore
+from connector.tiktok.client import ShopRef, TikTokClient
+from local.world import APP_KEY, Browser, World, page_values
+
+
+class _Tokens:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def access_token(self) -> str:
+        return self.token
+
+    def refresh(self, expired_token: str) -> str:
+        return self.token
+
+
+def png(size: int = 800) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@dataclass
+class Shop:
+    """One connected merchant: the connection, its TikTok shop, its Ecwid store and the links."""
+
+    w: World
+    connection_id: str
+    merchant_token: str
+    seller: dict[str, Any]
+    store_id: int
+    shop: ShopRef
+    warehouse_id: str
+    tiktok: TikTokClient
+    store: EcwidStore
+    store_token: str = field(repr=False)
+    tiktok_product_id: str = ""
+    skus: dict[str, str] = field(default_factory=dict)
+    """TikTok SKU id -> Ecwid product id (linked SKUs)."""
+    unlinked: list[tuple[str, int]] = field(default_factory=list)
+    """(TikTok SKU id, Ecwid product id) pairs created but not linked."""
+
+    @property
+    def table(self) -> str:
+        return self.w.cloud.table_name()
+
+    def ddb(self) -> Any:
+        return self.w.cloud.client("dynamodb")
+
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.table, self.ddb())
+
+    def record(self, order_id: str) -> OrderRecord | None:
+        return self.orders().get(self.connection_id, order_id)
+
+    def links(self) -> LinkRepository:
+        return LinkRepository(self.table, self.ddb())
+
+    def link(self, sku_id: str, product_id: int) -> None:
+        self.links().put(SkuLink(connection_id=self.connection_id, store_product_id=str(product_id),
+                                 variant_key=str(product_id), stock_key=str(product_id), shop_id=self.shop.id,
+                                 tiktok_product_id=self.tiktok_product_id, tiktok_sku_id=sku_id, linked_by="hand",
+                                 updated_at=int(time.time())))
+        self.skus[sku_id] = str(product_id)
+
+    def settings(self, **orders: Any) -> None:
+        repo = SettingsRepository(self.table, self.ddb())
+        current = repo.get(self.connection_id)
+        providers = self.w.tiktok.shipping_providers(self.w.tiktok.state.shops[self.shop.id])
+        changes: dict[str, Any] = {"orders": orders, "carriers": {
+            "default_provider_id": providers[0]["id"], "by_carrier": {"UPS": providers[1]["id"]}}}
+        repo.put(self.connection_id, current.patched(changes), int(time.time()))
+
+    def store_orders(self) -> list[dict[str, Any]]:
+        return self.w.ecwid.orders(self.store_id)
+
+    def store_orders_for(self, tiktok_order_id: str) -> list[dict[str, Any]]:
+        return [o for o in self.store_orders() if str(o.get("externalOrderId")) == tiktok_order_id]
+
+    def store_stock(self, product_id: str | int) -> int | None:
+        return self.w.ecwid.stock(self.store_id, int(product_id))
+
+    def tiktok_stock(self, sku_id: str) -> int:
+        _, sku = self.w.tiktok.state.sku_index(self.shop.id)[sku_id]
+        return int(sku.inventory.get(self.warehouse_id, 0))
+
+    def stock_equal(self, sku_id: str, timeout: float = 20) -> int:
+        """Wait until TikTok lists what the store holds for this SKU (the stores decrement
+        themselves; the stock sync then sends the store's figure); returns it."""
+        from tests.support.wait import until
+
+        until(lambda: self.store_stock(self.skus[sku_id]) == self.tiktok_stock(sku_id), timeout=timeout,
+              what=f"stock of {sku_id} equal on both sides")
+        return self.tiktok_stock(sku_id)
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        return self.w.tiktok.order(order_id)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.w.url}/connections/{self.connection_id}{path}",
+                             headers={"authorization": f"Bearer {self.merchant_token}"}, timeout=30, **kwargs)
+
+
+def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500,
+            price: str = "19.90") -> Shop:
+    """Install a store, create ``products`` Ecwid products and one TikTok product with a SKU per
+    store product (same stock), and link the first ``linked`` of them."""
+    from connector.tiktok.models import (
+        ImageRef,
+        InventoryEntry,
+        PackageDimensions,
+        PackageWeight,
+        Price,
+        ProductAttributeInput,
+        ProductInput,
+        SalesAttributeInput,
+        SkuInput,
+    )
+    from tests.support.wait import until
+
+    seller = w.tiktok.create_seller("Order Seller", "US")
+    store_id = w.ecwid.create_store("Order Store", currency="USD")
+    browser = Browser()
+    page = browser.install(w, seller_id=seller["id"], store_id=store_id)
+    assert page.status_code == 200, page.text
+    values = page_values(page)
+    shop = seller["shops"][0]
+    ref = ShopRef(shop["id"], shop["cipher"])
+    tokens = w.tiktok.issue_tokens(seller["id"])
+    client = TikTokClient(APP_KEY, w.app_secret["tiktok_app_secret"], api_base=w.tiktok.url,
+                          auth_base=w.tiktok.auth_url, authorize_url=w.tiktok.authorize_url
+                          ).with_tokens(_Tokens(tokens["access_token"]))
+    store_token = w.ecwid.issue_token(store_id)
+    store = EcwidStore(store_id, store_token, api_base=w.ecwid.url)
+    product_ids = [w.ecwid.add_product(store_id, {"name": f"Order product {i}", "sku": f"ORD-{i}",
+                                                   "price": price, "quantity": quantity}, notify=False)
+                   for i in range(products)]
+    image = client.upload_image(ref, png()).uri
+    created = client.create_product(ref, ProductInput.model_validate({
+        "title": "Organic Cotton Crew T-shirt",
+        "description": "<p>Soft organic cotton tee.</p>",
+        "category_id": "1000302",
+        "main_images": [ImageRef(uri=image)],
+        "skus": [SkuInput(seller_sku=f"ORD-{i}", sales_attributes=[SalesAttributeInput(id="100000",
+                                                                                        value_name=f"Color {i}")],
+                          inventory=[InventoryEntry(warehouse_id=shop["default_warehouse_id"], quantity=quantity)],
+                          price=Price(amount=Decimal(price), currency="USD")) for i in range(products)],
+        "package_weight": PackageWeight(value=Decimal("0.25"), unit="KILOGRAM"),
+        "package_dimensions": PackageDimensions(length="30", width="20", height="3", unit="CENTIMETER"),
+        "product_attributes": [ProductAttributeInput(id="101610", values=[{"id": "3001"}])],
+        "brand_id": "7082427311584347905",
+    }))
+    w.tiktok.review_now(created.product_id)
+    until(lambda: client.get_product(ref, created.product_id).status == "ACTIVATE", timeout=10,
+          what="product review")
+    by_seller_sku = {s.seller_sku: s.id for s in created.skus}
+    result = Shop(w, values["connection-id"], values["merchant-token"], seller, store_id, ref,
+                  shop["default_warehouse_id"], client, store, store_token, created.product_id)
+    for i, pid in enumerate(product_ids):
+        sku_id = by_seller_sku[f"ORD-{i}"]
+        if i < linked:
+            result.link(sku_id, pid)
+        else:
+            result.unlinked.append((sku_id, pid))
+    return result
+
+
+def new_settings() -> ConnectionSettings:
+    return ConnectionSettings()

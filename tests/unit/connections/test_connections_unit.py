@@ -107,6 +107,34 @@ def test_vault_binds_ciphertext_to_its_connection() -> None:
     assert "TTP_secret" not in str(caught.value) and "conn-b" in str(caught.value)
 
 
+@dataclass
+class CountingKms(FakeKms):
+    decrypts: int = 0
+
+    def decrypt(self, **kwargs: Any) -> dict[str, Any]:
+        self.decrypts += 1
+        return super().decrypt(**kwargs)
+
+
+def test_vault_caches_what_it_opened_per_connection_and_ciphertext_for_a_while() -> None:
+    from connector.connections import vault as vault_module
+
+    vault_module.clear_cache()
+    kms, now = CountingKms(), [100.0]
+    vault = TokenVault("key-1", client=kms, clock=lambda: now[0], cache_ttl_s=60)
+    blob = vault.seal("conn-a", {"access_token": "one"})
+    assert vault.open("conn-a", blob) == vault.open("conn-a", blob) == {"access_token": "one"}
+    assert kms.decrypts == 1  # a warm container pays KMS once
+    with pytest.raises(VaultError):  # the same ciphertext under another connection still goes to KMS
+        vault.open("conn-b", blob)
+    assert kms.decrypts == 2
+    renewed = vault.seal("conn-a", {"access_token": "two"})
+    assert vault.open("conn-a", renewed) == {"access_token": "two"} and kms.decrypts == 3  # new tokens: a miss
+    now[0] += 61
+    assert vault.open("conn-a", blob) == {"access_token": "one"} and kms.decrypts == 4  # expired
+    vault_module.clear_cache()
+
+
 def _connection(**changes: Any) -> Connection:
     values: dict[str, Any] = {"connection_id": "c1", "platform": "ecwid", "store_id": "1", "state": "active",
                               "created_at": 1, "updated_at": 1, "merchant_token_hash": merchant.token_hash("mt_good")}

@@ -1,10 +1,19 @@
 """Tokens at rest: KMS ciphertext only, with the connection id as encryption context, so a
 ciphertext copied onto another connection cannot be decrypted there. Plaintext exists only in
-memory, in the call that needs it."""
+memory: in the call that needs it, and in a short-lived per-container cache of decrypted
+values (``CACHE_TTL_S``), so a warm function does not pay a KMS request on every invocation.
+The cache is keyed by the connection id AND a digest of the ciphertext: a ciphertext copied
+onto another connection misses it and goes to KMS, which refuses it (encryption context);
+new tokens (a new ciphertext) miss it too."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from connector import aws
@@ -17,10 +26,25 @@ class VaultError(ConnectorError):
     code = "token_vault_error"
 
 
+CACHE_TTL_S = 300.0
+CACHE_SIZE = 256
+
+_cache: OrderedDict[tuple[str, str, str], tuple[float, dict[str, str]]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
 class TokenVault:
-    def __init__(self, key_id: str, client: Any | None = None) -> None:
+    def __init__(self, key_id: str, client: Any | None = None, *,
+                 clock: Callable[[], float] = time.monotonic, cache_ttl_s: float = CACHE_TTL_S) -> None:
         self._key_id = key_id
         self._client = client
+        self._clock = clock
+        self._ttl = cache_ttl_s
 
     @property
     def client(self) -> Any:
@@ -37,6 +61,22 @@ class TokenVault:
         return bytes(result["CiphertextBlob"])
 
     def open(self, connection_id: str, ciphertext: bytes) -> dict[str, str]:
+        key = (self._key_id, connection_id, hashlib.sha256(ciphertext).hexdigest())
+        now = self._clock()
+        with _cache_lock:
+            hit = _cache.get(key)
+            if hit is not None and hit[0] > now:
+                _cache.move_to_end(key)
+                return dict(hit[1])
+        opened = self._decrypt(connection_id, ciphertext)
+        if self._ttl > 0:
+            with _cache_lock:
+                _cache[key] = (now + self._ttl, dict(opened))
+                while len(_cache) > CACHE_SIZE:
+                    _cache.popitem(last=False)
+        return opened
+
+    def _decrypt(self, connection_id: str, ciphertext: bytes) -> dict[str, str]:
         try:
             result = self.client.decrypt(CiphertextBlob=ciphertext, EncryptionContext=self.context(connection_id),
                                          KeyId=self._key_id)

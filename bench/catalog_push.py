@@ -207,6 +207,7 @@ def push(w: Any, n: int, seed: int, rate: float, timeout: float) -> dict[str, An
     print(f"  {n} products pulled ({pull['counts']}), {filled} categories filled in {prepared_s:.1f} s", flush=True)
 
     w.cloud.wait_idle(timeout=120)
+    images_before = _image_bytes(w)
     w.tiktok.reset_rate_limits()
     w.cloud.reset_usage()
     log = RequestLog(w.tiktok).start()
@@ -220,6 +221,8 @@ def push(w: Any, n: int, seed: int, rate: float, timeout: float) -> dict[str, An
     usage = w.cloud.usage()
 
     # Exactly once: every store product is one TikTok product.
+    # The sandbox keeps every uploaded image's bytes: part of the process's growth is that.
+    sandbox_images_mb = (_image_bytes(w) - images_before) / 2**20
     with w.tiktok.state.lock:
         on_tiktok = Counter(str(p.body.get("external_product_id")) for p in w.tiktok.state.products.values()
                             if p.shop_id == shop_id)
@@ -263,7 +266,7 @@ def push(w: Any, n: int, seed: int, rate: float, timeout: float) -> dict[str, An
         "tiktok_calls": sum(by_pattern.values()),
         "calls_per_product_created": {k: round(v / max(1, created), 3) for k, v in kinds.items()},
         "calls_by_api": per_api,
-        "memory": memory_figures,
+        "memory": {**memory_figures, "sandbox_tiktok_image_bytes_mb": round(sandbox_images_mb, 1)},
         "memory_measured": "whole local-cloud process (functions, moto, both sandboxes): VmRSS peak during the "
                            "push minus just before it; ru_maxrss of the process",
         "aws_usd_per_1000_products": cost.per(usage, max(1, created), 1000),
@@ -276,6 +279,11 @@ def push(w: Any, n: int, seed: int, rate: float, timeout: float) -> dict[str, An
           f"calls/product {result['calls_per_product_created']}; RSS +{memory_figures['rss_growth_mb']} MB; "
           f"${result['aws_usd_per_1000_products']['total']} per 1,000 products", flush=True)
     return result
+
+
+def _image_bytes(w: Any) -> int:
+    with w.tiktok.state.lock:
+        return sum(len(i.data) for i in w.tiktok.state.images.values())
 
 
 def run(sizes: list[int], *, seed: int, rate: float, timeout: float, log: Path) -> dict[str, Any]:
@@ -301,7 +309,10 @@ def run(sizes: list[int], *, seed: int, rate: float, timeout: float, log: Path) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, nargs="+", default=[1000, 10000], help="catalog sizes to push")
-    parser.add_argument("--rate", type=float, default=50.0, help="the sandbox's limit, requests/s per API")
+    parser.add_argument("--rate", type=float, default=50.0,
+                        help="the sandbox's limit, requests/s per API. The connector paces itself at TikTok's 50/s "
+                             "(connector.tiktok.client.DEFAULT_RATE_PER_SECOND): below that, this measures 429 "
+                             "handling, not throughput")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=7200, help="seconds allowed for each task")
     parser.add_argument("--smoke", action="store_true", help="20 products (a quick check, measures nothing)")

@@ -180,6 +180,8 @@ def run(linked: Linked, changes: int, *, burst_offset: int = 10) -> dict[str, An
     linked.set_quantity(0, quantity)
     _wait(lambda: linked.tiktok_quantities()[0] == quantity, 30, "initial sync")
     settle(linked)
+    linked.world.cloud.reset_usage()  # price only the measured changes
+    calls_before = linked.inventory_calls()
     while done < changes:
         if done % 20 == burst_offset and changes - done >= BURST:
             settle(linked)
@@ -199,6 +201,11 @@ def run(linked: Linked, changes: int, *, burst_offset: int = 10) -> dict[str, An
         singles.append(_wait(lambda q=quantity, i=index: linked.tiktok_quantities()[i] == q, 30, "stock change"))  # type: ignore[misc]
         done += 1
     every = singles + bursts
+    settle(linked)
+    from bench.cost import per
+
+    usage = linked.world.cloud.usage()
+    inventory_calls = linked.inventory_calls() - calls_before
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "changes": done,
@@ -212,6 +219,9 @@ def run(linked: Linked, changes: int, *, burst_offset: int = 10) -> dict[str, An
             burst_calls), 2) if burst_calls else 0, "each": burst_calls},
         "target_p95_s": 2.0,
         "meets_target": bool(every) and _summary(every)["p95"] < 2.0,
+        "tiktok_inventory_calls_per_change": round(inventory_calls / done, 3) if done else 0,
+        "aws_usd_per_10000_changes": per(usage, units=done, scale=10_000) if done else {},
+        "lambda_invocations_per_change": round(usage["lambda_invocations"] / done, 2) if done else 0,
     }
 
 

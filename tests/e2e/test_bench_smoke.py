@@ -30,6 +30,7 @@ def test_every_bench_runs_in_smoke_mode_and_writes_its_figures(tmp_path: Path) -
     stock = json.loads((out / "stock_latency.json").read_text())
     assert stock["changes"] >= 10 and 0 < stock["latency_s"]["p50"] <= stock["latency_s"]["p95"]
     assert stock["inventory_calls_per_burst"]["each"]
+    assert float(stock["aws_usd_per_10000_changes"]["total"]) > 0 and stock["tiktok_inventory_calls_per_change"] > 0
 
     orders = json.loads((out / "order_latency.json").read_text())
     assert orders["relayed"] == orders["orders"] > 0 and orders["duplicates"] == 0

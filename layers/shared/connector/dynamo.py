@@ -3,7 +3,7 @@ for lost conditional writes. Repositories build on these; keys come from :mod:`c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 
@@ -32,3 +32,17 @@ def is_condition_failure(exc: BaseException) -> bool:
         return False
     code = response.get("Error", {}).get("Code")
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def query_prefix(client: Any, table_name: str, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+    """Every item of partition ``pk`` whose sort key starts with ``sk_prefix``, page after page
+    (raw DynamoDB items: deserialize with :func:`from_item`)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table_name, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
+        "ExpressionAttributeValues": values({":p": pk, ":s": sk_prefix})}
+    while True:
+        page = client.query(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -78,16 +78,8 @@ class LinkRepository:
         return _link(items[0]) if items else None
 
     def _query(self, connection_id: str, prefix: str) -> Iterator[SkuLink]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": dynamo.values({":p": keys.conn_pk(connection_id), ":s": prefix})}
-        while True:
-            page = self.client.query(**kwargs)
-            for item in page.get("Items", []):
-                yield _link(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), prefix):
+            yield _link(item)
 
 
 def _link(item: dict[str, Any]) -> SkuLink:

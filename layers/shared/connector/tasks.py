@@ -222,13 +222,5 @@ class TaskRepository:
     def _query(self, connection_id: str, prefix: str) -> Iterator[dict[str, Any]]:
         from connector import dynamo, keys
 
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": dynamo.values({":p": keys.conn_pk(connection_id), ":s": prefix})}
-        while True:
-            page = self.client.query(**kwargs)
-            for item in page.get("Items", []):
-                yield dynamo.from_item(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), prefix):
+            yield dynamo.from_item(item)

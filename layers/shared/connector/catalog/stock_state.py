@@ -133,16 +133,8 @@ class StockStateRepository:
             ExpressionAttributeValues=dynamo.values(values))
 
     def all(self, connection_id: str) -> Iterator[StockState]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": dynamo.values({":p": keys.conn_pk(connection_id), ":s": keys.stock_sk("")})}
-        while True:
-            page = self.client.query(**kwargs)
-            for item in page.get("Items", []):
-                yield _state(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), keys.stock_sk("")):
+            yield _state(item)
 
     # ------------------------------------------------------------------ reconciliation cursor
     def reconcile_cursor(self, connection_id: str) -> dict[str, float]:

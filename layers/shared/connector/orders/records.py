@@ -233,16 +233,8 @@ class OrderRepository:
         """Every order record of a connection (overview over a period: filter by ``created_at``)."""
         from connector import dynamo, keys
 
-        kwargs: dict[str, Any] = {
-            "TableName": self._table, "KeyConditionExpression": "pk = :p AND begins_with(sk, :s)",
-            "ExpressionAttributeValues": dynamo.values({":p": keys.conn_pk(connection_id), ":s": "ORDER#"})}
-        while True:
-            page = self.client.query(**kwargs)
-            for item in page.get("Items", []):
-                yield from_attributes(dynamo.from_item(item))
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), "ORDER#"):
+            yield from_attributes(dynamo.from_item(item))
 
     def pending_units(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units paid on TikTok but not in the store yet, over every order of the

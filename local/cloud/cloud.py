@@ -11,12 +11,14 @@ cannot bring up stops the start with an error naming it.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -682,6 +684,138 @@ class _InvocationStdout:
         return getattr(self._terminal, name)
 
 
+_UNSORTED = threading.local()
+
+
+def _unsorted_index_queries() -> None:
+    """moto sorts every item of a table (with slow typed comparisons) before it filters a
+    query on a secondary index, and sorts the matches again by the index's keys afterwards.
+    The first sort decides nothing but cost O(n log n) per webhook's shop lookup, which made a
+    push slower the bigger the catalog; scans keep it (their pages follow that order)."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_connector_unsorted", False):
+        return
+    sorted_items = Table.all_items
+    query = Table.query
+
+    def all_items(self: Any) -> Any:
+        if getattr(_UNSORTED, "active", False):
+            # list() copies a dict in one step under the GIL: other threads write while we read.
+            return [item for hash_set in list(self.items.values())
+                    for item in (list(hash_set.values()) if self.range_key_attr else (hash_set,))]
+        return sorted_items(self)
+
+    def index_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _UNSORTED.active = bool(kwargs.get("index_name") or (args[7] if len(args) > 7 else None))
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            _UNSORTED.active = False
+
+    setattr(Table, "all_items", all_items)  # noqa: B010 (patching the emulator's class)
+    setattr(Table, "query", index_query)  # noqa: B010
+    setattr(Table, "_connector_unsorted", True)  # noqa: B010
+
+
+def _moto_pieces() -> tuple[type, Any]:
+    """moto's dispatcher and a server for it, made fit for thousands of calls a minute.
+
+    - moto finds the backend of every request under one lock, walking its module list and URL
+      patterns; signed requests name their service and region in the credential scope, so the
+      answer is cached per scope and host.
+    - werkzeug's development server closes the connection after every answer, so every boto3
+      call paid a new TCP connection and a new server thread. ``serve`` is a plain HTTP/1.1
+      server with kept-alive connections that hands each request to the WSGI application.
+    """
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import unquote_to_bytes, urlsplit
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class CachedDispatcher(DomainDispatcherApplication):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._by_scope: dict[tuple[str, str], Any] = {}
+
+        def get_application(self, environ: dict[str, Any]) -> Any:
+            scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            path = environ.get("PATH_INFO", "")
+            if not scope or path.startswith(("/moto-api", "/latest/")):
+                return super().get_application(environ)
+            key = (scope.group(0), environ.get("HTTP_HOST", ""))
+            app = self._by_scope.get(key)
+            if app is None:
+                app = self._by_scope[key] = super().get_application(environ)
+            return app
+
+    def serve(host: str, port: int, app: Any) -> ThreadingHTTPServer:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _serve(self) -> None:
+                if self.headers.get("Transfer-Encoding"):  # no chunked request bodies here
+                    self.send_error(411, "a Content-Length is required")
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                split = urlsplit(self.path)
+                environ: dict[str, Any] = {
+                    "REQUEST_METHOD": self.command, "SCRIPT_NAME": "",
+                    "PATH_INFO": unquote_to_bytes(split.path).decode("latin-1"),
+                    "QUERY_STRING": split.query, "SERVER_NAME": host, "SERVER_PORT": str(port),
+                    "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
+                    "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+                    "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
+                    "wsgi.run_once": False,
+                }
+                for name, value in self.headers.items():
+                    key = "HTTP_" + name.upper().replace("-", "_")
+                    if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
+                        environ[key] = f"{environ[key]},{value}" if key in environ else value
+                answer: list[Any] = []
+
+                def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+                    answer[:] = [status, headers]
+                    return lambda _data: None
+
+                try:
+                    chunks = app(environ, start_response)
+                    data = b"".join(chunks)
+                    if hasattr(chunks, "close"):
+                        chunks.close()
+                    status, headers = answer
+                except Exception as exc:  # an emulator bug answers 500, the connection stays usable
+                    log.exception("the AWS emulator failed on %s %s", self.command, split.path)
+                    data = json.dumps({"message": f"emulator error: {type(exc).__name__}"}).encode()
+                    status, headers = "500 Internal Server Error", [("Content-Type", "application/json")]
+                code, _, reason = status.partition(" ")
+                self.send_response(int(code), reason)
+                for name, value in headers:
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        return server
+
+    return CachedDispatcher, serve
+
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/[^/]+/aws4_request")
+
+
 class _MeteredMotoServer:
     """moto's threaded server with the metering middleware in front of its application."""
 
@@ -692,16 +826,12 @@ class _MeteredMotoServer:
 
         class _Server(ThreadedMotoServer):
             def _server_entry(self) -> None:
-                from moto.moto_server.werkzeug_app import (
-                    DomainDispatcherApplication,
-                    MotoRequestHandler,
-                    create_backend_app,
-                )
-                from werkzeug.serving import make_server
+                from moto.moto_server.werkzeug_app import create_backend_app
 
-                app = MeteringMiddleware(DomainDispatcherApplication(create_backend_app), meter_)
-                self._server = make_server(self._ip_address, self._port, app, True,
-                                           request_handler=MotoRequestHandler)
+                _unsorted_index_queries()
+                dispatcher, serve = _moto_pieces()
+                app = MeteringMiddleware(dispatcher(create_backend_app), meter_)
+                self._server = serve(self._ip_address, self._port, app)
                 self._server_ready_event.set()
                 self._server.serve_forever()
 

@@ -25,6 +25,8 @@ class BaseEnv(BaseModel):
     tiktok_api_base: str = Field(alias="TIKTOK_API_BASE", min_length=1)
     tiktok_auth_base: str = Field(alias="TIKTOK_AUTH_BASE", min_length=1)
     tiktok_authorize_url: str = Field(alias="TIKTOK_AUTHORIZE_URL", min_length=1)
+    #: calls per second on each TikTok API per shop (the template's TikTokRatePerSecond)
+    tiktok_rate_per_second: float = Field(alias="TIKTOK_RATE_PER_SECOND", default=50.0, gt=0, le=1000)
     ecwid_api_base: str = Field(alias="ECWID_API_BASE", min_length=1)
     ecwid_oauth_base: str = Field(alias="ECWID_OAUTH_BASE", min_length=1)
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="")

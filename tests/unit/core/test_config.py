@@ -31,3 +31,13 @@ def test_missing_variables_are_named_and_values_not_echoed() -> None:
     message = str(info.value)
     assert "TABLE_NAME" in message and "CANARY_STATE_MACHINE_ARN" in message
     assert "tbl" not in message
+
+
+def test_tiktok_rate_defaults_to_tiktoks_limit_and_is_configurable() -> None:
+    with environment_overlay(FULL):
+        assert load_env(BaseEnv).tiktok_rate_per_second == 50.0
+    with environment_overlay({**FULL, "TIKTOK_RATE_PER_SECOND": "12.5"}):
+        assert load_env(BaseEnv).tiktok_rate_per_second == 12.5
+    with environment_overlay({**FULL, "TIKTOK_RATE_PER_SECOND": "0"}), pytest.raises(ConfigurationError) as info:
+        load_env(BaseEnv)
+    assert "TIKTOK_RATE_PER_SECOND" in str(info.value)

@@ -33,11 +33,13 @@ class Wired:
 
 
 @functools.lru_cache(maxsize=8)
-def _tiktok(app_key: str, app_secret: str, api_base: str, auth_base: str, authorize_url: str) -> TikTokClient:
+def _tiktok(app_key: str, app_secret: str, api_base: str, auth_base: str, authorize_url: str,
+            rate_per_second: float) -> TikTokClient:
     """One client (HTTP pool, limiter) per app and endpoints, reused across invocations."""
     from connector.tiktok.client import TikTokClient
 
-    return TikTokClient(app_key, app_secret, api_base=api_base, auth_base=auth_base, authorize_url=authorize_url)
+    return TikTokClient(app_key, app_secret, api_base=api_base, auth_base=auth_base, authorize_url=authorize_url,
+                        rate_per_second=rate_per_second)
 
 
 def wire() -> Wired:
@@ -49,7 +51,7 @@ def wire() -> Wired:
     c = Collaborators(
         repo=ConnectionRepository(env.table_name), vault=TokenVault(env.tokens_key_id),
         tiktok=_tiktok(creds.tiktok_app_key, creds.tiktok_app_secret, env.tiktok_api_base, env.tiktok_auth_base,
-                       env.tiktok_authorize_url),
+                       env.tiktok_authorize_url, env.tiktok_rate_per_second),
         open_store=open_store, notifier=Notifier(sender, env.tasks_queue_url))
     return Wired(env, creds, c, sender)
 

@@ -2,7 +2,10 @@
 ``bench/prices.json`` (one table, with its date and sources). Everything is Decimal.
 
 The figures are what the counted requests would cost on AWS; fixed monthly costs (the KMS
-key, the secret, the dashboard, alarms, log storage) are not per-order and are left out.
+key, the secret, the dashboard, alarms, log storage) are not per-order and are left out, and
+so are the queue pollers' empty receives (``ReceiveMessage(empty)``): on AWS those are a fixed
+cost per queue (Lambda's pollers wait up to 20 s per receive) whatever the traffic, and the
+local pollers, which wait 1 s, would otherwise multiply them by the run's length.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from local.cloud.meter import EMPTY_RECEIVE
 
 PRICES_PATH = Path(__file__).with_name("prices.json")
 
@@ -31,7 +36,8 @@ def price(usage: dict[str, Any], prices: dict[str, Any] | None = None) -> dict[s
     lines = {
         "lambda_requests": Decimal(usage.get("lambda_invocations", 0)) * _unit(prices, "lambda_request"),
         "lambda_compute": Decimal(str(usage.get("lambda_gb_seconds", 0))) * _unit(prices, "lambda_gb_second_arm64"),
-        "sqs": Decimal(by_service.get("sqs", 0)) * _unit(prices, "sqs_request"),
+        "sqs": Decimal(by_service.get("sqs", 0) - usage.get("requests_by_action", {}).get(f"sqs:{EMPTY_RECEIVE}", 0))
+        * _unit(prices, "sqs_request"),
         "dynamodb_writes": Decimal(str(usage.get("dynamodb_write_units", 0))) * _unit(prices, "dynamodb_write_unit"),
         "dynamodb_reads": Decimal(str(usage.get("dynamodb_read_units", 0))) * _unit(prices, "dynamodb_read_unit"),
         "stepfunctions": Decimal(usage.get("state_transitions", 0)) * _unit(prices, "stepfunctions_transition"),

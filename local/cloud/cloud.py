@@ -723,7 +723,7 @@ def _moto_pieces() -> tuple[type, Any]:
 
     - moto finds the backend of every request under one lock, walking its module list and URL
       patterns; signed requests name their service and region in the credential scope, so the
-      answer is cached per scope and host.
+      answer is cached per scope, host and first path segment.
     - werkzeug's development server closes the connection after every answer, so every boto3
       call paid a new TCP connection and a new server thread. ``serve`` is a plain HTTP/1.1
       server with kept-alive connections that hands each request to the WSGI application.
@@ -736,14 +736,15 @@ def _moto_pieces() -> tuple[type, Any]:
     class CachedDispatcher(DomainDispatcherApplication):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self._by_scope: dict[tuple[str, str], Any] = {}
+            self._by_scope: dict[tuple[str, str, str], Any] = {}
 
         def get_application(self, environ: dict[str, Any]) -> Any:
             scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
             path = environ.get("PATH_INFO", "")
             if not scope or path.startswith(("/moto-api", "/latest/")):
                 return super().get_application(environ)
-            key = (scope.group(0), environ.get("HTTP_HOST", ""))
+            # SES and SES v2 share a scope and a host and differ by path: the first segment is in the key
+            key = (scope.group(0), environ.get("HTTP_HOST", ""), path.split("/", 2)[1] if "/" in path else "")
             app = self._by_scope.get(key)
             if app is None:
                 app = self._by_scope[key] = super().get_application(environ)

@@ -22,6 +22,10 @@ from typing import Any
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
+#: An SQS receive that found nothing: the pollers' idle cost, fixed per queue and not per unit of
+#: work (Lambda's pollers wait up to 20 s per receive, the local ones 1 s), priced apart.
+EMPTY_RECEIVE = "ReceiveMessage(empty)"
+
 _DDB_WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 _DDB_READS = {"GetItem", "Query", "Scan"}
 
@@ -112,7 +116,10 @@ class MeteringMiddleware:
         service = match.group(1)
         action = _action(environ, body)
         chunks = list(self.app(environ, start_response))
-        self.meter.record(service, action, body, b"".join(chunks) if service == "dynamodb" else b"")
+        answer = b"".join(chunks) if service == "dynamodb" or action == "ReceiveMessage" else b""
+        if action == "ReceiveMessage" and b"Message" not in answer:  # JSON "Messages" or XML <Message>
+            action = EMPTY_RECEIVE
+        self.meter.record(service, action, body, answer if service == "dynamodb" else b"")
         return chunks
 
 

@@ -18,5 +18,5 @@ def render_png(width: int, height: int, color: tuple[int, int, int], label: str 
     if label:
         draw.text((inset + 4, inset + 4), label, fill=contrast)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
+    image.save(buffer, format="PNG", compress_level=1)  # fast: the sandbox renders every image it serves
     return buffer.getvalue()

@@ -29,3 +29,10 @@ def test_a_known_usage_prices_exactly() -> None:
 def test_per_scales_to_the_unit_of_work() -> None:
     usage = {"lambda_invocations": 10, "requests_by_service": {}}
     assert per(usage, units=10, scale=1000)["lambda_requests"] == "0.000200"
+
+
+def test_the_pollers_empty_receives_are_not_priced_per_unit_of_work() -> None:
+    usage = {"requests_by_service": {"sqs": 1_000_000},
+             "requests_by_action": {"sqs:SendMessage": 250_000, "sqs:ReceiveMessage": 250_000,
+                                    "sqs:ReceiveMessage(empty)": 500_000}}
+    assert price(usage)["sqs"] == Decimal("0.20")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -40,3 +41,22 @@ def test_unreadable_bodies_count_the_request_but_no_units(garbage: bytes) -> Non
     assert snap["requests_by_action"]["sqs:SendMessage"] == 1
     meter.reset()
     assert meter.snapshot()["requests_by_service"] == {}
+
+
+def test_empty_receives_are_counted_apart_from_receives_that_found_messages() -> None:
+    from local.cloud.meter import EMPTY_RECEIVE, MeteringMiddleware
+
+    answers = iter([b'{"Messages": [{"MessageId": "m1", "Body": "{}"}]}', b"{}", b"{}"])
+
+    def sqs(environ: dict[str, object], start_response: object) -> list[bytes]:
+        return [next(answers)]
+
+    meter = Meter()
+    app = MeteringMiddleware(sqs, meter)
+    auth = "AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x"
+    for _ in range(3):
+        body = b'{"QueueUrl": "q"}'
+        app({"HTTP_AUTHORIZATION": auth, "HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage",
+             "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}, lambda *a: None)
+    actions = meter.snapshot()["requests_by_action"]
+    assert actions == {"sqs:ReceiveMessage": 1, f"sqs:{EMPTY_RECEIVE}": 2}

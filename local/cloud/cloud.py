@@ -688,30 +688,42 @@ _UNSORTED = threading.local()
 
 
 def _unsorted_index_queries() -> None:
-    """moto sorts every item of a table (with slow typed comparisons) before it filters a
-    query on a secondary index, and sorts the matches again by the index's keys afterwards.
-    The first sort decides nothing but cost O(n log n) per webhook's shop lookup, which made a
-    push slower the bigger the catalog; scans keep it (their pages follow that order)."""
+    """moto sorts every item of a table (with slow typed comparisons) before it filters any
+    query, and sorts the matches again by the keys afterwards. A query on the table's key now
+    reads its one partition, and a query on an index filters the items unsorted. The first sort
+    decided nothing but cost O(n log n) per query, which made a push slower the bigger the
+    catalog. Scans keep moto's ordering (their pages follow it)."""
     from moto.dynamodb.models.table import Table
 
     if getattr(Table, "_connector_unsorted", False):
         return
-    sorted_items = Table.all_items
     query = Table.query
 
     def all_items(self: Any) -> Any:
+        # list() copies a dict in one step under the GIL: other threads write while moto reads
+        # (its own loop failed now and then with "dictionary changed size during iteration").
+        partition = getattr(_UNSORTED, "partition", None)
+        if partition is not None:  # a query on the table's own key reads one partition
+            found = self.items.get(partition)
+            if found is None:
+                return []
+            return list(found.values()) if self.range_key_attr else [found]
+        items = [item for hash_set in list(self.items.values())
+                 for item in (list(hash_set.values()) if self.range_key_attr else (hash_set,))]
         if getattr(_UNSORTED, "active", False):
-            # list() copies a dict in one step under the GIL: other threads write while we read.
-            return [item for hash_set in list(self.items.values())
-                    for item in (list(hash_set.values()) if self.range_key_attr else (hash_set,))]
-        return sorted_items(self)
+            return items
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 
     def index_query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _UNSORTED.active = bool(kwargs.get("index_name") or (args[7] if len(args) > 7 else None))
+        index = kwargs.get("index_name") or (args[7] if len(args) > 7 else None)
+        hash_key = kwargs.get("hash_key", args[0] if args else None)
+        _UNSORTED.active = bool(index)
+        _UNSORTED.partition = hash_key if not index and hash_key is not None else None
         try:
             return query(self, *args, **kwargs)
         finally:
             _UNSORTED.active = False
+            _UNSORTED.partition = None
 
     setattr(Table, "all_items", all_items)  # noqa: B010 (patching the emulator's class)
     setattr(Table, "query", index_query)  # noqa: B010

@@ -1,0 +1,59 @@
+"""The local cloud's AWS emulator after its speed-ups (kept-alive connections, a backend cache,
+queries that read one partition): it must still answer exactly as DynamoDB would."""
+
+from __future__ import annotations
+
+import http.client
+import json
+
+from local.cloud import LocalCloud
+
+
+def _put(ddb: object, table: str, pk: str, sk: str, **extra: str) -> None:
+    item = {"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"S": v} for k, v in extra.items()}}
+    ddb.put_item(TableName=table, Item=item)  # type: ignore[attr-defined]
+
+
+def test_a_query_reads_only_its_partition_in_key_order_and_pages(cloud: LocalCloud) -> None:
+    ddb, table = cloud.client("dynamodb"), cloud.table_name()
+    for sk in ("B", "A", "D", "C"):
+        _put(ddb, table, "ENGINE#one", f"ITEM#{sk}")
+    _put(ddb, table, "ENGINE#two", "ITEM#A")
+    _put(ddb, table, "ENGINE#onex", "ITEM#A")
+
+    def keys(**kwargs: object) -> tuple[list[str], object]:
+        found = ddb.query(TableName=table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                          ExpressionAttributeValues={":p": {"S": "ENGINE#one"}, ":s": {"S": "ITEM#"}}, **kwargs)
+        return [i["sk"]["S"] for i in found["Items"]], found.get("LastEvaluatedKey")
+
+    assert keys()[0] == ["ITEM#A", "ITEM#B", "ITEM#C", "ITEM#D"]
+    assert keys(ScanIndexForward=False)[0] == ["ITEM#D", "ITEM#C", "ITEM#B", "ITEM#A"]
+    first, start = keys(Limit=3)
+    rest, end = keys(Limit=3, ExclusiveStartKey=start)
+    assert (first, rest, end) == (["ITEM#A", "ITEM#B", "ITEM#C"], ["ITEM#D"], None)
+    none = ddb.query(TableName=table, KeyConditionExpression="pk = :p",
+                     ExpressionAttributeValues={":p": {"S": "ENGINE#absent"}})
+    assert none["Items"] == []
+
+
+def test_an_index_query_finds_every_match_sorted_by_the_index_key(cloud: LocalCloud) -> None:
+    ddb, table = cloud.client("dynamodb"), cloud.table_name()
+    for n, sk in enumerate(("3", "1", "2")):
+        _put(ddb, table, f"ENGINE#idx{n}", "META", gsi1pk="ENGINEIDX#x", gsi1sk=sk)
+    _put(ddb, table, "ENGINE#idx9", "META", gsi1pk="ENGINEIDX#y", gsi1sk="0")
+    found = ddb.query(TableName=table, IndexName="gsi1", KeyConditionExpression="gsi1pk = :p",
+                      ExpressionAttributeValues={":p": {"S": "ENGINEIDX#x"}})
+    assert [i["gsi1sk"]["S"] for i in found["Items"]] == ["1", "2", "3"]
+
+
+def test_one_connection_serves_many_requests(cloud: LocalCloud) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", cloud.moto_port, timeout=10)
+    sockets = set()
+    for _ in range(3):
+        connection.request("GET", "/moto-api/data.json")
+        answer = connection.getresponse()
+        assert answer.status == 200 and isinstance(json.loads(answer.read()), dict)
+        assert (answer.getheader("Connection") or "").lower() != "close"
+        sockets.add(id(connection.sock))
+    connection.close()
+    assert len(sockets) == 1

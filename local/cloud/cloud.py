@@ -21,7 +21,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -707,7 +707,9 @@ def _unsorted_index_queries() -> None:
             found = self.items.get(partition)
             if found is None:
                 return []
-            return list(found.values()) if self.range_key_attr else [found]
+            if not self.range_key_attr:
+                return [found]
+            return _in_range(list(found.values()), _UNSORTED.range_comparison, _UNSORTED.range_objs)
         items = [item for hash_set in list(self.items.values())
                  for item in (list(hash_set.values()) if self.range_key_attr else (hash_set,))]
         if getattr(_UNSORTED, "active", False):
@@ -719,6 +721,8 @@ def _unsorted_index_queries() -> None:
         hash_key = kwargs.get("hash_key", args[0] if args else None)
         _UNSORTED.active = bool(index)
         _UNSORTED.partition = hash_key if not index and hash_key is not None else None
+        _UNSORTED.range_comparison = kwargs.get("range_comparison", args[1] if len(args) > 1 else None)
+        _UNSORTED.range_objs = kwargs.get("range_objs", args[2] if len(args) > 2 else None) or []
         try:
             return query(self, *args, **kwargs)
         finally:
@@ -728,6 +732,28 @@ def _unsorted_index_queries() -> None:
     setattr(Table, "all_items", all_items)  # noqa: B010 (patching the emulator's class)
     setattr(Table, "query", index_query)  # noqa: B010
     setattr(Table, "_connector_unsorted", True)  # noqa: B010
+
+
+_STRING_RANGE: dict[str, Callable[..., bool]] = {
+    "BEGINS_WITH": lambda v, a: v.startswith(a), "EQ": lambda v, a: v == a, "=": lambda v, a: v == a,
+    "LT": lambda v, a: v < a, "<": lambda v, a: v < a, "LE": lambda v, a: v <= a, "<=": lambda v, a: v <= a,
+    "GT": lambda v, a: v > a, ">": lambda v, a: v > a, "GE": lambda v, a: v >= a, ">=": lambda v, a: v >= a,
+    "BETWEEN": lambda v, a, b: a <= v <= b,
+}
+
+
+def _in_range(items: list[Any], comparison: str | None, objs: list[Any]) -> list[Any]:
+    """A partition's items that meet the query's sort-key condition (moto tests it again later;
+    this only spares it sorting and skipping a whole partition for each page). Strings compare
+    as plain ``str``; any other type goes through moto's own comparison."""
+    if not comparison:
+        return items
+    test = _STRING_RANGE.get(comparison)
+    if test is not None and all(getattr(o, "type", None) == "S" for o in objs):
+        args = [o.value for o in objs]
+        return [i for i in items if i.range_key is not None and i.range_key.type == "S"
+                and test(i.range_key.value, *args)]
+    return [i for i in items if i.range_key is not None and i.range_key.compare(comparison, objs)]
 
 
 def _moto_pieces() -> tuple[type, Any]:

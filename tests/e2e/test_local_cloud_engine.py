@@ -5,8 +5,22 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from local.cloud import LocalCloud
+
+STACK = "tts-engine"
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    """A cloud of its own (moto's state is shared by the process, so its own stack name)."""
+    log: Path = tmp_path_factory.mktemp("engine") / "functions.log"
+    with LocalCloud(parameters={"AppSecretName": f"{STACK}/app"}, stack_name=STACK, function_log=log) as running:
+        yield running
 
 
 def _put(ddb: object, table: str, pk: str, sk: str, **extra: str) -> None:
@@ -31,6 +45,13 @@ def test_a_query_reads_only_its_partition_in_key_order_and_pages(cloud: LocalClo
     first, start = keys(Limit=3)
     rest, end = keys(Limit=3, ExclusiveStartKey=start)
     assert (first, rest, end) == (["ITEM#A", "ITEM#B", "ITEM#C"], ["ITEM#D"], None)
+    between = ddb.query(TableName=table, KeyConditionExpression="pk = :p AND sk BETWEEN :a AND :b",
+                        ExpressionAttributeValues={":p": {"S": "ENGINE#one"}, ":a": {"S": "ITEM#B"},
+                                                   ":b": {"S": "ITEM#C"}})
+    assert [i["sk"]["S"] for i in between["Items"]] == ["ITEM#B", "ITEM#C"]
+    below = ddb.query(TableName=table, KeyConditionExpression="pk = :p AND sk < :a", ScanIndexForward=False,
+                      ExpressionAttributeValues={":p": {"S": "ENGINE#one"}, ":a": {"S": "ITEM#C"}})
+    assert [i["sk"]["S"] for i in below["Items"]] == ["ITEM#B", "ITEM#A"]
     none = ddb.query(TableName=table, KeyConditionExpression="pk = :p",
                      ExpressionAttributeValues={":p": {"S": "ENGINE#absent"}})
     assert none["Items"] == []

@@ -762,6 +762,7 @@ def _moto_pieces() -> tuple[type, Any]:
     - moto finds the backend of every request under one lock, walking its module list and URL
       patterns; signed requests name their service and region in the credential scope, so the
       answer is cached per scope, host and first path segment.
+    - DynamoDB requests run one at a time, so a reader never sees half of an update.
     - werkzeug's development server closes the connection after every answer, so every boto3
       call paid a new TCP connection and a new server thread. ``serve`` is a plain HTTP/1.1
       server with kept-alive connections that hands each request to the WSGI application.
@@ -775,6 +776,16 @@ def _moto_pieces() -> tuple[type, Any]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._by_scope: dict[tuple[str, str, str], Any] = {}
+            self._dynamodb = threading.Lock()
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            # DynamoDB applies each request to one item atomically; moto edits the stored item
+            # in place, action by action, so a read running beside an update could see half of
+            # it (a state set, the field set with it not yet). One request at a time, as a whole.
+            if "/dynamodb/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+                with self._dynamodb:
+                    return [b"".join(super().__call__(environ, start_response))]
+            return super().__call__(environ, start_response)
 
         def get_application(self, environ: dict[str, Any]) -> Any:
             scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))

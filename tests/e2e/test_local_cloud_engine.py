@@ -78,3 +78,37 @@ def test_one_connection_serves_many_requests(cloud: LocalCloud) -> None:
         sockets.add(id(connection.sock))
     connection.close()
     assert len(sockets) == 1
+
+
+def test_a_read_never_sees_half_of_an_update(cloud: LocalCloud) -> None:
+    """DynamoDB applies an update to its item atomically; two fields set together are read together."""
+    import threading
+
+    table = cloud.table_name()
+    writer, reader = cloud.client("dynamodb"), cloud.client("dynamodb")
+    key = {"pk": {"S": "ENGINE#atomic"}, "sk": {"S": "META"}}
+    fields = [f"f{n}" for n in range(30)]  # many actions in one update: a wide window for a torn read
+    writer.put_item(TableName=table, Item={**key, **{f: {"N": "0"} for f in fields}})
+    done = threading.Event()
+    torn: list[tuple[str, ...]] = []
+
+    def read() -> None:
+        while not done.is_set():
+            item = reader.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+            seen = {item[f]["N"] for f in fields}
+            if len(seen) > 1:
+                torn.append(tuple(sorted(seen)))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        expression = "SET " + ", ".join(f"{f} = :v" for f in fields)
+        for i in range(1, 201):
+            writer.update_item(TableName=table, Key=key, UpdateExpression=expression,
+                               ExpressionAttributeValues={":v": {"N": str(i)}})
+    finally:
+        done.set()
+        thread.join(timeout=10)
+    assert torn == []
+    final = reader.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    assert {final[f]["N"] for f in fields} == {"200"}

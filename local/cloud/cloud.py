@@ -29,7 +29,7 @@ from local.cloud import template as tpl
 from local.cloud.eventsources import Schedule, Scheduler, SqsMapping
 from local.cloud.functions import FunctionHost, LocalFunction
 from local.cloud.gateway import Gateway, Route
-from local.cloud.meter import Meter, MeteringMiddleware
+from local.cloud.meter import SCOPE, Meter, MeteringMiddleware
 from local.cloud.template import ACCOUNT_ID, REPO_ROOT, TemplateError
 
 log = logging.getLogger("local.cloud")
@@ -687,7 +687,7 @@ class _InvocationStdout:
 _UNSORTED = threading.local()
 
 
-def _unsorted_index_queries() -> None:
+def _faster_queries() -> None:
     """moto sorts every item of a table (with slow typed comparisons) before it filters any
     query, and sorts the matches again by the keys afterwards. A query on the table's key now
     reads its one partition, and a query on an index filters the items unsorted. The first sort
@@ -716,7 +716,7 @@ def _unsorted_index_queries() -> None:
             return items
         return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 
-    def index_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+    def narrowed_query(self: Any, *args: Any, **kwargs: Any) -> Any:
         index = kwargs.get("index_name") or (args[7] if len(args) > 7 else None)
         hash_key = kwargs.get("hash_key", args[0] if args else None)
         _UNSORTED.active = bool(index)
@@ -730,7 +730,7 @@ def _unsorted_index_queries() -> None:
             _UNSORTED.partition = None
 
     setattr(Table, "all_items", all_items)  # noqa: B010 (patching the emulator's class)
-    setattr(Table, "query", index_query)  # noqa: B010
+    setattr(Table, "query", narrowed_query)  # noqa: B010
     setattr(Table, "_connector_unsorted", True)  # noqa: B010
 
 
@@ -782,13 +782,14 @@ def _moto_pieces() -> tuple[type, Any]:
             # DynamoDB applies each request to one item atomically; moto edits the stored item
             # in place, action by action, so a read running beside an update could see half of
             # it (a state set, the field set with it not yet). One request at a time, as a whole.
-            if "/dynamodb/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            if scope and scope.group(1) == "dynamodb":
                 with self._dynamodb:
                     return [b"".join(super().__call__(environ, start_response))]
             return super().__call__(environ, start_response)
 
         def get_application(self, environ: dict[str, Any]) -> Any:
-            scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+            scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
             path = environ.get("PATH_INFO", "")
             if not scope or path.startswith(("/moto-api", "/latest/")):
                 return super().get_application(environ)
@@ -863,8 +864,6 @@ def _moto_pieces() -> tuple[type, Any]:
     return CachedDispatcher, serve
 
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/[^/]+/aws4_request")
-
 
 class _MeteredMotoServer:
     """moto's threaded server with the metering middleware in front of its application."""
@@ -878,7 +877,7 @@ class _MeteredMotoServer:
             def _server_entry(self) -> None:
                 from moto.moto_server.werkzeug_app import create_backend_app
 
-                _unsorted_index_queries()
+                _faster_queries()
                 dispatcher, serve = _moto_pieces()
                 app = MeteringMiddleware(dispatcher(create_backend_app), meter_)
                 self._server = serve(self._ip_address, self._port, app)

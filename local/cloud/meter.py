@@ -20,7 +20,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+#: The SigV4 credential scope of a signed request; group 1 is the service.
+SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 #: An SQS receive that found nothing: the pollers' idle cost, fixed per queue and not per unit of
 #: work (Lambda's pollers wait up to 20 s per receive, the local ones 1 s), priced apart.
@@ -110,7 +111,7 @@ class MeteringMiddleware:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        match = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if not match:  # moto's own API (/moto-api) and unsigned calls are not AWS requests
             return self.app(environ, start_response)
         service = match.group(1)

@@ -107,14 +107,13 @@ class MeteringMiddleware:
         self.meter = meter
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        # The body is always read in full here, so the server can keep the connection alive.
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)
         match = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if not match:  # moto's own API (/moto-api) and unsigned calls are not AWS requests
             return self.app(environ, start_response)
         service = match.group(1)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
         action = _action(environ, body)
         chunks = list(self.app(environ, start_response))
         answer = b"".join(chunks) if service == "dynamodb" or action == "ReceiveMessage" else b""

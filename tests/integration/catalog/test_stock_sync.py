@@ -124,8 +124,9 @@ def setup(sandbox: TikTokSandbox, table: str) -> Iterator[Setup]:
 
 @pytest.fixture
 def setup_on_dynamodb_local(sandbox: TikTokSandbox, dynamodb_local: str) -> Iterator[Setup]:
-    """The same on DynamoDB Local, whose conditional writes are atomic under concurrent requests
-    (moto's are not: two concurrent conditional updates can both succeed there)."""
+    """The same on DynamoDB Local, Amazon's own engine, for the races between workers (the suite's
+    moto endpoint serializes DynamoDB requests; plain moto lets two concurrent conditional
+    updates both succeed)."""
     import boto3
 
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local, region_name="us-east-1",

@@ -321,7 +321,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the sandbox's limit, requests/s per API and shop; the connector is deployed with "
                              "the same TikTokRatePerSecond (TikTok's default is 50)")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=7200, help="seconds allowed for each task")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds allowed for each task (default: 2 h, or 2 s per product if more; a "
+                             "10,000-product push on a 2-core machine needs more than 2 h)")
     parser.add_argument("--smoke", action="store_true", help="20 products (a quick check, measures nothing)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -329,7 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     log = Path(".local-cloud") / f"bench-{args.out.stem}.functions.log"  # git-ignored
     log.parent.mkdir(exist_ok=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    result = run(sizes, seed=args.seed, rate=args.rate, timeout=300 if args.smoke else args.timeout, log=log)
+    timeout = 300 if args.smoke else args.timeout or max(7200.0, 2.0 * max(sizes))
+    result = run(sizes, seed=args.seed, rate=args.rate, timeout=timeout, log=log)
     result["smoke"] = args.smoke
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))

@@ -293,14 +293,18 @@ def _image_bytes(w: Any) -> int:
         return sum(len(i.data) for i in w.tiktok.state.images.values())
 
 
-def run(sizes: list[int], *, seed: int, rate: float, timeout: float, log: Path) -> dict[str, Any]:
+def run(sizes: list[int], *, seed: int, rate: float, timeout: float, log: Path,
+        concurrency: int | None = None) -> dict[str, Any]:
     from local.world import world
 
     runs = []
     # Short retry pauses: a page throttled by TikTok is tried again 1 s later (default 5 s).
     # The functions' logs go to a file, not to this summary.
     # The connector paces itself at the same rate as the sandbox's limit (TikTokRatePerSecond).
-    with world(function_log=log, parameters={"CatalogRetrySeconds": 1, "TikTokRatePerSecond": rate}) as w:
+    parameters: dict[str, Any] = {"CatalogRetrySeconds": 1, "TikTokRatePerSecond": rate}
+    if concurrency:
+        parameters["CatalogPushConcurrency"] = concurrency
+    with world(function_log=log, parameters=parameters) as w:
         for n in sizes:
             print(f"catalog push of {n} products (sandbox limit {rate:g} requests/s per API)", flush=True)
             runs.append(push(w, n, seed, rate, timeout))
@@ -324,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds allowed for each task (default: 2 h, or 2 s per product if more; a "
                              "10,000-product push on a 2-core machine needs more than 2 h)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="pages pushed at once (the stack's CatalogPushConcurrency; default: the template's)")
     parser.add_argument("--smoke", action="store_true", help="20 products (a quick check, measures nothing)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -332,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     log.parent.mkdir(exist_ok=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     timeout = 300 if args.smoke else args.timeout or max(7200.0, 2.0 * max(sizes))
-    result = run(sizes, seed=args.seed, rate=args.rate, timeout=timeout, log=log)
+    result = run(sizes, seed=args.seed, rate=args.rate, timeout=timeout, log=log, concurrency=args.concurrency)
     result["smoke"] = args.smoke
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=2))

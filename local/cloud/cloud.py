@@ -21,10 +21,11 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from local.cloud import emulator
 from local.cloud import template as tpl
 from local.cloud.eventsources import Schedule, Scheduler, SqsMapping
 from local.cloud.functions import FunctionHost, LocalFunction
@@ -684,78 +685,6 @@ class _InvocationStdout:
         return getattr(self._terminal, name)
 
 
-_UNSORTED = threading.local()
-
-
-def _faster_queries() -> None:
-    """moto sorts every item of a table (with slow typed comparisons) before it filters any
-    query, and sorts the matches again by the keys afterwards. A query on the table's key now
-    reads its one partition, and a query on an index filters the items unsorted. The first sort
-    decided nothing but cost O(n log n) per query, which made a push slower the bigger the
-    catalog. Scans keep moto's ordering (their pages follow it)."""
-    from moto.dynamodb.models.table import Table
-
-    if getattr(Table, "_connector_unsorted", False):
-        return
-    query = Table.query
-
-    def all_items(self: Any) -> Any:
-        # list() copies a dict in one step under the GIL: other threads write while moto reads
-        # (its own loop failed now and then with "dictionary changed size during iteration").
-        partition = getattr(_UNSORTED, "partition", None)
-        if partition is not None:  # a query on the table's own key reads one partition
-            found = self.items.get(partition)
-            if found is None:
-                return []
-            if not self.range_key_attr:
-                return [found]
-            return _in_range(list(found.values()), _UNSORTED.range_comparison, _UNSORTED.range_objs)
-        items = [item for hash_set in list(self.items.values())
-                 for item in (list(hash_set.values()) if self.range_key_attr else (hash_set,))]
-        if getattr(_UNSORTED, "active", False):
-            return items
-        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
-
-    def narrowed_query(self: Any, *args: Any, **kwargs: Any) -> Any:
-        index = kwargs.get("index_name") or (args[7] if len(args) > 7 else None)
-        hash_key = kwargs.get("hash_key", args[0] if args else None)
-        _UNSORTED.active = bool(index)
-        _UNSORTED.partition = hash_key if not index and hash_key is not None else None
-        _UNSORTED.range_comparison = kwargs.get("range_comparison", args[1] if len(args) > 1 else None)
-        _UNSORTED.range_objs = kwargs.get("range_objs", args[2] if len(args) > 2 else None) or []
-        try:
-            return query(self, *args, **kwargs)
-        finally:
-            _UNSORTED.active = False
-            _UNSORTED.partition = None
-
-    setattr(Table, "all_items", all_items)  # noqa: B010 (patching the emulator's class)
-    setattr(Table, "query", narrowed_query)  # noqa: B010
-    setattr(Table, "_connector_unsorted", True)  # noqa: B010
-
-
-_STRING_RANGE: dict[str, Callable[..., bool]] = {
-    "BEGINS_WITH": lambda v, a: v.startswith(a), "EQ": lambda v, a: v == a, "=": lambda v, a: v == a,
-    "LT": lambda v, a: v < a, "<": lambda v, a: v < a, "LE": lambda v, a: v <= a, "<=": lambda v, a: v <= a,
-    "GT": lambda v, a: v > a, ">": lambda v, a: v > a, "GE": lambda v, a: v >= a, ">=": lambda v, a: v >= a,
-    "BETWEEN": lambda v, a, b: a <= v <= b,
-}
-
-
-def _in_range(items: list[Any], comparison: str | None, objs: list[Any]) -> list[Any]:
-    """A partition's items that meet the query's sort-key condition (moto tests it again later;
-    this only spares it sorting and skipping a whole partition for each page). Strings compare
-    as plain ``str``; any other type goes through moto's own comparison."""
-    if not comparison:
-        return items
-    test = _STRING_RANGE.get(comparison)
-    if test is not None and all(getattr(o, "type", None) == "S" for o in objs):
-        args = [o.value for o in objs]
-        return [i for i in items if i.range_key is not None and i.range_key.type == "S"
-                and test(i.range_key.value, *args)]
-    return [i for i in items if i.range_key is not None and i.range_key.compare(comparison, objs)]
-
-
 def _moto_pieces() -> tuple[type, Any]:
     """moto's dispatcher and a server for it, made fit for thousands of calls a minute.
 
@@ -880,7 +809,7 @@ class MotoServer:
             def _server_entry(self) -> None:
                 from moto.moto_server.werkzeug_app import create_backend_app
 
-                _faster_queries()
+                emulator.install()
                 dispatcher, serve = _moto_pieces()
                 app = dispatcher(create_backend_app)
                 self._server = serve(self._ip_address, self._port,

@@ -5,6 +5,7 @@ index query must answer what a walk of the table answers, and what DynamoDB Loca
 
 from __future__ import annotations
 
+import contextlib
 import random
 from typing import Any
 
@@ -62,10 +63,8 @@ def _write(client: Any, table: str, rng: random.Random) -> None:
         if rng.random() < 0.5:  # a transaction that is cancelled changes nothing, in the index neither
             items.append({"ConditionCheck": {"TableName": table, "Key": _key(99),
                                              "ConditionExpression": "attribute_exists(pk)"}})
-        try:
+        with contextlib.suppress(client.exceptions.TransactionCanceledException):
             client.transact_write_items(TransactItems=items)
-        except client.exceptions.TransactionCanceledException:
-            pass
 
 
 def _by_query(client: Any, table: str, index: str, value: str) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -104,6 +105,25 @@ class Router:
         return None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A threaded server that counts clients hanging up mid-answer instead of printing a trace.
+
+    A client that gives up (its read timeout passed, it retries) closes the socket while the
+    answer is being written; that is the client's business, not a server fault. Anything else
+    still gets one line naming the error type, never a stack trace.
+    """
+
+    daemon_threads = True
+    client_disconnects = 0
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            self.client_disconnects += 1
+            return
+        print(f"local server: {type(error).__name__} while serving a request", file=sys.stderr)
+
+
 def _method_not_allowed(_request: Request) -> Response:
     return json_response({"error": "method not allowed"}, 405)
 
@@ -129,17 +149,28 @@ class Server:
                 split = urlsplit(self.path)
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                request = Request(
-                    method=self.command,
-                    path=split.path,
-                    query=parse_qs(split.query, keep_blank_values=True),
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                    raw_query=split.query,
-                )
-                response = outer.dispatch(request)
+                if not outer._enter():
+                    # Stopping: a kept-alive connection outlives the accept loop, so a request
+                    # on it is refused here (the client retries elsewhere) and the line closed.
+                    self.close_connection = True
+                    self._write(json_response({"error": "server stopping"}, 503), {"connection": "close"})
+                    return
+                try:
+                    response = outer.dispatch(request=Request(
+                        method=self.command,
+                        path=split.path,
+                        query=parse_qs(split.query, keep_blank_values=True),
+                        headers={k.lower(): v for k, v in self.headers.items()},
+                        body=body,
+                        raw_query=split.query,
+                    ))
+                finally:
+                    outer._leave()
+                self._write(response, {})
+
+            def _write(self, response: Response, extra: dict[str, str]) -> None:
                 self.send_response(response.status)
-                for key, value in response.headers.items():
+                for key, value in {**response.headers, **extra}.items():
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(response.body)))
                 self.end_headers()
@@ -148,13 +179,33 @@ class Server:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", port), _Handler)
         self._thread: threading.Thread | None = None
+        self._busy = threading.Condition()
+        self._in_flight = 0
+        self._stopping = False
+
+    def _enter(self) -> bool:
+        """Count a request in; ``False`` once the server is stopping."""
+        with self._busy:
+            if self._stopping:
+                return False
+            self._in_flight += 1
+            return True
+
+    def _leave(self) -> None:
+        with self._busy:
+            self._in_flight -= 1
+            self._busy.notify_all()
 
     @property
     def port(self) -> int:
         return int(self._httpd.server_address[1])
+
+    @property
+    def client_disconnects(self) -> int:
+        """How many clients closed their connection before their answer was written."""
+        return self._httpd.client_disconnects
 
     @property
     def url(self) -> str:
@@ -178,6 +229,18 @@ class Server:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, drain_s: float = 30.0) -> None:
+        """Stop accepting, refuse new requests on kept-alive connections, and wait (at most
+        ``drain_s``) for the requests being answered, so nothing runs after its owner is gone."""
+        with self._busy:
+            self._stopping = True
         self._httpd.shutdown()
         self._httpd.server_close()
+        with self._busy:
+            self._busy.wait_for(lambda: self._in_flight == 0, timeout=drain_s)
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered right now."""
+        with self._busy:
+            return self._in_flight

@@ -24,6 +24,7 @@ STEPS = (
     "the order is blocked",
     "links the listing to the store product (merchant API) and retries the order",
     "A stock change in the store reaches TikTok",
+    "fills each category's required attributes once",
     "An operator canary crosses",
     "Report",
 )
@@ -44,7 +45,9 @@ def test_the_demo_walks_the_whole_journey_and_exits_0(tmp_path: Path) -> None:
     assert re.search(r"store edit -> webhook -> pushed -> reviewed -> active on TikTok: [\d.]+ s", out)
     assert re.search(r"order \d+: blocked after \d+ attempts: .*not linked", out)
     assert "tracking 1Z999AA10123456784" in out and "CANCELLED" in out
-    for line in ("paid on TikTok -> store order", "store shipment -> TikTok tracking", "stock: store change -> TikTok"):
+    assert re.search(r"categories filled +\d+ categories; \d+ of \d+ held products then created", out)
+    for line in ("paid on TikTok -> store order", "catalog: category fill -> live", "store shipment -> TikTok tracking",
+                 "stock: store change -> TikTok"):
         assert line in out, line
     # Nothing secret or personal: the merchant token and buyers' addresses stay out of the output.
     assert "merchant-token" not in out and "Los Angeles" not in out and "Bearer " not in out.replace(

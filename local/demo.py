@@ -242,6 +242,23 @@ def connect(w: Any, report: Report) -> tuple[Merchant, dict[str, Any], int, list
 
 
 # ====================================================================================== catalog
+def wait_for_reviews(w: Any, merchant: Merchant, timeout: float = 90) -> tuple[dict[str, int], int]:
+    """Products by status once none is in review, and how often the listing poll had to run."""
+    started = time.monotonic()
+    polled: list[float] = []
+
+    def reviewed() -> dict[str, int] | None:
+        by_status = merchant.call("GET", "/overview", 200, "reading the overview")["products_by_status"]
+        if not by_status.get("in_review"):
+            return dict(by_status) or None
+        if time.monotonic() - max([started, *polled]) > 20:  # a webhook lost: the listing-poll schedule's turn
+            polled.append(time.monotonic())
+            w.cloud.fire_schedule("CatalogStepFunction", "ListingPoll")
+        return None
+
+    return wait_for(reviewed, timeout, "reviews to finish", interval=0.5), len(polled)
+
+
 def sync_catalog(w: Any, merchant: Merchant, report: Report) -> dict[str, dict[str, Any]]:
     step("The install pulls the store's catalog and pushes it to TikTok (the catalog state machine)")
     started = time.monotonic()
@@ -259,20 +276,9 @@ def sync_catalog(w: Any, merchant: Merchant, report: Report) -> dict[str, dict[s
 
     step("TikTok reviews the new listings (webhooks move them out of review)")
     started = time.monotonic()
-    polled: list[float] = []
-
-    def reviewed() -> dict[str, int] | None:
-        by_status = merchant.call("GET", "/overview", 200, "reading the overview")["products_by_status"]
-        if not by_status.get("in_review"):
-            return dict(by_status) or None
-        if time.monotonic() - max([started, *polled]) > 20:  # a webhook lost: the listing-poll schedule's turn
-            polled.append(time.monotonic())
-            w.cloud.fire_schedule("CatalogStepFunction", "ListingPoll")
-        return None
-
-    by_status = wait_for(reviewed, 90, "reviews to finish", interval=0.5)
+    by_status, polls = wait_for_reviews(w, merchant)
     show(f"reviews done in {time.monotonic() - started:.1f} s"
-         + (f" (the listing-poll schedule ran {len(polled)} time(s))" if polled else ""))
+         + (f" (the listing-poll schedule ran {polls} time(s))" if polls else ""))
 
     step("Product statuses, as the merchant API lists them (GET /connections/{id}/products)")
     products = {p["store_product_id"]: p for p in merchant.products()}
@@ -509,9 +515,7 @@ def fill_categories(w: Any, merchant: Merchant, report: Report) -> None:
                             json={"product_ids": [p["store_product_id"] for p in held]})["task_id"]
     task = merchant.follow(task_id, "syncing held products")
     counts = {k: v for k, v in task["counts"].items() if k != "done"}
-    by_status = wait_for(lambda: (s := merchant.call("GET", "/overview", 200, "reading the overview")
-                                  ["products_by_status"]) and not s.get("in_review") and s, 90,
-                         "reviews of the newly synced products", interval=0.5)
+    by_status, _ = wait_for_reviews(w, merchant)
     took = report.time("catalog: category fill -> live", time.monotonic() - started)
     show(f"task {task['kind']}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
          + f"; reviewed in {took:.1f} s")

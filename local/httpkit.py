@@ -156,7 +156,7 @@ class Server:
                     self._write(json_response({"error": "server stopping"}, 503), {"connection": "close"})
                     return
                 try:
-                    response = outer.dispatch(request=Request(
+                    response = outer.dispatch(Request(
                         method=self.command,
                         path=split.path,
                         query=parse_qs(split.query, keep_blank_values=True),

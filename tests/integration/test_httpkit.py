@@ -1,4 +1,5 @@
-"""The local server kit: a client that hangs up mid-answer is counted, not printed as a trace."""
+"""The local server kit: a client that hangs up mid-answer is counted, not printed as a trace;
+stopping refuses new requests and waits for the ones being answered."""
 
 from __future__ import annotations
 

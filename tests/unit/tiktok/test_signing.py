@@ -1,4 +1,4 @@
-"""Signing: the golden vectors of ../shared/golden/signatures.json, and the rules behind them."""
+"""Signing: the golden vectors of tests/vectors/signatures.json, and the rules behind them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from connector.tiktok.signing import (
     webhook_signature,
 )
 
-GOLDEN = Path(__file__).resolve().parents[3] / ".." / "shared" / "golden" / "signatures.json"
+GOLDEN = Path(__file__).resolve().parents[2] / "vectors" / "signatures.json"
 
 
 def _golden() -> dict[str, Any]:
@@ -49,7 +49,7 @@ def test_integer_and_string_timestamps_sign_the_same() -> None:
 
 
 def test_a_float_timestamp_does_not_sign_like_the_integer() -> None:
-    # time.time() used as is is the classic 106001 (spec section 1): it must not sign the same.
+    # time.time() used as is is the classic 106001 error (a fractional timestamp): it must not sign the same.
     vector = REQUEST_VECTORS[0]
     query = {**vector["query"], "timestamp": str(float(vector["query"]["timestamp"]))}
     assert sign_request(vector["app_secret"], vector["path"], query) != vector["sign"]

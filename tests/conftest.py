@@ -113,3 +113,11 @@ def any_table(request: pytest.FixtureRequest, moto_endpoint: str) -> tuple[str, 
     endpoint = moto_endpoint if request.param == "moto" else request.getfixturevalue("dynamodb_local")
     client = _client(endpoint)
     return create_table(client), client
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say which shuffled order ran (pytest-randomly shuffles every run), so a failure that
+    depends on the order can be replayed exactly."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int):
+        terminalreporter.write_line(f"tests ran in a shuffled order: replay it with --randomly-seed={seed}")

@@ -89,16 +89,12 @@ class LocalCloud:
         self.scheduler: Scheduler | None = None
         self._saved_env: dict[str, str | None] = {}
         self.function_log = function_log
-        self._stdout: Any = None
         self.meter = Meter()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LocalCloud:
         self._check_types()
         if self.function_log:
-            import sys
-
-            self._stdout = sys.stdout
             _send_function_logs_to(self.function_log)
         self._start_moto()
         self.resolver = tpl.Resolver(
@@ -125,11 +121,12 @@ class LocalCloud:
         return self
 
     def stop(self) -> None:
-        import sys
 
         self._stop.set()
-        if self._stdout is not None:
-            sys.stdout = self._stdout
+        if self.function_log:
+            from local.cloud import functions
+
+            functions.FUNCTION_LOG.clear()
         for mapping in self.mappings:
             for thread in mapping._threads:
                 thread.join(timeout=5)
@@ -647,42 +644,19 @@ _ACTIVE_HOST: list[FunctionHost] = []
 def _send_function_logs_to(path: Path) -> None:
     """Write the functions' structured logs and EMF metric lines to ``path`` (one JSON line
     each) instead of stdout, as CloudWatch Logs would keep them apart from the demo's output."""
-    import sys
     import warnings
 
     from connector.observability import logger
+    from local.cloud import functions
 
     path.parent.mkdir(parents=True, exist_ok=True)
     stream = path.open("a", encoding="utf-8")
     for handler in logger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(stream)
-    if not isinstance(sys.stdout, _InvocationStdout):
-        sys.stdout = _InvocationStdout(sys.stdout, stream)
+    functions.FUNCTION_LOG[:] = [stream]
+    functions.route_metric_lines()
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-
-
-class _InvocationStdout:
-    """stdout that sends what a thread prints while inside an invocation (Powertools' EMF
-    metrics are printed) to the function log, and everything else to the real stdout."""
-
-    def __init__(self, terminal: Any, log: Any) -> None:
-        self._terminal = terminal
-        self._log = log
-
-    def write(self, text: str) -> int:
-        from local.cloud.functions import INVOKING
-
-        target = self._log if getattr(INVOKING, "active", False) else self._terminal
-        written: int = target.write(text)
-        return written
-
-    def flush(self) -> None:
-        self._terminal.flush()
-        self._log.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._terminal, name)
 
 
 def _moto_pieces() -> tuple[type, Any]:

@@ -28,6 +28,26 @@ log = logging.getLogger("local.cloud.functions")
 # Which threads are inside an invocation (their stdout is the function's log stream).
 INVOKING = threading.local()
 _REQUESTS = threading.local()
+# The function log's stream, when the cloud keeps one (the metric lines invocations print go there).
+FUNCTION_LOG: list[Any] = []
+
+
+def _function_print(*values: Any, **options: Any) -> None:
+    """``print`` as Powertools' metrics see it: inside an invocation, into the function log."""
+    if FUNCTION_LOG and getattr(INVOKING, "active", False) and "file" not in options:
+        options["file"] = FUNCTION_LOG[0]
+    print(*values, **options)
+
+
+def route_metric_lines() -> None:
+    """Powertools prints each EMF metric line to stdout; here it goes to the function log, as
+    CloudWatch Logs keeps it apart from anything else (a test runner swaps ``sys.stdout`` in and
+    out between tests, so swapping it here would leak lines to the terminal)."""
+    from aws_lambda_powertools.metrics import base
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf import cloudwatch
+
+    for module in (base, cloudwatch):
+        module.print = _function_print  # type: ignore[attr-defined]
 
 
 class _RequestSlot:

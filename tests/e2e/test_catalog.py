@@ -4,7 +4,9 @@ state machine; category requirements are filled per category through the merchan
 valid product goes live with the right SKUs, prices and stock; each flawed one shows its reason
 (or was fixed, for images and tables); a second sync creates nothing; store changes update or
 deactivate listings; hand-made TikTok listings are linked by seller SKU, automatically and by hand.
-The tests share one world and run in file order."""
+The tests share one world. The merchant's first journey (install, pull, category requirements
+filled, reviews, a second sync) is the ``journey`` fixture; the tests that change the store work on
+products of their own, so any test runs alone or in any order."""
 
 from __future__ import annotations
 
@@ -40,7 +42,6 @@ EXPECTED_REASON = {  # flaw -> the problem code the merchant sees
 }
 FIXED_FLAWS = {FLAW_SMALL_IMAGE, FLAW_NON_SQUARE_IMAGE, FLAW_HTML_TABLE}
 LIVE = ("in_review", "active")
-STATE: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="module")
@@ -107,35 +108,8 @@ def reviews_done(w: World, conn: str) -> dict[str, ProductRecord]:
     return until(probe, timeout=120, interval=1, what="reviews done")
 
 
-def test_install_pulls_and_pushes_the_catalog(w: World) -> None:
-    seller = w.tiktok.create_seller("Catalog seller", "US")
-    store = w.ecwid.create_store("Catalog store", currency="USD")
-    seeded = w.ecwid.seed_catalog(store, N_PRODUCTS, seed=11)
-    started = time.monotonic()
-    page = Browser().install(w, seller_id=seller["id"], store_id=store)
-    values = page_values(page)
-    conn: dict[str, Any] = {"id": values["connection-id"], "token": values["merchant-token"], "seller": seller,
-                            "store": store}
-    STATE.update(conn=conn, seeded={str(s.product_id): s for s in seeded})
-    pull = finished(w, conn["id"], "catalog_pull")
-    STATE["first_sync_s"] = time.monotonic() - started
-    counts = pull.counts
-    assert counts["pulled_new"] == N_PRODUCTS
-    assert counts.get("created", 0) > N_PRODUCTS // 3 and counts.get("failed", 0) > 0, counts
-    assert sum(v for k, v in counts.items() if not k.startswith("pulled_") and k != "done") == N_PRODUCTS
-    items = list(tasks(w).items(conn["id"], pull.task_id))
-    assert len(items) == N_PRODUCTS and all(i.outcome for i in items)
-    print(f"first sync {STATE['first_sync_s']:.1f}s {counts}")
-
-
-def test_categories_were_suggested_and_requirements_filled_in_bulk(w: World) -> None:
-    conn = STATE["conn"]
-    listed = httpx.get(f"{w.url}/connections/{conn['id']}/catalog/categories", headers=auth(conn["token"]),
-                       timeout=30).json()["categories"]
-    assert listed and all(m["tiktok_category_id"] for m in listed) and all(m["source"] == "suggested" for m in listed)
-    held = [r for r in products(w, conn["id"]).values() if "missing_required_attribute" in r.problems]
-    assert held and all("TikTok requires" in (r.reason or "") for r in held)
-    # P3 in bulk: fill each category's required attributes with the first value TikTok lists.
+def _fill_required_attributes(w: World, conn: dict[str, Any], listed: list[dict[str, Any]]) -> None:
+    """Each category's required attributes, filled once with the first value TikTok lists."""
     for mapping in listed:
         missing = {a: spec for a, spec in mapping["attributes"].items() if a in mapping["required_attributes"]}
         if not missing:
@@ -145,16 +119,61 @@ def test_categories_were_suggested_and_requirements_filled_in_bulk(w: World) -> 
         answer = httpx.put(f"{w.url}/connections/{conn['id']}/catalog/categories/{mapping['store_category_id']}",
                            json={"attribute_values": values}, headers=auth(conn["token"]), timeout=30)
         assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture(scope="module")
+def journey(w: World) -> dict[str, Any]:
+    """A merchant's first catalog journey, each step's outcome kept for the tests to check: the
+    install pulls and pushes a generated catalog, the merchant fills the categories' required
+    attributes and syncs, the reviews finish, and a second sync runs."""
+    seller = w.tiktok.create_seller("Catalog seller", "US")
+    store = w.ecwid.create_store("Catalog store", currency="USD")
+    seeded = w.ecwid.seed_catalog(store, N_PRODUCTS, seed=11)
+    started = time.monotonic()
+    page = Browser().install(w, seller_id=seller["id"], store_id=store)
+    values = page_values(page)
+    conn: dict[str, Any] = {"id": values["connection-id"], "token": values["merchant-token"], "seller": seller,
+                            "store": store}
+    pull = finished(w, conn["id"], "catalog_pull")
+    first_sync_s = time.monotonic() - started
+    listed = httpx.get(f"{w.url}/connections/{conn['id']}/catalog/categories", headers=auth(conn["token"]),
+                       timeout=30).json()["categories"]
+    held = [r for r in products(w, conn["id"]).values() if "missing_required_attribute" in r.problems]
+    _fill_required_attributes(w, conn, listed)
+    after_fill = run_sync(w, conn)
+    reviews_done(w, conn["id"])
+    tiktok_before = (len(w.tiktok.state.products), len(w.tiktok.state.images))
+    second = run_sync(w, conn)
+    tiktok_after = (len(w.tiktok.state.products), len(w.tiktok.state.images))
+    return {"conn": conn, "seeded": {str(s.product_id): s for s in seeded}, "pull": pull, "first_sync_s": first_sync_s,
+            "listed": listed, "held": held, "after_fill": after_fill, "second": second,
+            "tiktok_before_second": tiktok_before, "tiktok_after_second": tiktok_after}
+
+
+def test_install_pulls_and_pushes_the_catalog(w: World, journey: dict[str, Any]) -> None:
+    conn, pull = journey["conn"], journey["pull"]
+    counts = pull.counts
+    assert counts["pulled_new"] == N_PRODUCTS
+    assert counts.get("created", 0) > N_PRODUCTS // 3 and counts.get("failed", 0) > 0, counts
+    assert sum(v for k, v in counts.items() if not k.startswith("pulled_") and k != "done") == N_PRODUCTS
+    items = list(tasks(w).items(conn["id"], pull.task_id))
+    assert len(items) == N_PRODUCTS and all(i.outcome for i in items)
+    print(f"first sync {journey['first_sync_s']:.1f}s {counts}")
+
+
+def test_categories_were_suggested_and_requirements_filled_in_bulk(w: World, journey: dict[str, Any]) -> None:
+    conn, listed, held = journey["conn"], journey["listed"], journey["held"]
+    assert listed and all(m["tiktok_category_id"] for m in listed) and all(m["source"] == "suggested" for m in listed)
+    assert held and all("TikTok requires" in (r.reason or "") for r in held)
     bad = httpx.put(f"{w.url}/connections/{conn['id']}/catalog/categories/{listed[0]['store_category_id']}",
                     json={"tiktok_category_id": "601152"}, headers=auth(conn["token"]), timeout=30)
     assert bad.status_code == 400 and "leaf" in bad.json()["message"]
-    record = run_sync(w, conn)
-    assert record.counts.get("created", 0) >= len(held) - 5, record.counts
-    STATE["after_fill"] = record.counts
+    counts = journey["after_fill"].counts
+    assert counts.get("created", 0) >= len(held) - 5, counts
 
 
-def test_every_valid_product_is_live_with_its_skus_prices_and_stock(w: World) -> None:
-    conn, seeded = STATE["conn"], STATE["seeded"]
+def test_every_valid_product_is_live_with_its_skus_prices_and_stock(w: World, journey: dict[str, Any]) -> None:
+    conn, seeded = journey["conn"], journey["seeded"]
     records = reviews_done(w, conn["id"])
     all_links: dict[str, dict[str, SkuLink]] = {}
     for link in LinkRepository(w.cloud.table_name(), w.cloud.client("dynamodb")).all(conn["id"]):
@@ -194,24 +213,28 @@ def test_every_valid_product_is_live_with_its_skus_prices_and_stock(w: World) ->
     assert live >= N_PRODUCTS * 0.75, live
 
 
-def test_a_second_sync_creates_nothing_and_uploads_nothing(w: World) -> None:
-    conn = STATE["conn"]
-    before = len(w.tiktok.state.products)
-    uploads = len(w.tiktok.state.images)
-    record = run_sync(w, conn)
-    assert record.counts.get("created", 0) == 0 and record.counts.get("updated", 0) == 0, record.counts
-    assert record.counts["unchanged"] >= N_PRODUCTS * 0.75
-    assert len(w.tiktok.state.products) == before and len(w.tiktok.state.images) == uploads
+def test_a_second_sync_creates_nothing_and_uploads_nothing(journey: dict[str, Any]) -> None:
+    counts = journey["second"].counts
+    assert counts.get("created", 0) == 0 and counts.get("updated", 0) == 0, counts
+    assert counts["unchanged"] >= N_PRODUCTS * 0.75
+    assert journey["tiktok_after_second"] == journey["tiktok_before_second"]
 
 
-def test_store_changes_update_and_deletion_deactivates(w: World) -> None:
-    conn = STATE["conn"]
-    records = products(w, conn["id"])
-    target, gone = [r for r in records.values() if r.status == "active"][:2]
+def test_store_changes_update_and_deletion_deactivates(w: World, journey: dict[str, Any]) -> None:
+    conn = journey["conn"]
+    # Given two products of this test's own, added in the store and live on TikTok
+    added = [str(_store_product(w, conn, f"CHANGE-{i}", f"Scented Candle Cedar {i}")) for i in (1, 2)]
+    for product_id in added:
+        until(lambda p=product_id: _with_status(w, conn["id"], p, None), timeout=30, what="new product pushed")
+    records = reviews_done(w, conn["id"])
+    target, gone = records[added[0]], records[added[1]]
+    assert target.status == gone.status == "active", (target, gone)
+    # When one is renamed, the listing follows (and is reviewed again)
     w.ecwid.update_product(conn["store"], int(target.store_product_id), {"name": "Renamed Classic Mug Deluxe"})
     until(lambda: w.tiktok.product(target.tiktok_product_id or "")["title"] == "Renamed Classic Mug Deluxe",
           timeout=30, what="rename reached TikTok")
-    assert reviews_done(w, conn["id"])[target.store_product_id].status == "active"  # the edit was reviewed again
+    assert reviews_done(w, conn["id"])[target.store_product_id].status == "active"
+    # When the other is deleted, its listing is deactivated
     w.ecwid.delete_product(conn["store"], int(gone.store_product_id))
     until(lambda: w.tiktok.product(gone.tiktok_product_id or "")["status"] == "SELLER_DEACTIVATED", timeout=30,
           what="deleted product deactivated on TikTok")
@@ -263,17 +286,18 @@ def _hand_made_listing(w: World, conn: dict[str, Any], seller_sku: str) -> str:
     return str(created.product_id)
 
 
-def _store_product(w: World, conn: dict[str, Any], sku: str) -> int:
+def _store_product(w: World, conn: dict[str, Any], sku: str, name: str = "Scented Candle Amber", *,
+                   weight: Decimal | None = Decimal("0.6")) -> int:
     return w.ecwid.add_product(conn["store"], {
-        "sku": sku, "name": "Scented Candle Amber", "price": Decimal("14.50"), "quantity": 9,
+        "sku": sku, "name": name, "price": Decimal("14.50"), "quantity": 9,
         "description": "<p>Amber candle</p>", "categories": ["Decor"], "productClass": "General",
-        "images": [{"width": 800, "height": 800, "color": (200, 120, 40)}], "weight": Decimal("0.6"),
+        "images": [{"width": 800, "height": 800, "color": (200, 120, 40)}], "weight": weight,
         "dimensions": {"length": 10, "width": 10, "height": 12}, "attributes": {"Brand": "Terra"},
         "options": [], "combinations": []}, notify=True)
 
 
-def test_a_hand_made_listing_is_linked_by_seller_sku(w: World) -> None:
-    conn = STATE["conn"]
+def test_a_hand_made_listing_is_linked_by_seller_sku(w: World, journey: dict[str, Any]) -> None:
+    conn = journey["conn"]
     before = len(w.tiktok.state.products)
     tiktok_id = _hand_made_listing(w, conn, "HAND-0001")
     product_id = str(_store_product(w, conn, "HAND-0001"))  # the webhook pulls it and links it
@@ -284,9 +308,12 @@ def test_a_hand_made_listing_is_linked_by_seller_sku(w: World) -> None:
     assert link.tiktok_sku_id == w.tiktok.product(tiktok_id)["skus"][0]["id"] and link.linked_by == "seller_sku"
 
 
-def test_linking_by_hand_and_bad_requests(w: World) -> None:
-    conn = STATE["conn"]
-    failed = next(r for r in products(w, conn["id"]).values() if r.status == "sync_failed")
+def test_linking_by_hand_and_bad_requests(w: World, journey: dict[str, Any]) -> None:
+    conn = journey["conn"]
+    # Given a product of this test's own that TikTok would refuse (it has no weight)
+    flawed = str(_store_product(w, conn, "HAND-FLAWED", "Scented Candle Unweighed", weight=None))
+    failed = until(lambda: _with_status(w, conn["id"], flawed, "sync_failed"), timeout=30, what="flawed product")
+    assert "missing_weight" in failed.problems
     tiktok_id = _hand_made_listing(w, conn, "HAND-0002")
     url = f"{w.url}/connections/{conn['id']}/catalog/products/{failed.store_product_id}/link"
     answer = httpx.post(url, json={"tiktok_product_id": tiktok_id}, headers=auth(conn["token"]), timeout=30)
@@ -300,4 +327,3 @@ def test_linking_by_hand_and_bad_requests(w: World) -> None:
     assert bad.status_code == 400 and "tiktok_product_id" in bad.json()["message"]
     foreign = httpx.post(url, json={"tiktok_product_id": tiktok_id}, headers=auth("not-the-token"), timeout=30)
     assert foreign.status_code in (401, 403)
-    print(f"first sync took {STATE['first_sync_s']:.1f}s")

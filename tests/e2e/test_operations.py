@@ -1,7 +1,8 @@
 """Operating a connection on the local cloud (U1 to U5): the merchant API's tasks, products,
 orders, overview, settings and OpenAPI routes through the gateway, tenant isolation of every
 route, and merchant notifications batched into one email (SES on moto) through the real tasks
-queue, task worker and a delayed flush. Tests share one world and run in file order."""
+queue, task worker and a delayed flush. The tests share one world; each reads only what the
+``merchants`` fixture set up or what it made itself, so any one of them runs alone or in any order."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from local.world import Browser, World, page_values, world
 from tests.support.wait import until
 
 SENDER = "notifications@connector.test"
-SEEDED: dict[str, Any] = {}
 
 
 def moto(w: World) -> str:
@@ -101,16 +101,21 @@ def seed(w: World, connection_id: str) -> dict[str, Any]:
     return {"sync": sync.task_id, "rescan": rescan.task_id}
 
 
-def test_setup_two_merchants_and_seed_the_first(ops_world: World) -> None:
+@pytest.fixture(scope="module")
+def merchants(ops_world: World) -> dict[str, Any]:
+    """Two merchants, A with seeded tasks, products and orders and a notification address, B empty."""
     w = ops_world
-    SEEDED["a"], SEEDED["b"] = install(w, "A"), install(w, "B")
+    a, b = install(w, "A"), install(w, "B")
     w.cloud.wait_idle(timeout=60)  # the install's catalog pull has run
-    SEEDED["tasks"] = seed(w, SEEDED["a"]["id"])
+    tasks = seed(w, a["id"])
+    addressed = api(w, a, "/settings", method="PATCH", body={"notifications": {"email": "merchant-a@shop.test"}})
+    assert addressed.status_code == 200, addressed.text
+    return {"a": a, "b": b, "tasks": tasks}
 
 
 # ---------------------------------------------------------------------- U1 tasks
-def test_tasks_newest_first_filtered_and_one_with_its_items(ops_world: World) -> None:
-    w, a, seeded = ops_world, SEEDED["a"], SEEDED["tasks"]
+def test_tasks_newest_first_filtered_and_one_with_its_items(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, a, seeded = ops_world, merchants["a"], merchants["tasks"]
     listed = api(w, a, "/tasks")
     assert listed.status_code == 200, listed.text
     ids = [t["task_id"] for t in listed.json()["tasks"]]
@@ -132,8 +137,8 @@ def test_tasks_newest_first_filtered_and_one_with_its_items(ops_world: World) ->
     assert [(i["item_id"], i["reason"]) for i in failed] == [("p-bad", "missing_weight: no weight")]
 
 
-def test_tasks_bad_input_is_a_400_naming_the_field(ops_world: World) -> None:
-    w, a = ops_world, SEEDED["a"]
+def test_tasks_bad_input_is_a_400_naming_the_field(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, a = ops_world, merchants["a"]
     for params, field in (({"limit": "0"}, "limit"), ({"state": "exploded"}, "state"), ({"colour": "red"}, "colour")):
         refused = api(w, a, "/tasks", params=params)
         assert refused.status_code == 400 and refused.json()["fields"] == [field], refused.text
@@ -144,8 +149,8 @@ def test_tasks_bad_input_is_a_400_naming_the_field(ops_world: World) -> None:
 
 
 # ---------------------------------------------------------------------- U2 products and orders
-def test_products_with_status_and_reason(ops_world: World) -> None:
-    w, a = ops_world, SEEDED["a"]
+def test_products_with_status_and_reason(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, a = ops_world, merchants["a"]
     failed = api(w, a, "/products", params={"status": "sync_failed"})
     assert failed.status_code == 200
     (product,) = failed.json()["products"]
@@ -158,8 +163,8 @@ def test_products_with_status_and_reason(ops_world: World) -> None:
     assert api(w, a, "/products/nope").status_code == 404
 
 
-def test_orders_with_state_and_reason(ops_world: World) -> None:
-    w, a = ops_world, SEEDED["a"]
+def test_orders_with_state_and_reason(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, a = ops_world, merchants["a"]
     every = api(w, a, "/orders").json()
     assert [o["tiktok_order_id"] for o in every["orders"]] == ["5004", "5003", "5002", "5001"]
     blocked = api(w, a, "/orders", params={"state": "blocked"}).json()["orders"]
@@ -177,8 +182,8 @@ def test_orders_with_state_and_reason(ops_world: World) -> None:
 
 
 # ---------------------------------------------------------------------- U3 overview
-def test_overview(ops_world: World) -> None:
-    w, a = ops_world, SEEDED["a"]
+def test_overview(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, a = ops_world, merchants["a"]
     response = api(w, a, "/overview", params={"days": 7, "top": 5})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -193,14 +198,15 @@ def test_overview(ops_world: World) -> None:
 
 # ---------------------------------------------------------------------- U4 settings
 def test_settings_read_and_patch(ops_world: World) -> None:
-    w, a = ops_world, SEEDED["a"]
+    w = ops_world
+    a = install(w, "Settings")
     assert api(w, a, "/settings").json()["notifications"]["email"] is None
     patched = api(w, a, "/settings", method="PATCH", body={
-        "stock": {"reserve_fixed": 2}, "notifications": {"email": "merchant-a@shop.test"}})
+        "stock": {"reserve_fixed": 2}, "notifications": {"email": "merchant-s@shop.test"}})
     assert patched.status_code == 200, patched.text
     assert patched.json()["stock"]["reserve_fixed"] == 2
     again = api(w, a, "/settings").json()
-    assert again["notifications"]["email"] == "merchant-a@shop.test" and again["stock"]["reserve_fixed"] == 2
+    assert again["notifications"]["email"] == "merchant-s@shop.test" and again["stock"]["reserve_fixed"] == 2
     assert again["price"]["percent"] == "0"  # Decimal as a string
 
     for body, field in (({"stock": {"reserve_fixed": -1}}, "stock.reserve_fixed"),
@@ -227,14 +233,15 @@ ROUTES = [("GET", "/tasks"), ("GET", "/tasks/{sync}"), ("GET", "/products"), ("G
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_another_merchants_token_is_refused_and_sees_nothing(ops_world: World, method: str, path: str) -> None:
-    w, a, b = ops_world, SEEDED["a"], SEEDED["b"]
-    path = path.format(**SEEDED["tasks"])
+def test_another_merchants_token_is_refused_and_sees_nothing(ops_world: World, merchants: dict[str, Any],
+                                                             method: str, path: str) -> None:
+    w, a, b = ops_world, merchants["a"], merchants["b"]
+    path = path.format(**merchants["tasks"])
     body = {"notifications": {"email": "thief@evil.test"}} if method == "PATCH" else None
     foreign = api(w, a, path, token=b["token"], method=method, body=body)
     assert foreign.status_code == 403, foreign.text
     assert foreign.json()["reason"] == "not_your_connection"
-    for secret in ("p-ok", "5001", "merchant-a", "19.98", SEEDED["tasks"]["sync"]):
+    for secret in ("p-ok", "5001", "merchant-a", "19.98", merchants["tasks"]["sync"]):
         assert secret not in foreign.text
     anonymous = api(w, a, path, token="", method=method, body=body)
     assert anonymous.status_code == 401
@@ -245,20 +252,20 @@ def test_another_merchants_token_is_refused_and_sees_nothing(ops_world: World, m
     # On B's own path, A's items do not exist (a detail route answers 404 naming only what was asked).
     own = api(w, b, path, method="GET")
     assert own.status_code == (404 if path.count("/") == 2 else 200), own.text
-    for secret in ("p-ok", "5001", "merchant-a", "19.98", SEEDED["tasks"]["sync"], "b_0123456789abcdef"):
+    for secret in ("p-ok", "5001", "merchant-a", "19.98", merchants["tasks"]["sync"], "b_0123456789abcdef"):
         assert secret in path or secret not in own.text, (path, own.text)
     assert api(w, a, "/settings").json()["notifications"]["email"] == "merchant-a@shop.test"
 
 
-def test_b_sees_an_empty_overview(ops_world: World) -> None:
-    body = api(ops_world, SEEDED["b"], "/overview").json()
+def test_b_sees_an_empty_overview(ops_world: World, merchants: dict[str, Any]) -> None:
+    body = api(ops_world, merchants["b"], "/overview").json()
     assert body["revenue"] == {} and body["orders"] == 0 and body["top_customers"] == []
     assert sum(body["products_by_status"].values()) == 0
 
 
 # ---------------------------------------------------------------------- U5 notifications
-def test_a_burst_of_notifications_is_one_email(ops_world: World) -> None:
-    w, a = ops_world, SEEDED["a"]
+def test_a_burst_of_notifications_is_one_email(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, a = ops_world, merchants["a"]
     notifier = Notifier(SqsSender(w.cloud.client("sqs")), w.cloud.queue_url("TasksQueue"))
     # Given 30 blocked orders and 10 failed products within the window, sent as the features send them
     for i in range(30):
@@ -278,8 +285,8 @@ def test_a_burst_of_notifications_is_one_email(ops_world: World) -> None:
     assert w.cloud.queue_depth("TasksDLQ") == 0
 
 
-def test_re_authorization_emails_follow_the_switch(ops_world: World) -> None:
-    w, b = ops_world, SEEDED["b"]
+def test_re_authorization_emails_follow_the_switch(ops_world: World, merchants: dict[str, Any]) -> None:
+    w, b = ops_world, merchants["b"]
     assert api(w, b, "/settings", method="PATCH", body={
         "notifications": {"email": "merchant-b@shop.test", "blocked_orders": False}}).status_code == 200
     notifier = Notifier(SqsSender(w.cloud.client("sqs")), w.cloud.queue_url("TasksQueue"))

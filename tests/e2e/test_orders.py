@@ -2,7 +2,7 @@
 the sandbox makes (paid, unpaid then paid, on hold, FBT, unlinked SKU, missed webhook) are relayed
 or not as the settings say; then shipped with tracking from the store, moved along by TikTok,
 cancelled both ways, refunded, and re-addressed, with statuses and stock checked on both sides.
-The tests share one world and run in file order."""
+The tests share one world; each has a connected shop of its own."""
 
 from __future__ import annotations
 
@@ -28,8 +28,9 @@ def ow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         yield w
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shop(ow: World) -> Shop:
+    """A connected shop of the test's own: three products on both sides, two of them linked."""
     s = connect(ow, products=3, linked=2, quantity=QTY)
     s.settings(on_hold="wait", relay_fbt=False, placeholder_email="buyer@orders.example")
     return s
@@ -81,8 +82,12 @@ def test_unpaid_order_is_never_relayed_until_paid(shop: Shop) -> None:
 
 def test_on_hold_waits_with_pending_units_then_relays_when_released(shop: Shop) -> None:
     a, _ = skus(shop)
+    saved_hold_s = shop.w.tiktok.config.hold_s
     shop.w.tiktok.config.hold_s = 3600 / shop.w.tiktok.time_scale
-    placed = shop.w.tiktok.place_order(shop.shop.id, [(a, 3)], scenario="on_hold")
+    try:
+        placed = shop.w.tiktok.place_order(shop.shop.id, [(a, 3)], scenario="on_hold")
+    finally:
+        shop.w.tiktok.config.hold_s = saved_hold_s
     waiting = until(lambda: ((r := shop.record(placed["id"])) is not None and r.state == "waiting_hold" and r)
                     or None, timeout=20, what="waiting_hold")
     assert waiting.pending_units == {shop.skus[a]: 3}
@@ -187,8 +192,9 @@ def test_store_cancellation_cancels_on_tiktok_and_both_restock(shop: Shop) -> No
 
 
 def test_store_cancellation_after_shipment_says_why(shop: Shop) -> None:
-    # On the third SKU (linked by now): the store restocks a shipped order, TikTok does not.
-    (c, _) = shop.unlinked[0]
+    # On the third SKU, linked here: the store restocks a shipped order, TikTok does not.
+    (c, product) = shop.unlinked[0]
+    shop.link(c, product)
     placed = shop.w.tiktok.place_order(shop.shop.id, [(c, 1)])
     order = relayed(shop, placed["id"])
     shop.w.tiktok.advance_order(placed["id"], "IN_TRANSIT")
@@ -245,16 +251,20 @@ def test_address_change_before_shipment_updates_the_store_order(shop: Shop) -> N
 
 
 def test_every_relayed_order_is_in_the_store_once_and_stock_is_equal(shop: Shop) -> None:
-    # FBT orders and a store cancellation after shipment move one side only; the stock sync
-    # then sends the store's figure (the store is the source of truth).
+    # Given an FBT order that moves TikTok's stock only, then a run of orders on both linked SKUs
+    a, b = skus(shop)
+    shop.w.tiktok.place_order(shop.shop.id, [(a, 1)], fbt=True)
+    placed = [shop.w.tiktok.place_order(shop.shop.id, [(a if i % 2 else b, 1 + i % 3)]) for i in range(10)]
+    for order in placed:
+        relayed(shop, order["id"])
     shop.w.cloud.wait_idle(timeout=30)
+    # Then each is in the store once, recorded as relayed, and the stock sync made both sides equal
     by_tiktok: dict[str, int] = {}
     for order in shop.store_orders():
         by_tiktok[str(order["externalOrderId"])] = by_tiktok.get(str(order["externalOrderId"]), 0) + 1
-    relayed_states = {"created", "shipped", "in_transit", "delivered", "completed", "cancelled", "refunded"}
     records = [r for r in shop.orders().all(shop.connection_id) if r.store_order_id]
-    assert len(by_tiktok) == len(records) >= 10 and all(n == 1 for n in by_tiktok.values())
-    assert {r.tiktok_order_id for r in records} == set(by_tiktok)
-    assert all(r.state in relayed_states for r in records)
-    for sku_id in skus(shop):
-        shop.stock_equal(sku_id)
+    assert len(by_tiktok) == len(records) == len(placed) and all(n == 1 for n in by_tiktok.values())
+    assert {r.tiktok_order_id for r in records} == set(by_tiktok) == {str(o["id"]) for o in placed}
+    assert all(r.state == "created" for r in records)
+    assert shop.stock_equal(a) == QTY - sum(1 + i % 3 for i in range(10) if i % 2)
+    assert shop.stock_equal(b) == QTY - sum(1 + i % 3 for i in range(10) if not i % 2)

@@ -3,8 +3,8 @@ stock change reaches TikTok, a burst of ten changes costs one inventory call (tw
 the low-inventory threshold deactivates and reactivates the listing, a lost webhook is healed
 by the reconciliation schedule, and "update stock" / "update price" run as tasks with their
 per-product results. The store product and the TikTok listing are made directly and linked by
-hand (``bench.stock_latency.connect_and_link``), so these tests do not depend on the catalog
-push. The tests share one linked product and run in file order."""
+hand (``local.stock_scenario.connect_and_link``), so these tests do not depend on the catalog
+push. The tests share one world; each has a connection and a linked product of its own."""
 
 from __future__ import annotations
 
@@ -16,15 +16,21 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.stock_latency import Linked, connect_and_link, settle
 from connector.settings import SettingsRepository
+from local.stock_scenario import Linked, connect_and_link, settle
 from local.world import World
 from tests.support.wait import until
 
 
-@pytest.fixture(scope="module")
-def linked(connected_world: World) -> Iterator[Linked]:
-    yield connect_and_link(connected_world, name="E2E")
+@pytest.fixture
+def linked(connected_world: World, request: pytest.FixtureRequest) -> Iterator[Linked]:
+    """A connection and a linked product of the test's own, its first figures on TikTok."""
+    scenario = connect_and_link(connected_world, name=f"E2E-{request.node.name[5:25]}")
+    # The first sync puts the store's figures on TikTok: 6 and 8 of their own, 9 shared by two.
+    scenario.set_quantity(0, 6)
+    until(lambda: scenario.tiktok_quantities()[:2] == [6, 8], timeout=15, what="first figures on TikTok")
+    settle(scenario)
+    yield scenario
 
 
 def _settings(linked: Linked, **sections: dict[str, Any]) -> None:

@@ -2,19 +2,17 @@
 
 Stored as one item (``CONN#<id>`` / ``SETTINGS``) holding the JSON of :class:`ConnectionSettings`;
 a connection without that item uses the defaults below. Catalog, stock, orders, notifications
-and the merchant API all read the same model. ``catalog_settings`` turns it into the plain
-dataclasses the catalog core takes.
+and the merchant API all read the same model
+(:func:`connector.catalog.settings.from_connection_settings` turns it into the plain dataclasses the
+catalog core takes).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-if TYPE_CHECKING:
-    from connector.catalog.settings import SyncSettings
 
 FieldSource = Literal["store", "override", "tiktok", "none"]
 """P8: where a listing field comes from: the store, a connector-side override, TikTok (leave it
@@ -146,24 +144,6 @@ class ConnectionSettings(_Section):
                 raise ValueError(f"settings section {section!r} must be an object")
             current[section] = {**current[section], **fields}
         return ConnectionSettings.model_validate(current)
-
-
-def catalog_settings(settings: ConnectionSettings, *, region: str, currency: str, warehouse_id: str) -> SyncSettings:
-    """The catalog core's view of these settings for one shop."""
-    from connector.catalog.settings import PackageDefaults, PriceRule, StockRule, SyncSettings
-
-    p = settings.package
-    return SyncSettings(
-        region=region, currency=currency, warehouse_id=warehouse_id,
-        store_weight_unit=settings.catalog.store_weight_unit,
-        store_dimension_unit=settings.catalog.store_dimension_unit,
-        package=PackageDefaults(weight=p.weight, weight_unit=p.weight_unit, length=p.length, width=p.width,
-                                height=p.height, dimension_unit=p.dimension_unit),
-        price=PriceRule(source=settings.price.source, percent=settings.price.percent, fixed=settings.price.fixed,
-                        rounding=settings.price.rounding),
-        stock=StockRule(unlimited_quantity=settings.stock.unlimited_quantity,
-                        reserve_percent=settings.stock.reserve_percent, reserve_fixed=settings.stock.reserve_fixed),
-        identifier_priority=settings.catalog.identifier_priority)
 
 
 class SettingsRepository:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from connector.api import openapi
+from connector.api import openapi, routes
 from connector.api import views as v
 from local.cloud import template as tpl
 
@@ -94,17 +94,16 @@ def test_query_models_accept_strings_from_the_query_string() -> None:
 
 
 def test_other_features_can_describe_their_routes_models() -> None:
-    from connector.api import operations
 
     route = next(r for r in APP._static_routes + APP._dynamic_routes if r.method == "POST"
                  and r.path.endswith("/check"))
-    before = len(operations.ROUTES)
-    operations.describe("POST", route.path, summary="Check the connection", tag="connection",
-                        body="connector.settings:StockSettings", response="connector.settings:PriceSettings")
+    before = len(routes.ROUTES)
+    routes.describe("POST", route.path, summary="Check the connection", tag="connection",
+                    body="connector.settings:StockSettings", response="connector.settings:PriceSettings")
     try:
         op = openapi.document(APP)["paths"]["/connections/{connection_id}/check"]["post"]
     finally:
-        del operations.ROUTES[before:]
+        del routes.ROUTES[before:]
     assert op["summary"] == "Check the connection"
     assert op["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/StockSettings"}
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/PriceSettings")

@@ -314,7 +314,7 @@ def link(connection_id: str, store_product_id: str) -> Any:
 
 def _describe() -> None:
     """The routes in the OpenAPI document (``python -m connector.api.openapi --write``)."""
-    from connector.api.operations import describe
+    from connector.api.routes import describe
 
     me = "connector.api.catalog"
     describe("POST", "/connections/<connection_id>/catalog/pull", tag="catalog", body=f"{me}:PullRequest",

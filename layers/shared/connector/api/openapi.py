@@ -2,7 +2,7 @@
 
 Every route of the merchant API's resolver (``functions/merchant_api/app.py`` and every router it
 includes) is listed with its path parameters and error responses; the routes declared through
-:func:`connector.api.operations._route` also carry their query, body and response schemas, built
+:mod:`connector.api.routes` also carry their query, body and response schemas, built
 from the pydantic models (``model_json_schema``). Powertools' own generator needs its data
 validation switched on and route signatures in its style; ours read bodies and queries through
 models already, so the document is built from those models instead.
@@ -59,7 +59,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 def document(app: Any) -> dict[str, Any]:
-    from connector.api.operations import ROUTES, model
+    from connector.api.routes import ROUTES, model
     from connector.api.views import ErrorBody
 
     specs = {(s.method, s.path): s for s in ROUTES}
@@ -112,11 +112,7 @@ def document(app: Any) -> dict[str, Any]:
     }
 
 
-def document_json(app: Any | None = None) -> str:
-    if app is None:
-        from connector.api.operations import router
-
-        app = router.api_resolver
+def document_json(app: Any) -> str:
     return json.dumps(document(app), indent=2, sort_keys=False) + "\n"
 
 

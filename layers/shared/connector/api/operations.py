@@ -4,19 +4,19 @@ their status and reason, the overview, settings, and the OpenAPI document of the
 Every route starts with :func:`connector.api.owned` (401 without credentials, 403 for another
 connection's, the same for an unknown connection), before it even validates its input, and reads
 only under that connection's partition. Queries and bodies are pydantic models: a bad one is a 400 naming the field.
-Each route is declared with :func:`_route`, which also records it for :mod:`connector.api.openapi`.
+Each route is declared with :func:`_route`, which also records it in :mod:`connector.api.routes`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 from connector.api import new_router, owned, query
+from connector.api.routes import ROUTES, RouteSpec
 from connector.errors import BadRequest, Conflict, NotFound
 from connector.web import error_body, json_response
 
@@ -27,54 +27,6 @@ router = new_router()
 
 QueryT = TypeVar("QueryT", bound=BaseModel)
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-@dataclass(frozen=True)
-class RouteSpec:
-    """A route as the OpenAPI document describes it. Models are named (classes of
-    :mod:`connector.api.views`, or ``ConnectionSettings``) and imported only when the document is
-    built: the handler's cold start does not define them."""
-
-    method: str
-    path: str
-    """Powertools form (``/connections/<connection_id>/tasks``)."""
-    summary: str
-    response: str | None
-    """``None``: not a JSON model (the OpenAPI document itself)."""
-    query: str | None = None
-    body: str | None = None
-    tag: str = "operations"
-    authenticated: bool = True
-
-
-def model(name: str) -> type[BaseModel]:
-    """The model class a :class:`RouteSpec` names: ``"module:Class"``, or a class of
-    :mod:`connector.api.views`, or ``ConnectionSettings``."""
-    if ":" in name:
-        import importlib
-
-        module, _, attribute = name.partition(":")
-        named: type[BaseModel] = getattr(importlib.import_module(module), attribute)
-        return named
-    if name == "ConnectionSettings":
-        from connector.settings import ConnectionSettings
-
-        return ConnectionSettings
-    from connector.api import views
-
-    found: type[BaseModel] = getattr(views, name)
-    return found
-
-
-ROUTES: list[RouteSpec] = []
-
-
-def describe(method: str, path: str, *, summary: str, response: str | None = None, query: str | None = None,
-             body: str | None = None, tag: str, authenticated: bool = True) -> None:
-    """Describe another feature's route in the OpenAPI document (its models as ``"module:Class"``,
-    imported only when the document is built). Undescribed routes are listed with their
-    docstring's first paragraph and path parameters."""
-    ROUTES.append(RouteSpec(method.upper(), path, summary, response, query, body, tag, authenticated))
 
 
 def _route(method: str, path: str, *, summary: str, response: str | None, query: str | None = None,
@@ -310,5 +262,5 @@ def openapi_document() -> Any:
 
     from connector.api import openapi
 
-    return Response(status_code=200, content_type="application/json", body=openapi.document_json(),
+    return Response(status_code=200, content_type="application/json", body=openapi.document_json(router.api_resolver),
                     headers={"Cache-Control": "public, max-age=300"})

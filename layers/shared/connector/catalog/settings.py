@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from connector.settings import ConnectionSettings
 
 PriceSource = Literal["price", "compare_at"]
 Rounding = Literal["none", "whole", ".99", ".95"]
@@ -106,3 +109,20 @@ class SyncSettings:
     price: PriceRule = field(default_factory=PriceRule)
     stock: StockRule = field(default_factory=StockRule)
     identifier_priority: tuple[IdentifierKind, ...] = ("GTIN", "UPC", "EAN", "ISBN")
+
+
+def from_connection_settings(settings: ConnectionSettings, *, region: str, currency: str,
+                             warehouse_id: str) -> SyncSettings:
+    """The catalog core's view of these settings for one shop."""
+    p = settings.package
+    return SyncSettings(
+        region=region, currency=currency, warehouse_id=warehouse_id,
+        store_weight_unit=settings.catalog.store_weight_unit,
+        store_dimension_unit=settings.catalog.store_dimension_unit,
+        package=PackageDefaults(weight=p.weight, weight_unit=p.weight_unit, length=p.length, width=p.width,
+                                height=p.height, dimension_unit=p.dimension_unit),
+        price=PriceRule(source=settings.price.source, percent=settings.price.percent, fixed=settings.price.fixed,
+                        rounding=settings.price.rounding),
+        stock=StockRule(unlimited_quantity=settings.stock.unlimited_quantity,
+                        reserve_percent=settings.stock.reserve_percent, reserve_fixed=settings.stock.reserve_fixed),
+        identifier_priority=settings.catalog.identifier_priority)

@@ -114,10 +114,10 @@ class Catalog:
         return self._mappings[store_category_id]
 
     def sync_settings(self) -> SyncSettings:
-        from connector.settings import catalog_settings
+        from connector.catalog.settings import from_connection_settings
 
         profile_units = self.settings
-        return catalog_settings(profile_units, region=self.shop.region or "US",
+        return from_connection_settings(profile_units, region=self.shop.region or "US",
                                 currency=self.shop.currency or self.connection.store_currency or "USD",
                                 warehouse_id=self.shop.default_warehouse_id or "")
 

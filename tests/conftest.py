@@ -40,7 +40,7 @@ def moto_endpoint() -> Iterator[str]:
     import logging
 
     from connector import aws
-    from local.cloud.cloud import MotoServer
+    from local.cloud.moto_server import MotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = _free_port()

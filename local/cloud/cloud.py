@@ -11,27 +11,25 @@ cannot bring up stops the start with an error naming it.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import re
-import secrets
 import socket
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from local.cloud import emulator
 from local.cloud import template as tpl
 from local.cloud.eventsources import Schedule, Scheduler, SqsMapping
 from local.cloud.functions import FunctionHost, LocalFunction
 from local.cloud.gateway import Gateway, Route
-from local.cloud.meter import SCOPE, Meter, MeteringMiddleware
-from local.cloud.template import ACCOUNT_ID, REPO_ROOT, TemplateError
+from local.cloud.meter import Meter
+from local.cloud.moto_server import MotoServer
+from local.cloud.resources import CREATORS
+from local.cloud.template import ACCOUNT_ID, TemplateError
 
 log = logging.getLogger("local.cloud")
 
@@ -199,7 +197,7 @@ class LocalCloud:
     def _check_types(self) -> None:
         unknown = sorted({
             f"{rid} ({res['Type']})" for rid, res in self.template["Resources"].items()
-            if res["Type"] not in _CREATORS and res["Type"] not in _ON_IMPORT_PATH
+            if res["Type"] not in CREATORS and res["Type"] not in _ON_IMPORT_PATH
         })
         if unknown:
             raise TemplateError("the local cloud cannot bring up: " + ", ".join(unknown))
@@ -255,7 +253,7 @@ class LocalCloud:
             self.resolver.refs[rid] = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:layer:{rid}:1"
             self.skipped[rid] = "layer code is on the import path"
             return
-        _CREATORS[res["Type"]](self, rid, res)
+        CREATORS[res["Type"]](self, rid, res)
 
     def _name(self, rid: str) -> str:
         return f"{self.stack_name}-{rid}"
@@ -419,208 +417,6 @@ def _collect_refs(value: Any, found: set[str]) -> None:
 
 
 # ---------------------------------------------------------------------- creators per type
-def _table(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res["Properties"])
-    name = props.get("TableName") or cloud._name(rid)
-    ddb = cloud.client("dynamodb")
-    params: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": props["AttributeDefinitions"],
-        "KeySchema": props["KeySchema"],
-        "BillingMode": props.get("BillingMode", "PROVISIONED"),
-    }
-    if props.get("GlobalSecondaryIndexes"):
-        params["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-    if params["BillingMode"] == "PROVISIONED":
-        params["ProvisionedThroughput"] = props["ProvisionedThroughput"]
-    if props.get("SSESpecification"):
-        params["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
-    description = ddb.create_table(**params)["TableDescription"]
-    ttl = props.get("TimeToLiveSpecification")
-    if ttl and ttl.get("Enabled"):
-        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": ttl["AttributeName"]})
-    if (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
-        ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
-            "PointInTimeRecoveryEnabled": True})
-    cloud.physical[rid] = name
-    cloud.resolver.refs[rid] = name
-    cloud.resolver.attrs[(rid, "Arn")] = description["TableArn"]
-
-
-def _queue(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res.get("Properties", {}))
-    fifo = bool(props.get("FifoQueue"))
-    name = props.get("QueueName") or cloud._name(rid) + (".fifo" if fifo else "")
-    attributes: dict[str, str] = {}
-    for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
-                "MaximumMessageSize", "FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"):
-        if key in props:
-            value = props[key]
-            attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
-    if props.get("RedrivePolicy"):
-        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
-    sqs = cloud.client("sqs")
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    cloud.physical[rid] = url
-    cloud.resolver.refs[rid] = url
-    cloud.resolver.attrs.update({(rid, "Arn"): arn, (rid, "QueueName"): name, (rid, "QueueUrl"): url})
-
-
-def _kms_key(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res.get("Properties", {}))
-    kms = cloud.client("kms")
-    policy = json.dumps(props["KeyPolicy"])
-    meta = kms.create_key(Description=props.get("Description", rid), Policy=policy)["KeyMetadata"]
-    if props.get("EnableKeyRotation"):
-        kms.enable_key_rotation(KeyId=meta["KeyId"])
-    cloud.physical[rid] = meta["KeyId"]
-    cloud.resolver.refs[rid] = meta["KeyId"]
-    cloud.resolver.attrs[(rid, "Arn")] = meta["Arn"]
-
-
-def _kms_alias(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res["Properties"])
-    cloud.client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
-    cloud.resolver.refs[rid] = props["AliasName"]
-
-
-def _secret(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res["Properties"])
-    value: dict[str, Any] = {}
-    generate = props.get("GenerateSecretString")
-    if generate:
-        value = json.loads(generate.get("SecretStringTemplate", "{}"))
-        if generate.get("GenerateStringKey"):
-            value[generate["GenerateStringKey"]] = secrets.token_urlsafe(int(generate.get("PasswordLength", 32)))
-    value.update(cloud.secret_values)
-    name = props.get("Name") or cloud._name(rid)
-    arn = cloud.client("secretsmanager").create_secret(Name=name, SecretString=json.dumps(value))["ARN"]
-    cloud.physical[rid] = arn
-    cloud.resolver.refs[rid] = arn
-
-
-def _log_group(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res.get("Properties", {}))
-    name = props.get("LogGroupName") or f"/tts-local/{cloud._name(rid)}"
-    logs = cloud.client("logs")
-    logs.create_log_group(logGroupName=name)
-    if props.get("RetentionInDays"):
-        logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
-    cloud.physical[rid] = name
-    cloud.resolver.refs[rid] = name
-    cloud.resolver.attrs[(rid, "Arn")] = f"arn:aws:logs:{cloud.region}:{ACCOUNT_ID}:log-group:{name}:*"
-
-
-def _topic(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res.get("Properties", {}))
-    attributes = {k: str(props[k]) for k in ("DisplayName", "KmsMasterKeyId") if k in props}
-    name = props.get("TopicName") or cloud._name(rid)
-    arn = cloud.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
-    cloud.physical[rid] = arn
-    cloud.resolver.refs[rid] = arn
-    cloud.resolver.attrs[(rid, "TopicName")] = arn.rsplit(":", 1)[1]
-
-
-def _subscription(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res["Properties"])
-    arn = cloud.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
-                                        Endpoint=props["Endpoint"])["SubscriptionArn"]
-    cloud.resolver.refs[rid] = arn
-
-
-def _alarm(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res["Properties"])
-    name = props.get("AlarmName") or cloud._name(rid)
-    params = {k: v for k, v in props.items() if k != "AlarmName"}
-    cloud.client("cloudwatch").put_metric_alarm(AlarmName=name, **params)
-    cloud.physical[rid] = name
-    cloud.resolver.refs[rid] = name
-    cloud.resolver.attrs[(rid, "Arn")] = f"arn:aws:cloudwatch:{cloud.region}:{ACCOUNT_ID}:alarm:{name}"
-
-
-def _dashboard(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = cloud.resolver.resolve(res["Properties"])
-    name = props.get("DashboardName") or cloud._name(rid)
-    json.loads(props["DashboardBody"])  # a malformed body fails here as it would on deploy
-    cloud.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
-    cloud.physical[rid] = name
-    cloud.resolver.refs[rid] = name
-
-
-def _http_api(cloud: LocalCloud, rid: str, _res: dict[str, Any]) -> None:
-    cloud.physical[rid] = "local"
-    cloud.resolver.refs[rid] = "local"
-
-
-def _function(cloud: LocalCloud, rid: str, _res: dict[str, Any]) -> None:
-    props = tpl.function_properties(cloud.template, rid)
-    name = props.get("FunctionName") or cloud._name(rid)
-    variables = (props.get("Environment") or {}).get("Variables") or {}
-    env = {k: str(cloud.resolver.resolve(v)) for k, v in variables.items()}
-    env.update({
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
-        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
-    })
-    env.update(cloud.environment)
-    fn = LocalFunction(
-        logical_id=rid, name=name, region=cloud.region, code_dir=REPO_ROOT / props["CodeUri"],
-        handler=props["Handler"], timeout_s=int(props.get("Timeout", 3)), memory_mb=int(props.get("MemorySize", 128)),
-        environment=env,
-    )
-    cloud.host.add(fn)
-    cloud.physical[rid] = name
-    cloud.resolver.refs[rid] = name
-    cloud.resolver.attrs[(rid, "Arn")] = fn.arn
-
-
-def _state_machine(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    props = res["Properties"]
-    if "DefinitionUri" not in props:
-        raise TemplateError(f"{rid}: state machines must use DefinitionUri (statemachines/*.asl.json)")
-    text = (REPO_ROOT / props["DefinitionUri"]).read_text(encoding="utf-8")
-    substitutions = cloud.resolver.resolve(props.get("DefinitionSubstitutions") or {})
-    definition = tpl.substitute_definition(text, substitutions)
-    name = props.get("Name") or cloud._name(rid)
-    arn = cloud.client("stepfunctions").create_state_machine(
-        name=name, definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role",
-    )["stateMachineArn"]
-    cloud.state_machines[rid] = arn
-    cloud.physical[rid] = arn
-    cloud.resolver.refs[rid] = arn
-    cloud.resolver.attrs.update({(rid, "Name"): name, (rid, "Arn"): arn})
-
-
-def _ses_email_identity(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
-    """An SES sender identity, verified at once (moto keeps every email sent from it: see
-    ``python -m connector.notifications outbox``)."""
-    props = cloud.resolver.resolve(res["Properties"])
-    cloud.client("ses").verify_email_identity(EmailAddress=props["EmailIdentity"])
-    cloud.physical[rid] = props["EmailIdentity"]
-    cloud.resolver.refs[rid] = props["EmailIdentity"]
-
-
-_CREATORS = {
-    "AWS::DynamoDB::Table": _table,
-    "AWS::SQS::Queue": _queue,
-    "AWS::KMS::Key": _kms_key,
-    "AWS::KMS::Alias": _kms_alias,
-    "AWS::SecretsManager::Secret": _secret,
-    "AWS::Logs::LogGroup": _log_group,
-    "AWS::SNS::Topic": _topic,
-    "AWS::SNS::Subscription": _subscription,
-    "AWS::CloudWatch::Alarm": _alarm,
-    "AWS::CloudWatch::Dashboard": _dashboard,
-    "AWS::Serverless::HttpApi": _http_api,
-    "AWS::Serverless::Function": _function,
-    "AWS::Serverless::StateMachine": _state_machine,
-    "AWS::SES::EmailIdentity": _ses_email_identity,
-}
-
-
 def _install_lambda_dispatch(host: FunctionHost) -> None:
     """Make moto's Lambda (as called by the Step Functions interpreter) run our handlers."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
@@ -658,143 +454,3 @@ def _send_function_logs_to(path: Path) -> None:
     functions.route_metric_lines()
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-
-def _moto_pieces() -> tuple[type, Any]:
-    """moto's dispatcher and a server for it, made fit for thousands of calls a minute.
-
-    - moto finds the backend of every request under one lock, walking its module list and URL
-      patterns; signed requests name their service and region in the credential scope, so the
-      answer is cached per scope, host and first path segment.
-    - DynamoDB requests run one at a time, so a reader never sees half of an update.
-    - werkzeug's development server closes the connection after every answer, so every boto3
-      call paid a new TCP connection and a new server thread. ``serve`` is a plain HTTP/1.1
-      server with kept-alive connections that hands each request to the WSGI application.
-    """
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import unquote_to_bytes, urlsplit
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    class CachedDispatcher(DomainDispatcherApplication):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._by_scope: dict[tuple[str, str, str], Any] = {}
-            self._dynamodb = threading.Lock()
-
-        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-            # DynamoDB applies each request to one item atomically; moto edits the stored item
-            # in place, action by action, so a read running beside an update could see half of
-            # it (a state set, the field set with it not yet). One request at a time, as a whole.
-            scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-            if scope and scope.group(1) == "dynamodb":
-                with self._dynamodb:
-                    return [b"".join(super().__call__(environ, start_response))]
-            return super().__call__(environ, start_response)
-
-        def get_application(self, environ: dict[str, Any]) -> Any:
-            scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-            path = environ.get("PATH_INFO", "")
-            if not scope or path.startswith(("/moto-api", "/latest/")):
-                return super().get_application(environ)
-            # SES and SES v2 share a scope and a host and differ by path: the first segment is in the key
-            key = (scope.group(0), environ.get("HTTP_HOST", ""), path.split("/", 2)[1] if "/" in path else "")
-            app = self._by_scope.get(key)
-            if app is None:
-                app = self._by_scope[key] = super().get_application(environ)
-            return app
-
-    def serve(host: str, port: int, app: Any) -> ThreadingHTTPServer:
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _serve(self) -> None:
-                if self.headers.get("Transfer-Encoding"):  # no chunked request bodies here
-                    self.send_error(411, "a Content-Length is required")
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                split = urlsplit(self.path)
-                environ: dict[str, Any] = {
-                    "REQUEST_METHOD": self.command, "SCRIPT_NAME": "",
-                    "PATH_INFO": unquote_to_bytes(split.path).decode("latin-1"),
-                    "QUERY_STRING": split.query, "SERVER_NAME": host, "SERVER_PORT": str(port),
-                    "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
-                    "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
-                    "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-                    "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
-                    "wsgi.run_once": False,
-                }
-                for name, value in self.headers.items():
-                    key = "HTTP_" + name.upper().replace("-", "_")
-                    if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                        environ[key] = f"{environ[key]},{value}" if key in environ else value
-                answer: list[Any] = []
-
-                def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                    answer[:] = [status, headers]
-                    return lambda _data: None
-
-                try:
-                    chunks = app(environ, start_response)
-                    data = b"".join(chunks)
-                    if hasattr(chunks, "close"):
-                        chunks.close()
-                    status, headers = answer
-                except Exception as exc:  # an emulator bug answers 500, the connection stays usable
-                    log.exception("the AWS emulator failed on %s %s", self.command, split.path)
-                    data = json.dumps({"message": f"emulator error: {type(exc).__name__}"}).encode()
-                    status, headers = "500 Internal Server Error", [("Content-Type", "application/json")]
-                code, _, reason = status.partition(" ")
-                self.send_response(int(code), reason)
-                for name, value in headers:
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-        server = ThreadingHTTPServer((host, port), Handler)
-        server.daemon_threads = True
-        return server
-
-    return CachedDispatcher, serve
-
-
-
-class MotoServer:
-    """moto on a local port as the local cloud runs it: the faster queries, the kept-alive
-    server, one DynamoDB request at a time (so conditional writes are atomic, as on AWS) and,
-    when a meter is given, the metering middleware in front. The test suite's AWS endpoint is
-    this same server."""
-
-    def __init__(self, meter: Meter | None = None, *, ip_address: str, port: int, verbose: bool = False) -> None:
-        from moto.server import ThreadedMotoServer
-
-        meter_ = meter
-
-        class _Server(ThreadedMotoServer):
-            def _server_entry(self) -> None:
-                from moto.moto_server.werkzeug_app import create_backend_app
-
-                emulator.install()
-                dispatcher, serve = _moto_pieces()
-                app = dispatcher(create_backend_app)
-                self._server = serve(self._ip_address, self._port,
-                                     app if meter_ is None else MeteringMiddleware(app, meter_))
-                self._server_ready_event.set()
-                self._server.serve_forever()
-
-        self._inner = _Server(ip_address=ip_address, port=port, verbose=verbose)
-
-    def start(self) -> None:
-        self._inner.start()
-
-    def stop(self) -> None:
-        self._inner.stop()

@@ -12,8 +12,12 @@ from typing import Any
 
 import pytest
 
+from connector.catalog.context import Catalog
+from connector.catalog.mapping import ensure_mappings
+from connector.catalog.pull import content_hash, pull
+from connector.catalog.push import push_product
 from connector.catalog.records import ListingFill, ProductRepository
-from connector.catalog.sync import Catalog, content_hash, ensure_mappings, pull, push_product, refresh_status
+from connector.catalog.review import refresh_status
 from connector.connections.models import Connection, ShopLink
 from connector.links import LinkRepository
 from connector.settings import ConnectionSettings
@@ -211,7 +215,7 @@ def test_review_status_is_read_from_tiktok(tiktok: TikTokSandbox, ecwid: EcwidSa
 
 
 def test_ensure_mappings_flags_invite_only_categories(tiktok: TikTokSandbox, ecwid: EcwidSandbox, table: str) -> None:
-    from connector.catalog.sync import describe_category
+    from connector.catalog.mapping import describe_category
 
     cat, store_id = _catalog(tiktok, ecwid, table)
     ecwid.add_product(store_id, _mug(), notify=False)

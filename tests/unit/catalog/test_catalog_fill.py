@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from connector.catalog.mapping import listing_fill
+from connector.catalog.pull import content_hash
 from connector.catalog.records import (
     AttributeFill,
     CategoryMapping,
@@ -13,7 +15,7 @@ from connector.catalog.records import (
     decode_page_token,
     encode_page_token,
 )
-from connector.catalog.sync import TIKTOK_STATUS, content_hash, listing_fill
+from connector.catalog.status import TIKTOK_STATUS
 
 from .builders import product
 

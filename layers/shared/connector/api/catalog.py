@@ -207,8 +207,9 @@ def categories(connection_id: str) -> Any:
 
 @router.put("/connections/<connection_id>/catalog/categories/<store_category_id>")
 def put_category(connection_id: str, store_category_id: str) -> Any:
+    from connector.catalog.context import open_catalog
+    from connector.catalog.mapping import describe_category
     from connector.catalog.records import AttributeFill, CategoryMapping, ListingFill, ProductRepository
-    from connector.catalog.sync import describe_category, open_catalog
     from connector.runtime import now
 
     w, _ = _ctx(connection_id)
@@ -276,8 +277,9 @@ def put_product(connection_id: str, store_product_id: str) -> Any:
 
 @router.post("/connections/<connection_id>/catalog/products/<store_product_id>/link")
 def link(connection_id: str, store_product_id: str) -> Any:
+    from connector.catalog.context import open_catalog
+    from connector.catalog.linking import link_listing, store_product_of
     from connector.catalog.records import loads_snapshot
-    from connector.catalog.sync import link_listing, open_catalog, store_product_of
     from connector.tiktok.errors import NotFound as TikTokNotFound
     from connector.tiktok.errors import TikTokError
 

@@ -1,5 +1,5 @@
 """Catalog sync as tasks, state machine steps, event handlers and the review poll: the glue
-between the handlers and :mod:`connector.catalog.sync`.
+between the handlers and the catalog steps (:mod:`connector.catalog.pull`, `push`, `review`...).
 
 The catalog state machine (``statemachines/catalog.asl.json``) carries ids and page tokens only,
 never product bodies, so a catalog of any size fits Step Functions' 256 KB payload limit:
@@ -22,7 +22,7 @@ from connector.observability import count, logger
 from connector.tasks import TaskMessage
 
 if TYPE_CHECKING:
-    from connector.catalog.sync import Catalog
+    from connector.catalog.context import Catalog
     from connector.connections.lifecycle import Collaborators
     from connector.connections.models import EventMessage
     from connector.tasks import TaskRepository
@@ -96,7 +96,7 @@ def step(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _catalog(w: Any, connection_id: str, correlation_id: str) -> Catalog:
-    from connector.catalog.sync import open_catalog
+    from connector.catalog.context import open_catalog
 
     return open_catalog(w.c, connection_id, correlation_id)
 
@@ -124,7 +124,7 @@ def prepare(w: Any, task: TaskMessage) -> dict[str, Any]:
             tasks.add_counts(task.connection_id, task.task_id, pulled, int(now()))
         push = payload.get("push", True) not in (False, "false", "0")
     else:
-        from connector.catalog.sync import ensure_mappings
+        from connector.catalog.mapping import ensure_mappings
 
         ensure_mappings(cat)
         push = True
@@ -152,7 +152,7 @@ def prepare(w: Any, task: TaskMessage) -> dict[str, Any]:
 
 
 def cat_pull(cat: Catalog, **kwargs: Any) -> Any:
-    from connector.catalog.sync import pull
+    from connector.catalog.pull import pull
 
     return pull(cat, **kwargs)
 
@@ -161,7 +161,7 @@ def push_page(w: Any, event: dict[str, Any]) -> dict[str, Any]:
     """Push the products of one page; each product's result is a task item. A transient failure
     raises (``TransientError``): the state machine retries the page, and what was done is
     skipped the second time (unchanged)."""
-    from connector.catalog.sync import PushRetry, push_product
+    from connector.catalog.push import PushRetry, push_product
     from connector.errors import ConnectorError
     from connector.runtime import now
     from connector.tasks import TaskItem
@@ -200,8 +200,8 @@ def push_page(w: Any, event: dict[str, Any]) -> dict[str, Any]:
 
 def _prefetch_page_images(cat: Catalog, snapshots: list[str]) -> None:
     """One batch read of every known main image of the page (most are known on later syncs)."""
+    from connector.catalog.image_upload import prefetch_images
     from connector.catalog.records import loads_snapshot
-    from connector.catalog.sync import prefetch_images
     from connector.catalog.transform import main_image_urls
 
     wanted: list[tuple[str, str]] = []
@@ -268,7 +268,8 @@ def fail(w: Any, connection_id: str, task_id: str, error: dict[str, Any]) -> dic
 def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
     """P1 auto-pull / P7 update: re-read the product, record it, push it when it changed (new
     products only with ``auto_pull``, changes only with ``auto_update``). No stock work here."""
-    from connector.catalog.sync import ensure_mappings, record_product
+    from connector.catalog.mapping import ensure_mappings
+    from connector.catalog.pull import record_product
     from connector.stores.errors import NotFound as StoreNotFound
 
     product_id = message.entity_ids.get("entity_id")
@@ -316,7 +317,7 @@ def on_store_product_deleted(message: EventMessage, c: Collaborators) -> str:
 
 def on_tiktok_product_status(message: EventMessage, c: Collaborators) -> str:
     """Webhooks 5 and 37: re-read the product's status from TikTok and record it."""
-    from connector.catalog.sync import refresh_status
+    from connector.catalog.review import refresh_status
 
     tiktok_product_id = message.entity_ids.get("product_id")
     if not tiktok_product_id:
@@ -350,7 +351,7 @@ def _status_catalog(c: Collaborators, message: EventMessage) -> Catalog | None:
 
 
 def _open_or_none(c: Collaborators, message: EventMessage) -> Catalog | None:
-    from connector.catalog.sync import open_catalog
+    from connector.catalog.context import open_catalog
     from connector.errors import Conflict
 
     try:
@@ -360,7 +361,7 @@ def _open_or_none(c: Collaborators, message: EventMessage) -> Catalog | None:
 
 
 def _push_or_raise(cat: Catalog, product_id: str) -> tuple[str, str | None]:
-    from connector.catalog.sync import push_product
+    from connector.catalog.push import push_product
 
     outcome, reason = _retrying(lambda: push_product(cat, product_id))
     return str(outcome), reason
@@ -368,7 +369,7 @@ def _push_or_raise(cat: Catalog, product_id: str) -> tuple[str, str | None]:
 
 def _retrying(action: Callable[[], Any]) -> Any:
     """Transient failures raise, so the event goes back to its queue (and, failing, to its DLQ)."""
-    from connector.catalog.sync import PushRetry
+    from connector.catalog.push import PushRetry
 
     try:
         return action()
@@ -379,7 +380,8 @@ def _retrying(action: Callable[[], Any]) -> Any:
 # ================================================================================ poll
 def poll_connection(c: Collaborators, connection_id: str, correlation_id: str) -> dict[str, int]:
     """Re-read the status of every product in review (the webhooks' safety net)."""
-    from connector.catalog.sync import apply_tiktok_status, in_review, open_catalog
+    from connector.catalog.context import open_catalog
+    from connector.catalog.review import apply_tiktok_status, in_review
     from connector.tiktok.errors import TikTokError
 
     cat = open_catalog(c, connection_id, correlation_id)

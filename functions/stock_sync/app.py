@@ -1,4 +1,4 @@
-"""The stock worker (P10/P13): consumes the stock queue in batches (a burst on one product is
+"""The stock worker: consumes the stock queue in batches (a burst on one product is
 synced once), and on its schedule queues the stock reconciliation of every syncing connection.
 Failed messages are reported one by one and retried by SQS, then dead-lettered."""
 
@@ -11,18 +11,20 @@ from connector.observability import log_context, logger, metrics
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from connector.catalog import stock_sync
+    from connector.catalog.stock.reconcile import enqueue_reconciliation
+    from connector.catalog.stock.sync import handler_deps
+    from connector.catalog.stock.worker import handle_batch
 
-    deps = stock_sync.handler_deps()
+    deps = handler_deps()
     if "Records" not in event:  # the reconciliation schedule (EventBridge Scheduler)
         correlation_id = str(event.get("id") or getattr(context, "aws_request_id", "stock-reconcile"))
         with log_context(correlation_id=correlation_id):
-            result = stock_sync.enqueue_reconciliation(deps, correlation_id)
+            result = enqueue_reconciliation(deps, correlation_id)
             logger().info("stock reconciliation queued", extra=result)
             return result
     records = [(str(r["messageId"]), str(r["body"])) for r in event["Records"]]
     with log_context(correlation_id=_correlation(records)):
-        failed = stock_sync.handle_batch(records, deps)
+        failed = handle_batch(records, deps)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 

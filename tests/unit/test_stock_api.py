@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from connector.api.stock import ActionRequest
-from connector.catalog.stock import StockMessage, request_stock_sync
-from connector.catalog.stock_sync import on_product_changed
+from connector.catalog.stock.events import on_product_changed
+from connector.catalog.stock.requests import StockMessage, request_stock_sync
 from connector.connections.models import EventMessage
 from connector.runtime import environment_overlay
 

@@ -48,7 +48,7 @@ def catmap_sk(store_category: str) -> str:
 
 def stock_sk(store_product_id: str) -> str:
     """Stock sync state of one store product: quantities last sent, threshold state, the lease
-    that makes one worker at a time send its stock (``connector.catalog.stock_state``)."""
+    that makes one worker at a time send its stock (``connector.catalog.stock.state``)."""
     return f"STOCK#{store_product_id}"
 
 

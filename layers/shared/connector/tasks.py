@@ -34,8 +34,8 @@ HANDLERS: dict[str, str] = {
     "notify_merchant": "connector.notifications:handle",
     "order_rescan": "connector.orders.rescan:run_rescan_task",
     "order_retry": "connector.orders.rescan:run_retry_task",
-    "stock_update": "connector.catalog.stock_sync:run_task",  # P13: fans products out on the stock queue
-    "price_update": "connector.catalog.stock_sync:run_task",
+    "stock_update": "connector.catalog.stock.tasks:run_task",  # P13: fans products out on the stock queue
+    "price_update": "connector.catalog.stock.tasks:run_task",
     "catalog_pull": "connector.catalog.flow:start_task",  # P1 (+ push): the catalog state machine
     "catalog_sync": "connector.catalog.flow:start_task",  # P6/P7: the catalog state machine
     "listing_status_poll": "connector.catalog.flow:poll_task",  # P6: review statuses of one connection

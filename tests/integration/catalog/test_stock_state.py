@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from connector.catalog.stock_state import StockStateRepository
+from connector.catalog.stock.state import StockStateRepository
 
 pytestmark = pytest.mark.dynamodb_local
 

@@ -18,9 +18,13 @@ from typing import Any
 
 import pytest
 
-from connector.catalog import stock_sync
-from connector.catalog.stock import StockMessage
-from connector.catalog.stock_state import StockStateRepository
+from connector.catalog.stock.events import on_tiktok_inventory
+from connector.catalog.stock.reconcile import reconcile_connection
+from connector.catalog.stock.requests import StockMessage
+from connector.catalog.stock.state import StockStateRepository
+from connector.catalog.stock.sync import StockDeps
+from connector.catalog.stock.tasks import run_task, start_task
+from connector.catalog.stock.worker import handle_batch
 from connector.connections.models import Connection, EventMessage, ShopLink
 from connector.connections.repository import ConnectionRepository
 from connector.links import LinkRepository, SkuLink
@@ -81,7 +85,7 @@ def sandbox() -> Iterator[TikTokSandbox]:
 
 @dataclass
 class Setup:
-    deps: stock_sync.StockDeps
+    deps: StockDeps
     store: FakeStore
     sandbox: TikTokSandbox
     client: TikTokClient
@@ -105,7 +109,7 @@ class Setup:
 
     def sync(self, *messages: StockMessage) -> list[str]:
         records = [(f"m{next(_ids)}", m.model_dump_json()) for m in messages]
-        return stock_sync.handle_batch(records, self.deps)
+        return handle_batch(records, self.deps)
 
     def change(self, product_id: str = "p1", **extra: Any) -> StockMessage:
         return StockMessage(connection_id=self.connection_id, store_product_id=product_id, correlation_id="corr",
@@ -168,7 +172,7 @@ def _setup(sandbox: TikTokSandbox, table: str, ddb: Any) -> Iterator[Setup]:
     pending: dict[str, int] = {}
     collaborators = SimpleNamespace(repo=repo, store_for=lambda connection: store, clock=time.time,
                                     tiktok_for=lambda cid, corr: client, notifier=SimpleNamespace(sender=sent))
-    deps = stock_sync.StockDeps(table_name=table, collaborators=collaborators, queue_url="stock-queue",  # type: ignore[arg-type]
+    deps = StockDeps(table_name=table, collaborators=collaborators, queue_url="stock-queue",  # type: ignore[arg-type]
                                 sender=sent, pending=lambda cid: dict(pending), dynamodb=ddb)
     sandbox.clear_requests()
     yield Setup(deps, store, sandbox, client, ref, connection_id, created.product_id, sku_ids, sent, pending)
@@ -277,11 +281,11 @@ def test_sync_rule_none_sends_nothing(setup: Setup) -> None:
 def test_update_stock_and_update_price_tasks_record_every_item_once(setup: Setup) -> None:
     tasks = TaskRepository(setup.deps.table_name)
     sender = Sent()
-    task_id = stock_sync.start_task("stock_update", setup.connection_id, ["p1", "nope"], "corr", tasks=tasks,
+    task_id = start_task("stock_update", setup.connection_id, ["p1", "nope"], "corr", tasks=tasks,
                                     sender=sender, tasks_queue_url="tasks")
     (message,) = sender.messages
     assert isinstance(message, TaskMessage) and message.kind == "stock_update"
-    assert stock_sync.run_task(message, setup.deps) == "dispatched:2"
+    assert run_task(message, setup.deps) == "dispatched:2"
     items = list(setup.sent.messages)
     assert {m.store_product_id for m in items} == {"p1", "nope"} and all(m.force and m.task_id for m in items)
     setup.sync(*items)
@@ -297,9 +301,9 @@ def test_update_stock_and_update_price_tasks_record_every_item_once(setup: Setup
         {"price": {"percent": "10", "rounding": ".99"}}), 1)
     setup.sent.messages.clear()
     sender.messages.clear()
-    price_task = stock_sync.start_task("price_update", setup.connection_id, None, "corr", tasks=tasks,
+    price_task = start_task("price_update", setup.connection_id, None, "corr", tasks=tasks,
                                        sender=sender, tasks_queue_url="tasks")
-    stock_sync.run_task(sender.messages[0], setup.deps)
+    run_task(sender.messages[0], setup.deps)
     setup.sync(*setup.sent.messages)
     record = tasks.get(setup.connection_id, price_task)
     assert record is not None and record.state == "completed" and record.counts == {"updated": 1}
@@ -310,9 +314,9 @@ def test_update_stock_and_update_price_tasks_record_every_item_once(setup: Setup
 def test_reconciliation_queues_only_products_whose_store_figure_differs(setup: Setup) -> None:
     setup.sync(setup.change())
     setup.sent.messages.clear()
-    assert stock_sync.reconcile_connection(setup.deps, setup.connection_id, "corr")["queued"] == 0
+    assert reconcile_connection(setup.deps, setup.connection_id, "corr")["queued"] == 0
     setup.store.set_stock("p1", {"p1:2": 1})  # the webhook was lost
-    result = stock_sync.reconcile_connection(setup.deps, setup.connection_id, "corr")
+    result = reconcile_connection(setup.deps, setup.connection_id, "corr")
     assert result["queued"] == 1 and [m.store_product_id for m in setup.sent.messages] == ["p1"]
     setup.sync(*setup.sent.messages)
     assert setup.tiktok_quantities()["p1:2"] == 1
@@ -333,10 +337,10 @@ def test_a_stock_change_arriving_during_a_price_update_is_not_lost(setup: Setup)
     setup.sync(setup.change())
     tasks = TaskRepository(setup.deps.table_name)
     sender = Sent()
-    task_id = stock_sync.start_task("price_update", setup.connection_id, ["p1"], "corr", tasks=tasks, sender=sender,
+    task_id = start_task("price_update", setup.connection_id, ["p1"], "corr", tasks=tasks, sender=sender,
                                     tasks_queue_url="tasks")
     setup.sent.messages.clear()
-    stock_sync.run_task(sender.messages[0], setup.deps)
+    run_task(sender.messages[0], setup.deps)
     setup.store.set_stock("p1", {"p1:1": 1})
     # One batch: the price item and a webhook for the same product, synced in parallel.
     assert setup.sync(*setup.sent.messages, setup.change()) == []
@@ -355,8 +359,8 @@ def test_our_own_inventory_write_coming_back_from_tiktok_is_recognised(setup: Se
                             entity_ids={"product_id": setup.tiktok_product_id, "sku_id": sku_id})
 
     before = len(setup.inventory_calls())
-    assert stock_sync.on_tiktok_inventory(echo(setup.sku_ids["p1:1"]), c) == "stock_own_write"
-    assert stock_sync.on_tiktok_inventory(echo("999"), c) == "stock_unknown_sku"
+    assert on_tiktok_inventory(echo(setup.sku_ids["p1:1"]), c) == "stock_own_write"
+    assert on_tiktok_inventory(echo("999"), c) == "stock_unknown_sku"
     later = SimpleNamespace(repo=c.repo, clock=lambda: time.time() + 3600)
-    assert stock_sync.on_tiktok_inventory(echo(setup.sku_ids["p1:1"]), later) == "stock_tiktok_side_change"
+    assert on_tiktok_inventory(echo(setup.sku_ids["p1:1"]), later) == "stock_tiktok_side_change"
     assert len(setup.inventory_calls()) == before  # recognised, nothing sent back

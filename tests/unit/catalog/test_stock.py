@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.catalog.stock import MAX_QUANTITY, StockMessage, plan_stock, reserve, split, threshold_action
+from connector.catalog.stock.levels import MAX_QUANTITY, plan_stock, reserve, split, threshold_action
+from connector.catalog.stock.requests import StockMessage
 from connector.links import SkuLink
 from connector.settings import StockSettings
 from connector.stores.protocol import Stock, StoreVariant

@@ -43,7 +43,7 @@ class ActionRequest(BaseModel):
 
 
 def _start(connection_id: str, kind: str) -> Any:
-    from connector.catalog.stock_sync import start_task
+    from connector.catalog.stock.tasks import start_task
     from connector.connections.wiring import wire
     from connector.tasks import TaskRepository
 

@@ -163,9 +163,10 @@ for _kind in ("order_status_change", "cancellation_status_change", "reverse_stat
 EVENT_HANDLERS[("ecwid", "order_changed")] = ("connector.orders.service:on_store_event",)
 # Issue 6, stock sync (P10): a store product change queues its stock (the catalog adds its own hook).
 EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
-                                                "connector.catalog.stock_sync:on_product_changed")
+                                                "connector.catalog.stock.events:on_product_changed")
 EVENT_HANDLERS[("tiktok", "inventory_status_change")] = (
-    *EVENT_HANDLERS.get(("tiktok", "inventory_status_change"), ()), "connector.catalog.stock_sync:on_tiktok_inventory")
+    *EVENT_HANDLERS.get(("tiktok", "inventory_status_change"), ()),
+    "connector.catalog.stock.events:on_tiktok_inventory")
 # Issue 6, catalog (P1 auto-pull, P7 update, P12 removal, P6 review status by webhooks 5 / 37).
 EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
                                                 "connector.catalog.flow:on_store_product_changed")

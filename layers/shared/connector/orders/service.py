@@ -89,7 +89,7 @@ def _stock_changed(connection_id: str, correlation_id: str) -> Callable[[set[str
         if not product_ids or not environ().get("STOCK_QUEUE_URL"):
             return
         try:
-            from connector.catalog.stock import request_stock_sync
+            from connector.catalog.stock.requests import request_stock_sync
 
             request_stock_sync(connection_id, sorted(product_ids), correlation_id)
         except Exception as exc:  # stock reconciliation catches up; never fail a relay for it

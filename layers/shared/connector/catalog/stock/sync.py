@@ -1,52 +1,43 @@
-"""P10 / P13: the stock worker, the reconciliation, the manual "update stock" / "update price"
-tasks and the store-event hook.
-
-Flow: a store product change (Ecwid webhook -> store events queue -> :func:`on_product_changed`)
-puts the product id on the stock queue; the stock worker takes batches (a short batching
-window gathers a burst), groups them per product and syncs each product once under its lease
-(:mod:`connector.catalog.stock_state`): re-read the store product, compute the absolute
-quantities (:func:`connector.catalog.stock.plan_stock`), send only the SKUs whose figure differs
-from the last one TikTok accepted (one inventory call per TikTok product), then apply the
-threshold rule (deactivate / reactivate). The reconciliation schedule compares the store with
-what was last sent and queues the products that differ, so a lost webhook costs minutes.
-"""
+"""Syncing one product's stock (or price) to TikTok under its lease: re-read the store product,
+compute the absolute quantities (:func:`connector.catalog.stock.levels.plan_stock`), send only the
+SKUs whose figure differs from the last one TikTok accepted (one inventory call per TikTok
+product), then apply the threshold rule (deactivate / reactivate)."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connector import metrics
-from connector.catalog.stock import StockMessage, plan_stock, send_all
+from connector.catalog.stock.levels import plan_stock
+from connector.catalog.stock.requests import StockMessage
 from connector.errors import Conflict
-from connector.observability import count, log_context, logger
+from connector.observability import count, logger
 
 if TYPE_CHECKING:
     from connector.catalog.records import ProductRecord, ProductRepository
-    from connector.catalog.stock_state import StockState, StockStateRepository
+    from connector.catalog.stock.state import StockState, StockStateRepository
     from connector.connections.lifecycle import Collaborators
-    from connector.connections.models import Connection, EventMessage, ShopLink
+    from connector.connections.models import Connection, ShopLink
     from connector.links import LinkRepository, SkuLink
     from connector.queues import MessageSender
     from connector.settings import ConnectionSettings, SettingsRepository
     from connector.stores.protocol import StoreProduct
-    from connector.tasks import TaskMessage, TaskRepository
+    from connector.tasks import TaskRepository
+
 
 LEASE_TTL_S = 30.0
+
+
 LEASE_WAIT_S = 8.0
+
+
 MAX_RUNS = 5
-RECONCILE_OVERLAP_S = 600
-FULL_RECONCILE_EVERY_S = 6 * 3600
-#: Every syncing connection is in the token-refresh index (gsi3 ``REFRESH``): its key sorts
-#: below this, so "expiring before the end of time" lists them all.
-_ALL_CONNECTIONS = 999_999_999_999
 
 
 @dataclass
@@ -95,7 +86,7 @@ class StockDeps:
 
     @cached_property
     def states(self) -> StockStateRepository:
-        from connector.catalog.stock_state import StockStateRepository
+        from connector.catalog.stock.state import StockStateRepository
 
         return StockStateRepository(self.table_name, self.dynamodb)
 
@@ -117,104 +108,6 @@ class StockDeps:
         from connector.orders.records import OrderRepository
 
         return OrderRepository(self.table_name, self.dynamodb).pending_units(connection_id)
-
-
-# ------------------------------------------------------------------------------ store events
-def on_product_changed(message: EventMessage, c: Collaborators) -> str:
-    """EVENT_HANDLERS hook for ("ecwid", "product_changed"): queue the product for a stock sync.
-    Nothing else here (the catalog's own hook updates the listing): idempotent by design."""
-    from connector.catalog.stock import stock_queue_url
-
-    product_id = message.entity_ids.get("entity_id") or message.entity_ids.get("product_id")
-    if not product_id:
-        return "stock_ignored_no_product"
-    c.notifier.sender.send(stock_queue_url(), StockMessage(
-        connection_id=message.connection_id, store_product_id=str(product_id), correlation_id=message.correlation_id,
-        reason="store_event", requested_at=time.time()))
-    return "stock_queued"
-
-
-OWN_WRITE_WINDOW_S = 300
-
-
-def on_tiktok_inventory(message: EventMessage, c: Collaborators) -> str:
-    """EVENT_HANDLERS hook for TikTok's webhook 27 (a SKU went in / out of stock). Our own
-    inventory writes come back here (invariant 4): recognised by the figure we sent moments ago,
-    and nothing is done. Any other cause (a buyer's order on TikTok) is left to the order relay,
-    whose pending units reach the stock through ``request_stock_sync``: the store stays the
-    source of truth, so TikTok's figure is never copied back."""
-    from connector.catalog.stock_state import StockStateRepository
-    from connector.links import LinkRepository
-
-    sku_id = message.entity_ids.get("sku_id")
-    if not sku_id:
-        return "stock_ignored_no_sku"
-    link = LinkRepository(c.repo.table_name).by_tiktok_sku(message.connection_id, sku_id)
-    if link is None:
-        return "stock_unknown_sku"
-    state = StockStateRepository(c.repo.table_name).get(message.connection_id, link.store_product_id)
-    if state is not None and sku_id in state.sent and state.sent_at is not None \
-            and c.clock() - state.sent_at < OWN_WRITE_WINDOW_S:
-        return "stock_own_write"
-    return "stock_tiktok_side_change"
-
-
-# ------------------------------------------------------------------------------ the worker
-def handle_batch(records: Sequence[tuple[str, str]], deps: StockDeps) -> list[str]:
-    """Process one SQS batch of ``(message id, body)``; returns the ids that failed (retried by
-    SQS, then dead-lettered). Messages for one product are synced once for all of them."""
-    from pydantic import ValidationError
-
-    groups: dict[tuple[str, str, str], list[tuple[str, StockMessage]]] = {}
-    failed: list[str] = []
-    for message_id, body in records:
-        try:
-            message = StockMessage.model_validate_json(body)
-        except ValidationError:
-            logger().error("stock message malformed", extra={"message_id": message_id})
-            failed.append(message_id)
-            continue
-        target = message.store_product_id or "" if message.action != "reconcile" else ""
-        groups.setdefault((message.action, message.connection_id, target), []).append((message_id, message))
-
-    def run(key: tuple[str, str, str], members: list[tuple[str, StockMessage]]) -> list[str]:
-        action, connection_id, product_id = key
-        messages = [m for _, m in members]
-        try:
-            with log_context(correlation_id=messages[0].correlation_id, connection_id=connection_id):
-                run_group(action, connection_id, product_id, messages)
-        except Exception as exc:
-            count(metrics.stock_sync("failed"))
-            logger().warning("stock sync failed; will retry", extra={
-                "connection_id": connection_id, "store_product_id": product_id, "action": action,
-                "error": type(exc).__name__, "reason": getattr(exc, "reason", None), "detail": str(exc)[:300]})
-            return [mid for mid, _ in members]
-        return []
-
-    def run_group(action: str, connection_id: str, product_id: str, messages: list[StockMessage]) -> None:
-        if action == "reconcile":
-            reconcile_connection(deps, connection_id, messages[0].correlation_id)
-        elif not product_id:
-            logger().warning("stock message without a product", extra={"connection_id": connection_id})
-        else:
-            sync_group(deps, action, connection_id, product_id, messages)
-
-    items = list(groups.items())
-    if len(items) == 1:
-        failed += run(*items[0])
-    elif items:
-        import contextvars
-
-        _ = deps.c  # wired once, here, before the threads share it
-        # Each thread runs in a copy of this invocation's context (the local cloud keeps the
-        # function's environment in a context variable).
-        contexts = [contextvars.copy_context() for _ in items]
-        with ThreadPoolExecutor(max_workers=min(4, len(items))) as pool:
-            futures = [pool.submit(ctx.run, run, key, members)
-                       for ctx, (key, members) in zip(contexts, items, strict=True)]
-            for future in futures:
-                failed += future.result()
-    return failed
 
 
 def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str,
@@ -427,7 +320,7 @@ def _details(quantities: Mapping[str, int]) -> dict[str, str]:
 
 def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: StockState, owner: str, *,
                force: bool, correlation_id: str) -> ItemResult:
-    """P13 "update price": the price rule (P9) on every linked SKU, one call per TikTok product."""
+    """The merchant's "update price": the price rule on every linked SKU, one call per TikTok product."""
     from connector.catalog.rules import MIN_PRICE, listed_price
     from connector.catalog.settings import PriceRule
     from connector.tiktok.client import ShopRef
@@ -495,61 +388,6 @@ def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     return ItemResult("updated", None, details, calls)
 
 
-# ------------------------------------------------------------------------------ tasks (P13)
-def start_task(kind: str, connection_id: str, product_ids: Sequence[str] | None, correlation_id: str, *,
-               tasks: TaskRepository, sender: MessageSender, tasks_queue_url: str,
-               now: float | None = None) -> str:
-    """Record a ``stock_update`` / ``price_update`` task (queued) and put it on the tasks queue.
-    ``product_ids`` ``None``: every linked product."""
-    from connector.tasks import TaskMessage, TaskRecord, new_task_id
-
-    at = time.time() if now is None else now
-    task_id = new_task_id(kind, at)
-    payload: dict[str, Any] = {"all": True} if product_ids is None else {"product_ids": list(product_ids)}
-    tasks.create(TaskRecord(connection_id=connection_id, task_id=task_id, kind=kind, correlation_id=correlation_id,
-                            total=None if product_ids is None else len(product_ids), created_at=int(at),
-                            updated_at=int(at)))
-    sender.send(tasks_queue_url, TaskMessage(kind=kind, task_id=task_id, correlation_id=correlation_id,  # type: ignore[arg-type]
-                                             connection_id=connection_id, payload=payload))
-    return task_id
-
-
-def run_task(message: TaskMessage, deps: StockDeps | None = None) -> str:
-    """HANDLERS entry for ``stock_update`` and ``price_update``: fan the products out on the stock
-    queue (each item's result lands on the task); a redelivery fans out again, items are
-    recorded once."""
-    deps = deps or _deps()
-    if not message.connection_id:
-        raise ValueError("a stock task needs a connection")
-    connection_id = message.connection_id
-    payload = message.payload
-    if payload.get("all"):
-        ids = sorted({link.store_product_id for link in deps.links.all(connection_id)})
-    else:
-        ids = list(dict.fromkeys(str(p) for p in payload.get("product_ids") or []))
-    now = deps.clock()
-    record = deps.tasks.get(connection_id, message.task_id)
-    if record is None:
-        from connector.tasks import TaskRecord
-
-        deps.tasks.create(TaskRecord(connection_id=connection_id, task_id=message.task_id, kind=message.kind,
-                                     correlation_id=message.correlation_id, created_at=int(now), updated_at=int(now)))
-        record = deps.tasks.get(connection_id, message.task_id)
-    if record is not None and record.state in ("completed", "error"):
-        return "already_finished"
-    if not ids:
-        deps.tasks.set_state(connection_id, message.task_id, "completed", int(now), total=0,
-                             note="no linked products to update")
-        return "completed_empty"
-    deps.tasks.set_state(connection_id, message.task_id, "running", int(now), total=len(ids))
-    action = "price" if message.kind == "price_update" else "stock"
-    send_all([StockMessage(action=action, connection_id=connection_id, store_product_id=pid,  # type: ignore[arg-type]
-                           correlation_id=message.correlation_id, reason="manual", task_id=message.task_id,
-                           force=True, requested_at=now) for pid in ids],
-             sender=deps.sender, queue_url=deps.queue_url)
-    return f"dispatched:{len(ids)}"
-
-
 def record_task_item(deps: StockDeps, connection_id: str, task_id: str, product_id: str, result: ItemResult) -> None:
     """The item's result, once (a redelivered item changes no count); completes the task when
     every item is in."""
@@ -577,67 +415,7 @@ def record_task_item(deps: StockDeps, connection_id: str, task_id: str, product_
                              note=f"{failed} of {record.total} failed" if failed else None)
 
 
-# ------------------------------------------------------------------------------ reconciliation
-def enqueue_reconciliation(deps: StockDeps, correlation_id: str) -> dict[str, int]:
-    """The schedule: one reconcile message per syncing connection (the worker does the rest)."""
-    messages = []
-    for connection_id in dict.fromkeys(deps.c.repo.due_for_refresh(_ALL_CONNECTIONS)):
-        connection = deps.c.repo.get(connection_id)
-        if connection is not None and connection.syncing:
-            messages.append(StockMessage(action="reconcile", connection_id=connection_id,
-                                         correlation_id=correlation_id, reason="reconcile"))
-    send_all(messages, sender=deps.sender, queue_url=deps.queue_url)
-    return {"connections": len(messages)}
-
-
-def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: str) -> dict[str, Any]:
-    """Compare the store (changed since the last run, everything every few hours) with what was
-    last sent; queue each linked product whose figure or threshold state differs."""
-    connection = deps.c.repo.get(connection_id)
-    if connection is None or not connection.syncing:
-        return {"skipped": "connection_not_syncing"}
-    now = deps.clock()
-    cursor = deps.states.reconcile_cursor(connection_id)
-    full = "last_full_at" not in cursor or now - cursor["last_full_at"] >= FULL_RECONCILE_EVERY_S
-    since = None if full or "last_run_at" not in cursor else datetime.fromtimestamp(
-        cursor["last_run_at"] - RECONCILE_OVERLAP_S, UTC)
-    links: dict[str, list[SkuLink]] = {}
-    for link in deps.links.all(connection_id):
-        links.setdefault(link.store_product_id, []).append(link)
-    if not links:
-        deps.states.set_reconcile_cursor(connection_id, last_run_at=now, last_full_at=now if full else
-                                         cursor.get("last_full_at"))
-        return {"checked": 0, "queued": 0, "full": full}
-    states = {s.store_product_id: s for s in deps.states.all(connection_id)}
-    overrides = {r.store_product_id: dict(r.sync_overrides) for r in deps.products.all(connection_id)
-                 if r.sync_overrides}
-    settings = deps.settings.get(connection_id)
-    pending = deps.pending_units(connection_id)
-    checked, stale = 0, []
-    for product in deps.c.store_for(connection).list_products(updated_since=since):
-        product_links = links.get(product.ext_id)
-        if not product_links:
-            continue
-        checked += 1
-        plan = plan_stock(product, product_links, pending, settings.stock, overrides.get(product.ext_id))
-        state = states.get(product.ext_id)
-        if settings.sync_rules.merged(overrides.get(product.ext_id)).stock in ("none", "tiktok"):
-            continue
-        if state is None or plan.deactivate != state.deactivated \
-                or any(state.sent.get(sku) != qty for sku, qty in plan.quantities().items()):
-            stale.append(product.ext_id)
-    send_all([StockMessage(connection_id=connection_id, store_product_id=pid, correlation_id=correlation_id,
-                           reason="reconcile", requested_at=now) for pid in stale],
-             sender=deps.sender, queue_url=deps.queue_url)
-    deps.states.set_reconcile_cursor(connection_id, last_run_at=now,
-                                     last_full_at=now if full else cursor.get("last_full_at"))
-    logger().info("stock reconciled", extra={"connection_id": connection_id, "checked": checked,
-                                             "queued": len(stale), "full": full})
-    return {"checked": checked, "queued": len(stale), "full": full}
-
-
-# ------------------------------------------------------------------------------ wiring
-def _deps() -> StockDeps:
+def default_deps() -> StockDeps:
     from connector.config import StockEnv, load_env
 
     env = load_env(StockEnv)
@@ -646,7 +424,7 @@ def _deps() -> StockDeps:
 
 def handler_deps() -> StockDeps:
     """The worker's dependencies from its environment (used by ``functions/stock_sync``)."""
-    return _deps()
+    return default_deps()
 
 
 def product_ids_of(links: Iterable[SkuLink]) -> list[str]:

@@ -1,6 +1,6 @@
-"""P10 stock sync: the quantities TikTok receives, and the entry points other features use.
+"""The quantities TikTok receives for a product's SKUs.
 
-Invariant 2: the store is the source of truth. Every figure sent is absolute and recomputed from
+The store is the source of truth. Every figure sent is absolute and recomputed from
 the store product each time:
 
     pool      = the store quantity of a stock holder (a variant, or the product whose stock
@@ -20,52 +20,31 @@ below it, ``zero_sku`` lists 0 on the SKUs of the low pools, ``exclude`` leaves 
 of the rule. A product's own choice (``ProductRecord.sync_overrides["stock_threshold"]``) wins
 over the connection's ``threshold_action``.
 
-This module is pure and light: the worker lives in :mod:`connector.catalog.stock_sync`.
+This module is pure and light: the worker is :mod:`connector.catalog.stock.worker`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from connector.links import SkuLink
-    from connector.queues import MessageSender
     from connector.settings import StockSettings
     from connector.stores.protocol import StoreProduct
 
+
 MAX_QUANTITY = 99_999
+
+
 ThresholdAction = Literal["deactivate", "zero_sku", "exclude"]
+
+
 THRESHOLD_OVERRIDE_KEY = "stock_threshold"
-"""``ProductRecord.sync_overrides`` key of a product's own threshold action."""
-
-StockAction = Literal["stock", "price", "reconcile"]
 
 
-class StockMessage(BaseModel):
-    """One request on the stock queue. Ids only: the worker re-reads the store (webhooks are hints)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    action: StockAction = "stock"
-    connection_id: str = Field(min_length=1)
-    store_product_id: str | None = Field(default=None, max_length=128)
-    correlation_id: str = Field(min_length=1, max_length=128)
-    reason: str = Field(default="store_event", max_length=64)
-    """Why: ``store_event``, ``pending_units``, ``reconcile``, ``manual``."""
-    task_id: str | None = Field(default=None, max_length=80)
-    """A merchant task (P13) this item belongs to: its result is recorded on the task."""
-    force: bool = False
-    """Send even figures equal to the last ones sent (manual actions)."""
-    requested_at: float | None = None
-    """When the change was seen (epoch seconds), for the latency metric."""
-
-
-# ------------------------------------------------------------------------------ the formula
 @dataclass(frozen=True)
 class SkuQuantity:
     variant_key: str
@@ -172,48 +151,3 @@ def plan_stock(product: StoreProduct | None, links: Sequence[SkuLink], pending: 
             low_pools.append(link.stock_key)
     return StockPlan(skus=tuple(out), deactivate=bool(low_pools) and action == "deactivate",
                      low_pools=tuple(low_pools), pools=nets)
-
-
-# ---------------------------------------------------------------------- entry points for others
-def request_stock_sync(connection_id: str, store_product_ids: Iterable[str], correlation_id: str, *,
-                       reason: str = "pending_units", sender: MessageSender | None = None,
-                       queue_url: str | None = None) -> int:
-    """Ask the stock worker to recompute and send the stock of these store products (the order
-    relay calls it when pending units change). Cheap: one SQS message per product (sent in
-    batches), coalesced by the worker; an unchanged figure costs no TikTok call. Returns the
-    number of messages sent. Needs ``STOCK_QUEUE_URL`` and ``sqs:SendMessage`` on the stock queue."""
-    import time
-
-    ids = list(dict.fromkeys(str(p) for p in store_product_ids if str(p)))
-    if not ids:
-        return 0
-    messages = [StockMessage(connection_id=connection_id, store_product_id=pid, correlation_id=correlation_id,
-                             reason=reason, requested_at=time.time()) for pid in ids]
-    send_all(messages, sender=sender, queue_url=queue_url)
-    return len(messages)
-
-
-def send_all(messages: Sequence[StockMessage], *, sender: MessageSender | None = None,
-             queue_url: str | None = None) -> None:
-    """Enqueue on the stock queue (10 per SQS call when no ``sender`` is given)."""
-    url = queue_url or stock_queue_url()
-    if sender is not None:
-        for message in messages:
-            sender.send(url, message)
-        return
-    from connector import aws
-
-    client: Any = aws.client("sqs")
-    for start in range(0, len(messages), 10):
-        chunk = messages[start:start + 10]
-        answer = client.send_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)])
-        if answer.get("Failed"):
-            codes = sorted({str(f.get("Code")) for f in answer["Failed"]})
-            raise RuntimeError(f"stock queue refused {len(answer['Failed'])} message(s): {', '.join(codes)}")
-
-
-def stock_queue_url() -> str:
-    from connector.config import StockEnv, load_env
-
-    return load_env(StockEnv).stock_queue_url

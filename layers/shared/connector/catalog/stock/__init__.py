@@ -1,0 +1,11 @@
+"""Stock sync: a store stock change on TikTok within seconds, never more than the store holds.
+
+- :mod:`.levels`: the quantities TikTok receives (pure: reserve, pending units, shared stock);
+- :mod:`.requests`: the stock queue's message and how other features ask for a sync;
+- :mod:`.state`: the per-product record of what TikTok last accepted, and the lease;
+- :mod:`.sync`: one product synced under its lease;
+- :mod:`.worker`: the stock queue's consumer;
+- :mod:`.events`: store and TikTok webhooks that touch stock;
+- :mod:`.tasks`: the merchant's "update stock" / "update price" actions;
+- :mod:`.reconcile`: the schedule that heals lost webhooks.
+"""

@@ -1,0 +1,78 @@
+"""Asking for a stock sync: the message the stock queue carries (ids only: the worker re-reads
+the store, webhooks are hints), and the entry points other features use to send it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from connector.queues import MessageSender
+
+
+StockAction = Literal["stock", "price", "reconcile"]
+
+
+class StockMessage(BaseModel):
+    """One request on the stock queue. Ids only: the worker re-reads the store (webhooks are hints)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+    action: StockAction = "stock"
+    connection_id: str = Field(min_length=1)
+    store_product_id: str | None = Field(default=None, max_length=128)
+    correlation_id: str = Field(min_length=1, max_length=128)
+    reason: str = Field(default="store_event", max_length=64)
+    """Why: ``store_event``, ``pending_units``, ``reconcile``, ``manual``."""
+    task_id: str | None = Field(default=None, max_length=80)
+    """A merchant task ("update stock" or "update price") this item belongs to: its result is recorded on the task."""
+    force: bool = False
+    """Send even figures equal to the last ones sent (manual actions)."""
+    requested_at: float | None = None
+    """When the change was seen (epoch seconds), for the latency metric."""
+
+
+def request_stock_sync(connection_id: str, store_product_ids: Iterable[str], correlation_id: str, *,
+                       reason: str = "pending_units", sender: MessageSender | None = None,
+                       queue_url: str | None = None) -> int:
+    """Ask the stock worker to recompute and send the stock of these store products (the order
+    relay calls it when pending units change). Cheap: one SQS message per product (sent in
+    batches), coalesced by the worker; an unchanged figure costs no TikTok call. Returns the
+    number of messages sent. Needs ``STOCK_QUEUE_URL`` and ``sqs:SendMessage`` on the stock queue."""
+    import time
+
+    ids = list(dict.fromkeys(str(p) for p in store_product_ids if str(p)))
+    if not ids:
+        return 0
+    messages = [StockMessage(connection_id=connection_id, store_product_id=pid, correlation_id=correlation_id,
+                             reason=reason, requested_at=time.time()) for pid in ids]
+    send_all(messages, sender=sender, queue_url=queue_url)
+    return len(messages)
+
+
+def send_all(messages: Sequence[StockMessage], *, sender: MessageSender | None = None,
+             queue_url: str | None = None) -> None:
+    """Enqueue on the stock queue (10 per SQS call when no ``sender`` is given)."""
+    url = queue_url or stock_queue_url()
+    if sender is not None:
+        for message in messages:
+            sender.send(url, message)
+        return
+    from connector import aws
+
+    client: Any = aws.client("sqs")
+    for start in range(0, len(messages), 10):
+        chunk = messages[start:start + 10]
+        answer = client.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)])
+        if answer.get("Failed"):
+            codes = sorted({str(f.get("Code")) for f in answer["Failed"]})
+            raise RuntimeError(f"stock queue refused {len(answer['Failed'])} message(s): {', '.join(codes)}")
+
+
+def stock_queue_url() -> str:
+    from connector.config import StockEnv, load_env
+
+    return load_env(StockEnv).stock_queue_url

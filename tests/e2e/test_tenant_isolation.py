@@ -124,6 +124,41 @@ def test_fresh_install_consent_link_approved_by_another_seller_connects_nothing(
     assert "<b id='state'>active</b>" in own.text
 
 
+def test_store_consent_link_approved_in_another_browser_connects_nothing(connected_world: World) -> None:
+    w = connected_world
+    attacker = Browser()
+    start = attacker.http.get(w.install_link(), follow_redirects=False)  # the store's consent URL, our state
+    assert start.status_code == 302 and "tts_oauth" in start.headers["set-cookie"]
+    victim_store = w.ecwid.create_store("Victim's store", currency="USD")
+    w.ecwid.default_store_id = victim_store  # the victim is logged in to their own store
+
+    page = Browser().get(start.headers["location"])
+
+    assert page.status_code == 400 and "another browser" in page.text, page.text
+    assert item(w, f"STORECLAIM#ecwid#{victim_store}") is None  # the victim's store is not connected
+
+
+def test_install_pages_send_security_headers(connected_world: World) -> None:
+    w = connected_world
+    conn = install(w)
+    seller = w.tiktok.create_seller("Headers", "US")
+    browser = Browser()
+    w.ecwid.default_store_id = w.ecwid.create_store("Headers store", currency="USD")
+    page = browser.tiktok_consent(browser.get(w.install_link()), seller["id"])
+    refused = Browser().get(f"{w.url}/oauth/tiktok/callback?code=x&state=a.1.b")
+    redirect = conn["browser"].http.get(f"{w.url}/connections/{conn['id']}/reauthorize", follow_redirects=False)
+    for answer in (page, refused, redirect):
+        csp = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "script-src" not in csp
+        assert answer.headers["referrer-policy"] == "no-referrer" and answer.headers["x-frame-options"] == "DENY"
+        assert answer.headers["cache-control"] == "no-store" and answer.headers["x-content-type-options"] == "nosniff"
+    assert "merchant-token" in page_values(page)  # the page that carries a token is one of them
+    start = httpx.get(w.install_link(), timeout=30)
+    cookie = start.headers["set-cookie"].lower()
+    assert cookie.startswith("tts_oauth=") and "httponly" in cookie and "samesite=lax" in cookie
+    assert "secure" not in cookie  # the local cloud serves plain HTTP; behind HTTPS the cookie is Secure
+
+
 def test_reauthorization_by_a_different_seller_is_refused_and_changes_nothing(connected_world: World) -> None:
     w = connected_world
     merchant = install(w)

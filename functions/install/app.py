@@ -114,22 +114,22 @@ def ecwid_callback() -> Any:
 
 def _store_callback(w: Wired, base: str) -> Any:
     retry = f"{base}/install/ecwid"
-    nonce, cookies = _browser_or_new(base)
+    browser = _browser()
     try:
         step = _flow(w).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
-                                       redirect_uri=f"{base}/oauth/ecwid/callback", browser=_browser(),
-                                       next_browser=nonce)
+                                       redirect_uri=f"{base}/oauth/ecwid/callback", browser=browser,
+                                       next_browser=browser or "")
     except (InvalidState, InstallDenied, ExchangeFailed) as exc:
         return _failure(w, exc, retry)
-    if step.market_install:
-        # No state came with it, so do not bounce the browser on by itself (login-CSRF): the
-        # merchant sees which store this is and clicks through to TikTok Shop.
+    if step.tiktok_authorize_url is None:
+        # An app-market install: no state came with it, so nothing proves this browser asked for
+        # it (login CSRF). The merchant continues through our own install link: the store
+        # logged in to this browser consents (at once: the app is installed), then TikTok.
         store = esc(f"{step.connection.platform} store {step.connection.store_id}")
-        return _html(200, page("Store connected",
-                               f"Your store ({store}) is connected. Next, authorize your TikTok Shop. If this "
-                               "is not your store, close this page.",
-                               link=("Continue to TikTok Shop", step.tiktok_authorize_url)), cookies=cookies)
-    return _html(302, "", location=step.tiktok_authorize_url, cookies=cookies)
+        return _html(200, page("App installed",
+                               f"The app is installed in {store}. Next, connect your TikTok Shop.",
+                               link=("Continue", retry)))
+    return _html(302, "", location=step.tiktok_authorize_url)
 
 
 @app.get("/oauth/tiktok/callback")

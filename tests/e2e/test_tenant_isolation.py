@@ -138,6 +138,35 @@ def test_store_consent_link_approved_in_another_browser_connects_nothing(connect
     assert item(w, f"STORECLAIM#ecwid#{victim_store}") is None  # the victim's store is not connected
 
 
+def test_an_app_market_code_handed_to_another_browser_cannot_reach_its_tiktok_shop(connected_world: World) -> None:
+    w = connected_world
+    attacker_store = w.ecwid.create_store("Attacker store", currency="USD")
+    w.ecwid.default_store_id = attacker_store
+    consent = httpx.get(w.install_link(), timeout=30).headers["location"]
+    callback = httpx.get(consent, timeout=30).headers["location"]  # the attacker keeps their store's code
+    code = httpx.URL(callback).params["code"]
+    victim_store = w.ecwid.create_store("Victim store", currency="USD")
+    victim_seller = w.tiktok.create_seller("Victim", "US")
+    w.ecwid.default_store_id = victim_store  # the victim is logged in to their own store
+
+    victim = Browser()
+    landing = victim.get(f"{w.url}/install/ecwid?code={code}")  # shaped like an app-market install
+    assert landing.status_code == 200 and f"ecwid store {attacker_store}" in landing.text, landing.text
+    assert "/oauth/authorize" not in landing.text  # no TikTok consent reachable from this page
+    follow = re.search(r'<a id="next" href="([^"]+)"', landing.text)
+    assert follow is not None
+    page = victim.tiktok_consent(victim.get(follow.group(1)), victim_seller["id"])
+
+    assert page.status_code == 200, page.text
+    victim_claim = item(w, f"STORECLAIM#ecwid#{victim_store}")
+    attacker_claim = item(w, f"STORECLAIM#ecwid#{attacker_store}")
+    assert victim_claim is not None and attacker_claim is not None
+    shop_claim = item(w, f"SHOPCLAIM#{victim_seller['shops'][0]['id']}")
+    assert shop_claim is not None and shop_claim["connection_id"]["S"] == victim_claim["connection_id"]["S"]
+    attacker_meta = item(w, f"CONN#{attacker_claim['connection_id']['S']}", "META") or {}
+    assert attacker_meta["state"]["S"] == "pending" and "tiktok_tokens_ct" not in attacker_meta
+
+
 def test_install_pages_send_security_headers(connected_world: World) -> None:
     w = connected_world
     conn = install(w)

@@ -48,7 +48,9 @@ class ExchangeFailed(UpstreamError):
 @dataclass
 class StoreStep:
     connection: Connection
-    tiktok_authorize_url: str
+    tiktok_authorize_url: str | None
+    """None for an app-market install: no state proved which browser asked for it, so the
+    merchant goes through our own install link (store consent, then TikTok) from here."""
     created: bool
     market_install: bool
 
@@ -83,7 +85,10 @@ class InstallFlow:
                        redirect_uri: str, browser: str | None, next_browser: str) -> StoreStep:
         """Our own install link sends a state (verified and consumed here); an app-market install
         sends none. Either way the code is exchanged once and the store's connection created or
-        updated (one per store, whatever the concurrency)."""
+        updated (one per store, whatever the concurrency). Only a state-bound install goes on to
+        TikTok: a market install's code may have been handed to this browser by somebody else
+        (login CSRF), so its merchant continues through the install link, which proves the store
+        logged in to this browser."""
         from connector.stores.errors import StoreError
 
         market = state is None
@@ -115,6 +120,8 @@ class InstallFlow:
         logger().info("store installed", extra={"connection_id": connection.connection_id, "new_connection": created,
                                                 "platform": grant.platform, "store_id": grant.store_id,
                                                 "market_install": market})
+        if market:
+            return StoreStep(connection, None, created, market)
         next_state = self.states.issue("tiktok_authorize", browser=next_browser,
                                        connection_id=connection.connection_id, issue_merchant_token=True)
         return StoreStep(connection, self.c.tiktok.authorization_url(next_state), created, market)

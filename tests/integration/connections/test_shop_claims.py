@@ -56,3 +56,16 @@ def test_a_shop_is_claimed_once_released_by_disconnect_and_a_seller_is_kept(any_
     assert repo.find_by_shop("7001") == "b"  # a's purge leaves b's claim alone
     repo.purge("b")
     assert repo.shop_claim("7001") is None
+
+
+def test_a_shop_from_before_claims_is_routed_only_when_one_connection_lists_it(any_table: tuple[str, Any]) -> None:
+    from connector import dynamo
+    from connector.connections.repository import _shop_item
+
+    table, client = any_table
+    repo = ConnectionRepository(table, client=client)
+    shop = ShopLink(shop_id="8001", cipher="c", region="US", currency="USD")
+    client.put_item(TableName=table, Item=dynamo.to_item(_shop_item("old1", shop)))  # written by the old code
+    assert repo.shop_claim("8001") is None and repo.find_by_shop("8001") == "old1"
+    client.put_item(TableName=table, Item=dynamo.to_item(_shop_item("old2", shop)))
+    assert repo.find_by_shop("8001") is None  # two connections list it: never a guess

@@ -97,9 +97,18 @@ class ConnectionRepository:
         return {"connection_id": str(item["connection_id"]), "released": bool(item.get("released", False))}
 
     def find_by_shop(self, shop_id: str) -> str | None:
-        """The one connection a TikTok shop's webhooks go to: its claim's."""
+        """The one connection a TikTok shop's webhooks go to: its claim's. A shop authorized
+        before claims existed has none until its connection's next authorization or check:
+        then the shop index decides, only when exactly one connection lists the shop."""
         claim = self.shop_claim(shop_id)
-        return claim["connection_id"] if claim else None
+        if claim:
+            return str(claim["connection_id"])
+        result = self.client.query(
+            TableName=self._table, IndexName=keys.GSI_SHOP, KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=dynamo.values({":pk": keys.shop_index_pk(shop_id)}), Limit=2,
+        )
+        holders = {str(dynamo.from_item(i)["connection_id"]) for i in result.get("Items", [])}
+        return holders.pop() if len(holders) == 1 else None
 
     def find_by_store(self, platform: str, store_id: str) -> str | None:
         result = self.client.query(

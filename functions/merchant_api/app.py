@@ -71,6 +71,7 @@ def disconnect(connection_id: str) -> Any:
 @app.get("/connections/<connection_id>/reauthorize")
 def reauthorize(connection_id: str) -> Any:
     """Redirect to TikTok Shop's authorization page again (after "needs re-authorization", C3).
+
     Open it in the browser that will approve: the authorization is bound to that browser, and
     only the TikTok seller the connection holds may approve it."""
     from aws_lambda_powertools.event_handler import Response
@@ -96,8 +97,9 @@ def reauthorize(connection_id: str) -> Any:
 
 @app.post("/connections/<connection_id>/credentials/rotate")
 def rotate_credentials(connection_id: str) -> Any:
-    """A new connection token (shown once in the answer); the old token and every session,
-    this caller's included, stop working at once."""
+    """A new connection token (in this answer only); the old token and every session stop working.
+
+    The caller's own session ends too."""
     w = wire()
     _owned(w, connection_id)
     from aws_lambda_powertools.event_handler import Response
@@ -109,8 +111,7 @@ def rotate_credentials(connection_id: str) -> Any:
 
 @app.post("/connections/<connection_id>/credentials/revoke")
 def revoke_credentials(connection_id: str) -> Any:
-    """Withdraw every merchant credential of the connection: the token and every session stop
-    working at once (a new token comes from installing again from the install link)."""
+    """Withdraw the connection token and every session at once (install again for a new token)."""
     w = wire()
     _owned(w, connection_id)
     return json_response(200, credentials.revoke(w.c.repo, connection_id))

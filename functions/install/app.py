@@ -54,11 +54,9 @@ def _browser() -> str | None:
 
 
 def _browser_or_new(base: str) -> tuple[str, list[Any]]:
-    """This browser's nonce, and the cookie to set when it had none yet."""
-    nonce = _browser()
-    if nonce:
-        return nonce, []
-    nonce = new_browser_nonce()
+    """This browser's nonce (a new one when it has none), and its cookie set again so it
+    outlives the flow that starts now."""
+    nonce = _browser() or new_browser_nonce()
     return nonce, [browser_cookie(nonce, secure=base.startswith("https://"))]
 
 
@@ -114,11 +112,9 @@ def ecwid_callback() -> Any:
 
 def _store_callback(w: Wired, base: str) -> Any:
     retry = f"{base}/install/ecwid"
-    browser = _browser()
     try:
         step = _flow(w).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
-                                       redirect_uri=f"{base}/oauth/ecwid/callback", browser=browser,
-                                       next_browser=browser or "")
+                                       redirect_uri=f"{base}/oauth/ecwid/callback", browser=_browser())
     except (InvalidState, InstallDenied, ExchangeFailed) as exc:
         return _failure(w, exc, retry)
     if step.tiktok_authorize_url is None:

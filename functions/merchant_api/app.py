@@ -84,12 +84,8 @@ def reauthorize(connection_id: str) -> Any:
     if connection.state == "disconnected":
         return json_response(409, {"error": "conflict", "message": "a disconnected connection is installed again "
                                    "from the install link", "reason": "connection_disconnected"})
-    nonce = browser_from_cookies(list(app.current_event.cookies or []))
-    cookies = []
-    if not nonce:
-        nonce = new_browser_nonce()
-        secure = (w.env.public_base_url or "https://").startswith("https://")
-        cookies.append(browser_cookie(nonce, secure=secure))
+    nonce = browser_from_cookies(list(app.current_event.cookies or [])) or new_browser_nonce()
+    cookies = [browser_cookie(nonce, secure=(w.env.public_base_url or "https://").startswith("https://"))]
     flow = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url)
     url = flow.reauthorize_url(connection_id, nonce)
     return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="", cookies=cookies)

@@ -82,7 +82,7 @@ class InstallFlow:
                                               state=self.states.issue("store_install", browser=browser))
 
     def store_callback(self, *, code: str | None, state: str | None, error: str | None,
-                       redirect_uri: str, browser: str | None, next_browser: str) -> StoreStep:
+                       redirect_uri: str, browser: str | None) -> StoreStep:
         """Our own install link sends a state (verified and consumed here); an app-market install
         sends none. Either way the code is exchanged once and the store's connection created or
         updated (one per store, whatever the concurrency). Only a state-bound install goes on to
@@ -122,7 +122,7 @@ class InstallFlow:
                                                 "market_install": market})
         if market:
             return StoreStep(connection, None, created, market)
-        next_state = self.states.issue("tiktok_authorize", browser=next_browser,
+        next_state = self.states.issue("tiktok_authorize", browser=str(browser),  # checked by consume
                                        connection_id=connection.connection_id, issue_merchant_token=True)
         return StoreStep(connection, self.c.tiktok.authorization_url(next_state), created, market)
 

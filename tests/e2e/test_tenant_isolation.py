@@ -380,9 +380,15 @@ def test_disconnect_ends_the_token_and_every_session_and_forgets_the_hash(connec
     w = connected_world
     conn = install(w)
     browser: Browser = conn["browser"]
+    laptop = Browser()  # a second session: the merchant re-authorizes from another browser with the token
+    consent = laptop.http.get(f"{w.url}/connections/{conn['id']}/reauthorize", headers=auth(conn["token"]))
+    assert laptop.tiktok_consent(consent, conn["seller"]["id"]).status_code == 200
+    assert get_connection(w, conn, browser=laptop) == 200 and get_connection(w, conn, browser=browser) == 200
+
     done = browser.http.post(f"{w.url}/connections/{conn['id']}/disconnect")  # by the session
     assert done.status_code == 200, done.text
-    assert get_connection(w, conn) == 401 and get_connection(w, conn, browser=browser) == 401
+    assert get_connection(w, conn) == 401
+    assert get_connection(w, conn, browser=browser) == 401 and get_connection(w, conn, browser=laptop) == 401
     meta = item(w, f"CONN#{conn['id']}", "META") or {}
     assert meta["state"]["S"] == "disconnected"
     assert not {"merchant_token_hash", "merchant_token_expires_at", "store_token_ct", "tiktok_tokens_ct"} & set(meta)

@@ -84,8 +84,10 @@ _ID = re.compile(r"<code id='(?P<id>[a-z-]+)'>(?P<value>[^<]*)</code>")
 
 
 class Browser:
-    """An HTTP client that follows redirects as a browser does, keeps cookies, and can press
-    the sandboxes' consent buttons."""
+    """An HTTP client that follows redirects as a browser does, keeps cookies (the install's
+    ``tts_oauth`` nonce, which every OAuth callback checks, and the merchant session), and can
+    press the sandboxes' consent buttons. One Browser is one person's browser: a consent link
+    opened in another Browser is refused."""
 
     def __init__(self) -> None:
         self.http = httpx.Client(follow_redirects=True, timeout=30)

@@ -1,5 +1,6 @@
 """The install journey's HTTP steps: the install link, the store's OAuth callback and TikTok
-Shop's authorization callback. Every failure is a page that says what to do next."""
+Shop's authorization callback. Every failure is a page that says what to do next. Every state
+is bound to the browser by the ``tts_oauth`` cookie set when the flow starts."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from typing import Any
 
 from connector.connections import merchant
 from connector.connections.install import ExchangeFailed, InstallDenied, InstallFlow
-from connector.connections.oauth_state import InvalidState
-from connector.connections.pages import esc, page
+from connector.connections.oauth_state import (
+    InvalidState,
+    WrongBrowser,
+    browser_cookie,
+    browser_from_cookies,
+    new_browser_nonce,
+)
+from connector.connections.pages import SECURITY_HEADERS, esc, page
+from connector.connections.repository import SellerChanged, ShopTaken
 from connector.connections.wiring import Wired, store_oauth, wire
 from connector.errors import ConnectorError
 from connector.observability import log_context, logger, metrics
@@ -20,7 +28,7 @@ app = resolver()
 def _html(status: int, body: str, *, location: str | None = None, cookies: list[Any] | None = None) -> Any:
     from aws_lambda_powertools.event_handler import Response
 
-    headers = {"Cache-Control": "no-store"}
+    headers = dict(SECURITY_HEADERS)
     if location:
         headers["Location"] = location
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=headers,
@@ -41,8 +49,24 @@ def _arg(name: str) -> str | None:
     return app.current_event.get_query_string_value(name)
 
 
-def _failure(exc: ConnectorError, retry_url: str) -> Any:
+def _browser() -> str | None:
+    return browser_from_cookies(list(app.current_event.cookies or []))
+
+
+def _browser_or_new(base: str) -> tuple[str, list[Any]]:
+    """This browser's nonce (a new one when it has none), and its cookie set again so it
+    outlives the flow that starts now."""
+    nonce = _browser() or new_browser_nonce()
+    return nonce, [browser_cookie(nonce, secure=base.startswith("https://"))]
+
+
+def _failure(w: Wired, exc: ConnectorError, retry_url: str) -> Any:
     logger().info("install step refused", extra={"error": exc.code, "reason": exc.reason})
+    if isinstance(exc, WrongBrowser):
+        return _html(400, page("This link belongs to another browser",
+                               "This authorization was started in another browser, so it cannot be finished "
+                               "here. Nothing was connected. If you want to connect your own store, start the "
+                               "installation from your own browser.", link=("Start the installation", retry_url)))
     if isinstance(exc, InvalidState):
         return _html(400, page("This link is no longer valid",
                                "The installation link was altered, has expired or was used already. "
@@ -55,6 +79,18 @@ def _failure(exc: ConnectorError, retry_url: str) -> Any:
         return _html(502, page("We could not finish connecting",
                                "The platform did not complete the authorization. Nothing was saved; please "
                                "retry.", link=("Retry the installation", retry_url)))
+    if isinstance(exc, SellerChanged):
+        return _html(409, page("This store is connected to a different TikTok seller",
+                               "You signed in to TikTok Shop as a different TikTok seller than the one this "
+                               "store is connected to. Nothing was changed. Sign in as the seller the store is "
+                               "connected to, or disconnect the store (deleting its data) and install again."))
+    if isinstance(exc, ShopTaken):
+        holder = w.c.repo.get(exc.holder) if exc.holder else None
+        where = f" ({esc(holder.platform)} store {esc(holder.store_id)})" if holder else ""
+        return _html(409, page("This TikTok shop is already connected to another store",
+                               f"TikTok shop {esc(exc.shop_id)} is already connected to another store{where}. "
+                               "A TikTok shop can be connected to one store only. Nothing was changed. "
+                               "Disconnect the other store first, then install again."))
     raise exc
 
 
@@ -64,7 +100,8 @@ def install_ecwid() -> Any:
     base = _base_url(w)
     if _arg("code") or _arg("error"):  # the app market sends its install straight here
         return _store_callback(w, base)
-    return _html(302, "", location=_flow(w).start(f"{base}/oauth/ecwid/callback"))
+    nonce, cookies = _browser_or_new(base)
+    return _html(302, "", location=_flow(w).start(f"{base}/oauth/ecwid/callback", nonce), cookies=cookies)
 
 
 @app.get("/oauth/ecwid/callback")
@@ -77,14 +114,17 @@ def _store_callback(w: Wired, base: str) -> Any:
     retry = f"{base}/install/ecwid"
     try:
         step = _flow(w).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
-                                       redirect_uri=f"{base}/oauth/ecwid/callback")
+                                       redirect_uri=f"{base}/oauth/ecwid/callback", browser=_browser())
     except (InvalidState, InstallDenied, ExchangeFailed) as exc:
-        return _failure(exc, retry)
-    if step.market_install:
-        # No state came with it, so do not bounce the browser on by itself (login-CSRF): the
-        # merchant clicks through to TikTok Shop.
-        return _html(200, page("Store connected", "Your store is connected. Next, authorize your TikTok Shop.",
-                               link=("Continue to TikTok Shop", step.tiktok_authorize_url)))
+        return _failure(w, exc, retry)
+    if step.tiktok_authorize_url is None:
+        # An app-market install: no state came with it, so nothing proves this browser asked for
+        # it (login CSRF). The merchant continues through our own install link: the store
+        # logged in to this browser consents (at once: the app is installed), then TikTok.
+        store = esc(f"{step.connection.platform} store {step.connection.store_id}")
+        return _html(200, page("App installed",
+                               f"The app is installed in {store}. Next, connect your TikTok Shop.",
+                               link=("Continue", retry)))
     return _html(302, "", location=step.tiktok_authorize_url)
 
 
@@ -98,13 +138,14 @@ def tiktok_callback() -> Any:
     base = _base_url(w)
     try:
         step = _flow(w).tiktok_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
-                                        correlation_id=app.current_event.request_context.request_id)
-    except (InvalidState, InstallDenied, ExchangeFailed) as exc:
-        return _failure(exc, f"{base}/install/ecwid")
+                                        correlation_id=app.current_event.request_context.request_id,
+                                        browser=_browser())
+    except (InvalidState, InstallDenied, ExchangeFailed, SellerChanged, ShopTaken) as exc:
+        return _failure(w, exc, f"{base}/install/ecwid")
     connection = step.connection
     cid = connection.connection_id
     cookie = Cookie(name=merchant.SESSION_COOKIE,
-                    value=merchant.session_value(w.creds.state_signing_key, cid, int(now())),
+                    value=merchant.session_value(w.creds.state_signing_key, connection, int(now())),
                     path="/connections", secure=base.startswith("https://"), http_only=True,
                     max_age=merchant.SESSION_TTL_S, same_site=SameSite.LAX_MODE)
     shops = ", ".join(esc(f"{s.name or s.shop_id} ({s.region}, {s.currency})") for s in step.shops) or "none"

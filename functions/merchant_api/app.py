@@ -4,12 +4,13 @@ connection in its path (connection token or session cookie) before anything else
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from connector.api import owned
-from connector.connections import lifecycle
+from connector.connections import credentials, lifecycle
 from connector.connections.install import InstallFlow
 from connector.connections.models import Connection
 from connector.connections.wiring import Wired, store_oauth, wire
@@ -69,16 +70,47 @@ def disconnect(connection_id: str) -> Any:
 
 @app.get("/connections/<connection_id>/reauthorize")
 def reauthorize(connection_id: str) -> Any:
-    """Redirect to TikTok Shop's authorization page again (after "needs re-authorization", C3)."""
+    """Redirect to TikTok Shop's authorization page again (after "needs re-authorization", C3).
+
+    Open it in the browser that will approve: the authorization is bound to that browser, and
+    only the TikTok seller the connection holds may approve it."""
     from aws_lambda_powertools.event_handler import Response
+
+    from connector.connections.oauth_state import browser_cookie, browser_from_cookies, new_browser_nonce
+    from connector.connections.pages import SECURITY_HEADERS
 
     w = wire()
     connection = _owned(w, connection_id)
     if connection.state == "disconnected":
         return json_response(409, {"error": "conflict", "message": "a disconnected connection is installed again "
                                    "from the install link", "reason": "connection_disconnected"})
-    url = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url).reauthorize_url(connection_id)
-    return Response(status_code=302, headers={"Location": url, "Cache-Control": "no-store"}, body="")
+    nonce = browser_from_cookies(list(app.current_event.cookies or [])) or new_browser_nonce()
+    cookies = [browser_cookie(nonce, secure=(w.env.public_base_url or "https://").startswith("https://"))]
+    flow = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url)
+    url = flow.reauthorize_url(connection_id, nonce)
+    return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="", cookies=cookies)
+
+
+@app.post("/connections/<connection_id>/credentials/rotate")
+def rotate_credentials(connection_id: str) -> Any:
+    """A new connection token (in this answer only); the old token and every session stop working.
+
+    The caller's own session ends too."""
+    w = wire()
+    _owned(w, connection_id)
+    from aws_lambda_powertools.event_handler import Response
+
+    issued = credentials.rotate(w.c.repo, connection_id)
+    return Response(status_code=200, content_type="application/json", body=json.dumps(issued),
+                    headers={"Cache-Control": "no-store"})
+
+
+@app.post("/connections/<connection_id>/credentials/revoke")
+def revoke_credentials(connection_id: str) -> Any:
+    """Withdraw the connection token and every session at once (install again for a new token)."""
+    w = wire()
+    _owned(w, connection_id)
+    return json_response(200, credentials.revoke(w.c.repo, connection_id))
 
 
 @metrics().log_metrics

@@ -128,6 +128,12 @@ def store_claim_key(platform: str, store_id: str) -> tuple[str, str]:
     return f"STORECLAIM#{platform}#{store_id}", "CLAIM"
 
 
+def shop_claim_key(shop_id: str) -> tuple[str, str]:
+    """The item that makes a TikTok shop belong to at most one connection: (pk, sk). It routes
+    the shop's webhooks; ``released`` once that connection is disconnected."""
+    return f"SHOPCLAIM#{shop_id}", "CLAIM"
+
+
 def refresh_lock_sk() -> str:
     """The per-connection token-refresh lock item (under ``conn_pk``, TTL'd)."""
     return "LOCK#tiktok_refresh"

@@ -49,8 +49,9 @@ def test_store_claim_lock_index_and_purge(any_table: tuple[str, Any]) -> None:
     with pytest.raises(Conflict):
         repo.set_state("c1", "needs_reauth", "x", now=8, only_from=("paused",))
 
-    cleared = repo.delete_tokens("c1", now=9)
-    assert cleared.store_token_ct is None and cleared.tiktok_tokens_ct is None
+    repo.disconnect("c1", "merchant_disconnected", now=9)
+    cleared = repo.require("c1")
+    assert cleared.store_token_ct is None and cleared.tiktok_tokens_ct is None and cleared.state == "disconnected"
     assert list(repo.due_for_refresh(10**9)) == []
     with pytest.raises(Conflict):  # a refresh racing the disconnect cannot bring tokens back
         repo.save_refreshed_tokens("c1", tokens_ct=b"x", access_expires_at=1, refresh_expires_at=2, now=10)

@@ -12,7 +12,7 @@ from connector.connections import merchant
 from connector.connections.events import route
 from connector.connections.lifecycle import Collaborators, NeedsReauthorization, Notifier, evaluate, refresh_tokens
 from connector.connections.models import Connection, EventMessage, ShopLink
-from connector.connections.oauth_state import InvalidState, OAuthStates
+from connector.connections.oauth_state import InvalidState, OAuthStates, WrongBrowser
 from connector.connections.vault import TokenVault, VaultError
 from connector.errors import Conflict, Forbidden, Unauthorized
 
@@ -25,6 +25,10 @@ class FakeDynamo:
 
     def put_item(self, TableName: str, Item: dict[str, Any], ConditionExpression: str = "") -> None:
         self.items[Item["pk"]["S"]] = Item
+
+    def get_item(self, TableName: str, Key: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        item = self.items.get(Key["pk"]["S"])
+        return {"Item": item} if item is not None else {}
 
     def delete_item(self, TableName: str, Key: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         item = self.items.get(Key["pk"]["S"])
@@ -44,12 +48,22 @@ def states(clock: float = 1000.0, ddb: FakeDynamo | None = None) -> OAuthStates:
 def test_state_round_trip_is_single_use() -> None:
     ddb = FakeDynamo()
     s = states(ddb=ddb)
-    state = s.issue("tiktok_authorize", connection_id="c1", issue_merchant_token=True)
-    record = s.consume(state, "tiktok_authorize")
+    state = s.issue("tiktok_authorize", browser="nonce-1", connection_id="c1", issue_merchant_token=True)
+    record = s.consume(state, "tiktok_authorize", browser="nonce-1")
     assert record.connection_id == "c1" and record.issue_merchant_token
     with pytest.raises(InvalidState) as replay:
-        s.consume(state, "tiktok_authorize")
+        s.consume(state, "tiktok_authorize", browser="nonce-1")
     assert replay.value.reason == "state_replayed"
+
+
+@pytest.mark.parametrize("browser", [None, "", "nonce-2"])
+def test_state_from_another_browser_is_refused_and_left_for_its_own(browser: str | None) -> None:
+    s = states()
+    state = s.issue("tiktok_authorize", browser="nonce-1", connection_id="c1")
+    with pytest.raises(WrongBrowser) as caught:
+        s.consume(state, "tiktok_authorize", browser=browser)
+    assert caught.value.reason == "state_other_browser"
+    assert s.consume(state, "tiktok_authorize", browser="nonce-1").connection_id == "c1"
 
 
 @pytest.mark.parametrize("mutate", [
@@ -60,21 +74,21 @@ def test_state_round_trip_is_single_use() -> None:
 def test_tampered_state_is_refused(mutate: Any) -> None:
     s = states()
     with pytest.raises(InvalidState) as caught:
-        s.consume(mutate(s.issue("store_install")), "store_install")
+        s.consume(mutate(s.issue("store_install", browser="b")), "store_install", browser="b")
     assert caught.value.reason in ("state_tampered", "bad_request")
 
 
 def test_state_for_another_purpose_or_expired_or_malformed_is_refused() -> None:
     ddb = FakeDynamo()
-    state = states(ddb=ddb).issue("store_install")
+    state = states(ddb=ddb).issue("store_install", browser="b")
     with pytest.raises(InvalidState):
-        states(ddb=ddb).consume(state, "tiktok_authorize")
+        states(ddb=ddb).consume(state, "tiktok_authorize", browser="b")
     with pytest.raises(InvalidState) as expired:
-        states(clock=1000.0 + 16 * 60, ddb=ddb).consume(state, "store_install")
+        states(clock=1000.0 + 16 * 60, ddb=ddb).consume(state, "store_install", browser="b")
     assert expired.value.reason == "state_expired"
     for bad in (None, "", "a.b", "a.b.c"):
         with pytest.raises(InvalidState):
-            states().consume(bad, "store_install")
+            states().consume(bad, "store_install", browser="b")
 
 
 @dataclass
@@ -135,29 +149,47 @@ def test_vault_caches_what_it_opened_per_connection_and_ciphertext_for_a_while()
     vault_module.clear_cache()
 
 
+GOOD = merchant.new_token("c1")
+
+
 def _connection(**changes: Any) -> Connection:
     values: dict[str, Any] = {"connection_id": "c1", "platform": "ecwid", "store_id": "1", "state": "active",
-                              "created_at": 1, "updated_at": 1, "merchant_token_hash": merchant.token_hash("mt_good")}
+                              "created_at": 1, "updated_at": 1, "merchant_token_hash": merchant.token_hash(GOOD),
+                              "merchant_token_expires_at": 100, "session_version": 3}
     values.update(changes)
     return Connection(**values)
 
 
 def test_merchant_access_by_token_or_session_for_that_connection_only() -> None:
-    conn = _connection()
-    assert merchant.authorize(conn, "c1", token="mt_good", session=None, signing_key="k" * 32, now=5)
-    session = merchant.session_value("k" * 32, "c1", now=5)
-    assert merchant.authorize(conn, "c1", token=None, session=session, signing_key="k" * 32, now=6)
+    conn, other = _connection(), _connection(connection_id="c2", merchant_token_hash=None)
+    stored = {"c1": conn, "c2": other}
+    key = "k" * 32
+
+    def auth(cid: str, token: str | None = None, session: str | None = None, now: int = 5) -> Connection:
+        return merchant.authorize(stored.get, cid, token=token, session=session, signing_key=key, now=now)
+
+    assert auth("c1", token=GOOD) == conn
+    session = merchant.session_value(key, conn, now=5)
+    assert auth("c1", session=session, now=6) == conn
+    with pytest.raises(Forbidden):  # valid credentials of another connection (or of none: no enumeration)
+        auth("c2", token=GOOD)
     with pytest.raises(Forbidden):
-        merchant.authorize(conn, "c1", token="mt_bad", session=None, signing_key="k" * 32, now=5)
-    with pytest.raises(Forbidden):  # another connection's session
-        merchant.authorize(conn, "c1", token=None, session=merchant.session_value("k" * 32, "c2", 5),
-                           signing_key="k" * 32, now=6)
-    with pytest.raises(Forbidden):  # expired session
-        merchant.authorize(conn, "c1", token=None, session=session, signing_key="k" * 32, now=5 + 13 * 3600)
-    with pytest.raises(Forbidden):  # unknown connection looks like somebody else's
-        merchant.authorize(None, "c9", token="mt_good", session=None, signing_key="k" * 32, now=5)
+        auth("c9", session=session)
+    with pytest.raises(Unauthorized):  # a token that is not the stored one
+        auth("c1", token=merchant.new_token("c1"))
+    with pytest.raises(Unauthorized):  # an expired token
+        auth("c1", token=GOOD, now=101)
+    with pytest.raises(Unauthorized):  # a token naming a connection that does not hold it
+        auth("c1", token=GOOD.replace("mt_c1.", "mt_c2."))
+    with pytest.raises(Unauthorized):  # an expired session
+        auth("c1", session=session, now=5 + 13 * 3600)
+    with pytest.raises(Unauthorized):  # a session from before a rotation (older version)
+        auth("c1", session=merchant.session_value(key, _connection(session_version=2), now=5))
+    with pytest.raises(Unauthorized):  # signed with another key
+        merchant.authorize(stored.get, "c1", token=None, session=session, signing_key="j" * 32, now=6)
     with pytest.raises(Unauthorized):
-        merchant.authorize(conn, "c1", token=None, session=None, signing_key="k" * 32, now=5)
+        auth("c1")
+    assert merchant.token_connection(GOOD) == "c1" and merchant.token_connection("mt_nodot") is None
     assert merchant.bearer({"Authorization": "Bearer mt_x"}) == "mt_x"
     assert merchant.session_from_cookies(["a=b", f"{merchant.SESSION_COOKIE}=v"]) == "v"
 

@@ -29,7 +29,7 @@ def owned(router: Any, w: Wired, connection_id: str) -> Connection:
 
     event = router.current_event
     return merchant.authorize(
-        w.c.repo.get(connection_id), connection_id, token=merchant.bearer(event.headers),
+        w.c.repo.get, connection_id, token=merchant.bearer(event.headers),
         session=merchant.session_from_cookies(list(event.cookies or [])),
         signing_key=w.creds.state_signing_key, now=int(now()))
 

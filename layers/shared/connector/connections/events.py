@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from connector import aws, dynamo, keys
 from connector.appsecrets import AppCredentials
-from connector.connections.lifecycle import Collaborators, disconnect, mark_needs_reauth
+from connector.connections.lifecycle import Collaborators, mark_needs_reauth, store_uninstalled
 from connector.connections.models import EventMessage
 from connector.connections.repository import ConnectionRepository
 from connector.errors import BadRequest, Unauthorized
@@ -196,9 +196,7 @@ def route(message: EventMessage, c: Collaborators) -> str:
         moved = mark_needs_reauth(c.repo, c.notifier, message.connection_id, reason, message.correlation_id, c.clock)
         return "needs_reauth" if moved else "needs_reauth_already"
     if message.source == "ecwid" and message.kind == "app_uninstalled":
-        disconnect(c.repo, c.notifier, message.connection_id, reason="store_app_uninstalled", purge=False,
-                   correlation_id=message.correlation_id, clock=c.clock)
-        return "disconnected"
+        return store_uninstalled(c, connection, message.occurred_at, message.correlation_id)
     targets = EVENT_HANDLERS.get((message.source, message.kind))
     if targets:
         outcomes = [_call(target, message, c) for target in targets]

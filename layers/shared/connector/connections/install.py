@@ -4,6 +4,13 @@ authorization -> tokens, shops, warehouses -> active -> initial catalog pull que
 Nothing is written before the step that needs it succeeded: a failed store code exchange
 creates nothing; a failed TikTok exchange (or shops / warehouses / store profile read) saves
 nothing and leaves the connection as it was.
+
+Every state is bound to the browser that started the flow (``browser``: the nonce of its
+``tts_oauth`` cookie, see :mod:`connector.connections.oauth_state`), so a consent link passed to
+somebody else is refused at the callback before its code is exchanged. A connection keeps the
+TikTok seller that first authorized it: a later authorization by another seller is refused
+(:class:`~connector.connections.repository.SellerChanged`), and a shop another connection holds
+is refused too (:class:`~connector.connections.repository.ShopTaken`); both change nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from connector.connections import merchant
 from connector.connections.lifecycle import Collaborators, evaluate, read_shops
 from connector.connections.models import Connection, ShopLink
 from connector.connections.oauth_state import OAuthStates
-from connector.connections.repository import new_connection_id
+from connector.connections.repository import SellerChanged, new_connection_id
 from connector.errors import BadRequest, UpstreamError
 from connector.observability import logger
 from connector.queues import MessageSender
@@ -41,7 +48,9 @@ class ExchangeFailed(UpstreamError):
 @dataclass
 class StoreStep:
     connection: Connection
-    tiktok_authorize_url: str
+    tiktok_authorize_url: str | None
+    """None for an app-market install: no state proved which browser asked for it, so the
+    merchant goes through our own install link (store consent, then TikTok) from here."""
     created: bool
     market_install: bool
 
@@ -67,20 +76,24 @@ class InstallFlow:
     def _now(self) -> Callable[[], float]:
         return self.c.clock
 
-    def start(self, redirect_uri: str) -> str:
-        """The store's consent page URL, with a fresh state."""
-        return self.store_oauth.authorize_url(redirect_uri=redirect_uri, state=self.states.issue("store_install"))
+    def start(self, redirect_uri: str, browser: str) -> str:
+        """The store's consent page URL, with a fresh state bound to ``browser``."""
+        return self.store_oauth.authorize_url(redirect_uri=redirect_uri,
+                                              state=self.states.issue("store_install", browser=browser))
 
     def store_callback(self, *, code: str | None, state: str | None, error: str | None,
-                       redirect_uri: str) -> StoreStep:
+                       redirect_uri: str, browser: str | None) -> StoreStep:
         """Our own install link sends a state (verified and consumed here); an app-market install
         sends none. Either way the code is exchanged once and the store's connection created or
-        updated (one per store, whatever the concurrency)."""
+        updated (one per store, whatever the concurrency). Only a state-bound install goes on to
+        TikTok: a market install's code may have been handed to this browser by somebody else
+        (login CSRF), so its merchant continues through the install link, which proves the store
+        logged in to this browser."""
         from connector.stores.errors import StoreError
 
         market = state is None
         if not market:
-            self.states.consume(state, "store_install")
+            self.states.consume(state, "store_install", browser=browser)
         if error:
             raise InstallDenied("the installation was cancelled on the store's page", reason=error[:64])
         if not code:
@@ -107,28 +120,33 @@ class InstallFlow:
         logger().info("store installed", extra={"connection_id": connection.connection_id, "new_connection": created,
                                                 "platform": grant.platform, "store_id": grant.store_id,
                                                 "market_install": market})
-        next_state = self.states.issue("tiktok_authorize", connection_id=connection.connection_id,
-                                       issue_merchant_token=True)
+        if market:
+            return StoreStep(connection, None, created, market)
+        next_state = self.states.issue("tiktok_authorize", browser=str(browser),  # checked by consume
+                                       connection_id=connection.connection_id, issue_merchant_token=True)
         return StoreStep(connection, self.c.tiktok.authorization_url(next_state), created, market)
 
-    def reauthorize_url(self, connection_id: str) -> str:
+    def reauthorize_url(self, connection_id: str, browser: str) -> str:
         self.c.repo.require(connection_id)
-        return self.c.tiktok.authorization_url(self.states.issue("tiktok_authorize", connection_id=connection_id))
+        return self.c.tiktok.authorization_url(self.states.issue("tiktok_authorize", browser=browser,
+                                                                 connection_id=connection_id))
 
     def tiktok_callback(self, *, code: str | None, state: str | None, error: str | None,
-                        correlation_id: str) -> TikTokStep:
+                        correlation_id: str, browser: str | None) -> TikTokStep:
         from connector.stores.errors import StoreError
         from connector.tiktok.errors import TikTokError
         from connector.tiktok.oauth import StaticToken
 
-        record = self.states.consume(state, "tiktok_authorize")
+        record = self.states.consume(state, "tiktok_authorize", browser=browser)
         if error or not code or code == "null":
             raise InstallDenied("TikTok Shop authorization was cancelled", reason=(error or "no_code")[:64])
         connection_id = str(record.connection_id)
         connection = self.c.repo.require(connection_id)
         try:
             tokens = self.c.tiktok.get_access_token(code)
+            seller_id = str(tokens.open_id) if tokens.open_id else None
             shops = read_shops(self.c.tiktok.with_tokens(StaticToken(tokens.access_token)))
+            _same_seller(connection, seller_id, shops, self.c.repo.shops(connection_id))
             store_currency = self.c.store_for(connection).profile().currency
         except (TikTokError, StoreError) as exc:
             raise ExchangeFailed("TikTok Shop or the store did not complete the authorization",
@@ -140,14 +158,16 @@ class InstallFlow:
             tokens_ct=vault.seal(connection_id, {"access_token": tokens.access_token,
                                                  "refresh_token": tokens.refresh_token}),
             access_expires_at=tokens.access_token_expire_in, refresh_expires_at=tokens.refresh_token_expire_in,
-            seller_name=tokens.seller_name, seller_region=tokens.seller_base_region, shops=shops, now=now)
+            seller_id=seller_id, seller_name=tokens.seller_name, seller_region=tokens.seller_base_region,
+            shops=shops, now=now)
         state_name, reason = evaluate(store_currency, shops)
         connection = repo.set_state(connection_id, state_name, reason, now,  # type: ignore[arg-type]
                                     store_currency=store_currency, checked=True)
         token: str | None = None
         if record.issue_merchant_token:
-            token = merchant.new_token()
-            repo.set_merchant_token_hash(connection_id, merchant.token_hash(token), now)
+            token = merchant.new_token(connection_id)
+            connection = repo.set_merchant_token(connection_id, merchant.token_hash(token),
+                                                 now + merchant.TOKEN_TTL_S, now)
         queued = False
         if connection.state == "active":
             self.sender.send(self.tasks_queue_url, TaskMessage(
@@ -157,3 +177,15 @@ class InstallFlow:
         logger().info("tiktok authorized", extra={"connection_id": connection_id, "state": connection.state,
                                                   "shops": [s.shop_id for s in shops]})
         return TikTokStep(connection, shops, token, queued)
+
+
+def _same_seller(connection: Connection, seller_id: str | None, shops: list[ShopLink],
+                 held: list[ShopLink]) -> None:
+    """A connection authorized once keeps its TikTok seller: the seller id it holds, or (held by
+    a connection from before seller ids were kept) at least one of its shops."""
+    if connection.seller_id:
+        if seller_id != connection.seller_id:
+            raise SellerChanged(f"connection {connection.connection_id} belongs to another TikTok seller")
+        return
+    if held and not {s.shop_id for s in held} & {s.shop_id for s in shops}:
+        raise SellerChanged(f"connection {connection.connection_id} belongs to another TikTok seller")

@@ -260,7 +260,9 @@ def check(c: Collaborators, connection_id: str, correlation_id: str) -> CheckRes
         problem = problem or "tiktok_authorization_lost"
     now = int(c.clock())
     for shop in shops:
-        c.repo.update_shop(connection_id, shop)
+        if not c.repo.update_shop(connection_id, shop, now):
+            logger().info("shop held by another connection, left alone",
+                          extra={"connection_id": connection_id, "shop_id": shop.shop_id})
     if problem and problem.endswith("authorization_lost"):
         mark_needs_reauth(c.repo, c.notifier, connection_id, problem, correlation_id, c.clock)
         updated = c.repo.require(connection_id)
@@ -284,12 +286,14 @@ def check(c: Collaborators, connection_id: str, correlation_id: str) -> CheckRes
 def disconnect(repo: ConnectionRepository, notifier: Notifier, connection_id: str, *, reason: str, purge: bool,
                correlation_id: str, clock: Callable[[], float] = wall_clock) -> dict[str, Any]:
     """C5: stop syncing (state disconnected: every worker and schedule skips it, the refresh
-    queue forgets it), delete the tokens, and on request delete every item of the connection."""
+    queue forgets it), delete the tokens (the merchant's token hash too: every merchant
+    credential and session stops working), release the TikTok shops, and on request delete
+    every item of the connection."""
     now = int(clock())
     connection = repo.require(connection_id)
-    if connection.state != "disconnected":
-        repo.set_state(connection_id, "disconnected", reason, now)
-    repo.delete_tokens(connection_id, now)
+    if connection.state == "disconnected":
+        reason = connection.reason or reason
+    repo.disconnect(connection_id, reason, now)
     deleted = repo.purge(connection_id) if purge else 0
     logger().info("connection disconnected", extra={"connection_id": connection_id, "reason": reason,
                                                     "purged_items": deleted})
@@ -297,3 +301,36 @@ def disconnect(repo: ConnectionRepository, notifier: Notifier, connection_id: st
         notifier.emit(connection_id, "disconnected", reason, correlation_id)
     return {"connection_id": connection_id, "state": "disconnected", "reason": reason, "purged": purge,
             "deleted_items": deleted}
+
+
+# ---------------------------------------------------------------------- store uninstall
+#: Ecwid retries a webhook for about 26 hours (15, 30, 45, 60 minutes, then hourly, 27 attempts);
+#: an uninstall older than this is not a delivery but a replay. Shorter than the webhooks'
+#: de-duplication (7 days), so a captured delivery is refused either way.
+UNINSTALL_MAX_AGE_S = 48 * 3600
+#: eventCreated a little ahead of our clock is clock skew; further ahead is made up.
+UNINSTALL_MAX_SKEW_S = 300
+
+
+def store_uninstalled(c: Collaborators, connection: Connection, occurred_at: int | None,
+                      correlation_id: str) -> str:
+    """The store says the app was uninstalled. Ecwid signs only ``eventCreated.eventId``, not the
+    store id, so the body is not proof: a stale or future event is refused, and the store's own
+    API must confirm it (our token no longer works) before anything is deleted. A store that
+    still answers keeps its connection; a store that cannot be reached raises (the message is
+    retried)."""
+    from connector.stores.errors import AuthError as StoreAuthError
+
+    now = c.clock()
+    cid = connection.connection_id
+    if occurred_at is None or occurred_at < now - UNINSTALL_MAX_AGE_S or occurred_at > now + UNINSTALL_MAX_SKEW_S:
+        logger().warning("uninstall refused: stale event", extra={"connection_id": cid, "occurred_at": occurred_at})
+        return "uninstall_stale"
+    try:
+        c.store_for(connection).profile()
+    except (StoreAuthError, NeedsReauthorization):
+        disconnect(c.repo, c.notifier, cid, reason="store_app_uninstalled", purge=False,
+                   correlation_id=correlation_id, clock=c.clock)
+        return "disconnected"
+    logger().warning("uninstall refused: the store still accepts our token", extra={"connection_id": cid})
+    return "uninstall_not_confirmed"

@@ -65,6 +65,7 @@ class Connection(BaseModel):
     state: ConnectionState
     reason: str | None = None
     store_currency: str | None = None
+    seller_id: str | None = None
     seller_name: str | None = None
     seller_region: str | None = None
     created_at: int
@@ -74,6 +75,8 @@ class Connection(BaseModel):
     store_token_ct: bytes | None = Field(default=None, repr=False)
     tiktok_tokens_ct: bytes | None = Field(default=None, repr=False)
     merchant_token_hash: str | None = Field(default=None, repr=False)
+    merchant_token_expires_at: int | None = None
+    session_version: int = 0
     checked_at: int | None = None
 
     @property
@@ -87,7 +90,8 @@ class Connection(BaseModel):
             "store_currency": self.store_currency, "seller_name": self.seller_name,
             "tiktok_access_expires_at": self.tiktok_access_expires_at,
             "tiktok_refresh_expires_at": self.tiktok_refresh_expires_at,
-            "checked_at": self.checked_at, "shops": [s.public() for s in shops],
+            "checked_at": self.checked_at, "merchant_token_expires_at": self.merchant_token_expires_at,
+            "shops": [s.public() for s in shops],
         }
 
 

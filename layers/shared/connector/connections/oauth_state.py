@@ -6,6 +6,12 @@ the app secret's ``state_signing_key``) over id, expiry and purpose. The same id
 table (TTL'd) with what the callback needs (the connection it continues); the callback verifies
 the signature and expiry first, then *consumes* the record with a conditional delete, so a second
 use of the same state finds nothing and fails.
+
+A state is also bound to the browser that started the flow: the start sets a random nonce in a
+``Secure; HttpOnly; SameSite=Lax`` cookie (:data:`BROWSER_COOKIE`) and the record keeps its
+SHA-256; the callback refuses a state whose browser does not send that nonce. So a consent link
+handed to somebody else (the genuine TikTok or store page, with our state in it) fails at the
+callback in their browser, before any code is exchanged.
 """
 
 from __future__ import annotations
@@ -25,12 +31,45 @@ from connector.runtime import now as wall_clock
 
 Purpose = Literal["store_install", "tiktok_authorize"]
 DEFAULT_TTL_S = 15 * 60
+BROWSER_COOKIE = "tts_oauth"
+#: The browser nonce outlives one flow (several tabs share it); each state still expires in 15 min.
+BROWSER_COOKIE_TTL_S = 3600
 
 
 class InvalidState(BadRequest):
     """The state is missing, tampered with, expired or used already."""
 
     code = "invalid_state"
+
+
+class WrongBrowser(InvalidState):
+    """The state is genuine but was started in another browser (a consent link passed on)."""
+
+    code = "wrong_browser"
+
+
+def new_browser_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def browser_from_cookies(cookies: list[str]) -> str | None:
+    for cookie in cookies:
+        name, _, value = cookie.strip().partition("=")
+        if name == BROWSER_COOKIE and value:
+            return value
+    return None
+
+
+def browser_cookie(nonce: str, *, secure: bool) -> Any:
+    """The cookie that carries the nonce (``Secure`` whenever the API is served over HTTPS)."""
+    from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+    return Cookie(name=BROWSER_COOKIE, value=nonce, path="/", secure=secure, http_only=True,
+                  max_age=BROWSER_COOKIE_TTL_S, same_site=SameSite.LAX_MODE)
+
+
+def _browser_hash(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
 
 
 class StateRecord(BaseModel):
@@ -58,12 +97,16 @@ class OAuthStates:
     def client(self) -> Any:
         return self._client or aws.client("dynamodb")
 
-    def issue(self, purpose: Purpose, *, connection_id: str | None = None, issue_merchant_token: bool = False) -> str:
+    def issue(self, purpose: Purpose, *, browser: str, connection_id: str | None = None,
+              issue_merchant_token: bool = False) -> str:
+        """A new state for the browser holding the nonce ``browser``."""
+        if not browser:
+            raise ValueError("a state is always bound to a browser nonce")
         state_id = secrets.token_urlsafe(18)
         expires = int(self._clock()) + self._ttl
         item = {keys.PK: keys.oauth_state_pk(state_id), keys.SK: keys.META, "purpose": purpose,
                 "connection_id": connection_id, "issue_merchant_token": issue_merchant_token,
-                keys.TTL_ATTRIBUTE: expires}
+                "browser": _browser_hash(browser), keys.TTL_ATTRIBUTE: expires}
         self.client.put_item(TableName=self._table, Item=dynamo.to_item(item),
                              ConditionExpression="attribute_not_exists(pk)")
         return f"{state_id}.{expires}.{_sign(self._key, state_id, expires, purpose)}"
@@ -82,15 +125,23 @@ class OAuthStates:
             raise InvalidState("the state has expired", reason="state_expired")
         return state_id, expires
 
-    def consume(self, state: str | None, purpose: Purpose) -> StateRecord:
-        """Verify, then delete the stored record (conditionally): a second use fails."""
+    def consume(self, state: str | None, purpose: Purpose, *, browser: str | None) -> StateRecord:
+        """Verify, check the browser, then delete the stored record (conditionally): a second use
+        fails. A state from another browser is refused and left alone (its own browser may still
+        finish; it expires anyway)."""
         state_id, _expires = self.verify(state, purpose)
+        key = dynamo.to_item({keys.PK: keys.oauth_state_pk(state_id), keys.SK: keys.META})
+        found = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        if found is None:
+            raise InvalidState("the state was used already", reason="state_replayed")
+        bound = dynamo.from_item(found).get("browser")
+        if not browser or not bound or not hmac.compare_digest(str(bound).encode(), _browser_hash(browser).encode()):
+            raise WrongBrowser("the state was started in another browser", reason="state_other_browser")
         try:
             result = self.client.delete_item(
-                TableName=self._table,
-                Key=dynamo.to_item({keys.PK: keys.oauth_state_pk(state_id), keys.SK: keys.META}),
-                ConditionExpression="attribute_exists(pk) AND purpose = :purpose",
-                ExpressionAttributeValues=dynamo.values({":purpose": purpose}),
+                TableName=self._table, Key=key,
+                ConditionExpression="attribute_exists(pk) AND purpose = :purpose AND browser = :browser",
+                ExpressionAttributeValues=dynamo.values({":purpose": purpose, ":browser": bound}),
                 ReturnValues="ALL_OLD",
             )
         except Exception as exc:

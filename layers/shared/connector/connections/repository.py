@@ -3,7 +3,9 @@
 Items (partition ``CONN#<id>``): ``META`` (the connection, token ciphertexts, merchant token
 hash, gsi2 = store -> connection, gsi3 = token-refresh queue), ``SHOP#<shop id>`` (gsi1 = shop ->
 connection), ``LOCK#tiktok_refresh`` (TTL'd). Outside it: ``STORECLAIM#<platform>#<store>`` makes
-a store map to exactly one connection, whatever the concurrent installs.
+a store map to exactly one connection, whatever the concurrent installs; ``SHOPCLAIM#<shop id>``
+makes a TikTok shop belong to at most one connection (written in the same transaction as the
+connection's shops and tokens) and is what routes the shop's webhooks.
 """
 
 from __future__ import annotations
@@ -21,6 +23,23 @@ _CONNECTION_FIELDS = set(Connection.model_fields)
 
 def new_connection_id() -> str:
     return uuid.uuid4().hex
+
+
+class ShopTaken(Conflict):
+    """A TikTok shop is connected to another connection already (one shop, one connection)."""
+
+    code = "shop_connected_elsewhere"
+
+    def __init__(self, shop_id: str, holder: str | None) -> None:
+        super().__init__(f"TikTok shop {shop_id} belongs to another connection", reason="shop_connected_elsewhere")
+        self.shop_id = shop_id
+        self.holder = holder
+
+
+class SellerChanged(Conflict):
+    """A TikTok authorization for a connection came from another seller than the one it holds."""
+
+    code = "different_seller"
 
 
 class ConnectionRepository:
@@ -66,13 +85,30 @@ class ConnectionRepository:
                                      ConsistentRead=True)
         return str(found["Item"]["connection_id"]["S"]) if "Item" in found else None
 
+    def shop_claim(self, shop_id: str) -> dict[str, Any] | None:
+        """The claim of a TikTok shop: ``connection_id`` and ``released`` (True once that
+        connection was disconnected: another may claim the shop)."""
+        pk, sk = keys.shop_claim_key(shop_id)
+        found = self.client.get_item(TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
+                                     ConsistentRead=True)
+        if "Item" not in found:
+            return None
+        item = dynamo.from_item(found["Item"])
+        return {"connection_id": str(item["connection_id"]), "released": bool(item.get("released", False))}
+
     def find_by_shop(self, shop_id: str) -> str | None:
+        """The one connection a TikTok shop's webhooks go to: its claim's. A shop authorized
+        before claims existed has none until its connection's next authorization or check:
+        then the shop index decides, only when exactly one connection lists the shop."""
+        claim = self.shop_claim(shop_id)
+        if claim:
+            return str(claim["connection_id"])
         result = self.client.query(
             TableName=self._table, IndexName=keys.GSI_SHOP, KeyConditionExpression="gsi1pk = :pk",
-            ExpressionAttributeValues=dynamo.values({":pk": keys.shop_index_pk(shop_id)}), Limit=1,
+            ExpressionAttributeValues=dynamo.values({":pk": keys.shop_index_pk(shop_id)}), Limit=2,
         )
-        items = result.get("Items", [])
-        return str(dynamo.from_item(items[0])["connection_id"]) if items else None
+        holders = {str(dynamo.from_item(i)["connection_id"]) for i in result.get("Items", [])}
+        return holders.pop() if len(holders) == 1 else None
 
     def find_by_store(self, platform: str, store_id: str) -> str | None:
         result = self.client.query(
@@ -140,33 +176,98 @@ class ConnectionRepository:
         return connection
 
     def save_authorization(self, connection_id: str, *, tokens_ct: bytes, access_expires_at: int,
-                           refresh_expires_at: int, seller_name: str | None, seller_region: str | None,
-                           shops: list[ShopLink], now: int) -> None:
-        """Tokens and authorized shops after a TikTok authorization (shops no longer authorized
-        are removed; their gsi1 entries go with them)."""
+                           refresh_expires_at: int, seller_name: str | None,
+                           seller_region: str | None, shops: list[ShopLink], now: int,
+                           seller_id: str | None = None) -> None:
+        """Tokens and authorized shops after a TikTok authorization, in one transaction with the
+        shops' claims: every shop is claimed for this connection (refused with
+        :class:`ShopTaken` when another connection holds it), shops no longer authorized are
+        removed with their claims, and the seller must be the one the connection holds
+        (:class:`SellerChanged`). Nothing is written when any of it fails."""
         current = {s.shop_id for s in self.shops(connection_id)}
         for shop in shops:
-            self.client.put_item(TableName=self._table, Item=dynamo.to_item(_shop_item(connection_id, shop)))
+            claim = self.shop_claim(shop.shop_id)
+            if claim and claim["connection_id"] != connection_id and not claim["released"]:
+                raise ShopTaken(shop.shop_id, claim["connection_id"])
+        items: list[dict[str, Any]] = []
+        for shop in shops:
+            items += self._claim_and_shop(connection_id, shop, now)
         for gone in current - {s.shop_id for s in shops}:
-            self.client.delete_item(TableName=self._table, Key=self._key(connection_id, keys.shop_sk(gone)))
-        self.client.update_item(
-            TableName=self._table, Key=self._key(connection_id),
-            UpdateExpression=("SET tiktok_tokens_ct = :ct, tiktok_access_expires_at = :ae, "
-                              "tiktok_refresh_expires_at = :re, seller_name = :sn, seller_region = :sr, "
-                              "updated_at = :now, gsi3pk = :rpk, gsi3sk = :rsk"),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=dynamo.values({
-                ":ct": tokens_ct, ":ae": access_expires_at, ":re": refresh_expires_at,
-                ":sn": seller_name or "", ":sr": seller_region or "", ":now": now,
-                ":rpk": keys.REFRESH_INDEX_PK, ":rsk": keys.refresh_index_sk(access_expires_at, connection_id)}),
-        )
+            items.append({"Delete": {"TableName": self._table, "Key": self._key(connection_id, keys.shop_sk(gone))}})
+            if (self.shop_claim(gone) or {}).get("connection_id") == connection_id:
+                pk, sk = keys.shop_claim_key(gone)
+                items.append({"Delete": {
+                    "TableName": self._table, "Key": dynamo.to_item({keys.PK: pk, keys.SK: sk}),
+                    "ConditionExpression": "connection_id = :id",
+                    "ExpressionAttributeValues": dynamo.values({":id": connection_id})}})
+        condition = "attribute_exists(pk)"
+        values: dict[str, Any] = {
+            ":ct": tokens_ct, ":ae": access_expires_at, ":re": refresh_expires_at,
+            ":sn": seller_name or "", ":sr": seller_region or "", ":now": now,
+            ":rpk": keys.REFRESH_INDEX_PK, ":rsk": keys.refresh_index_sk(access_expires_at, connection_id)}
+        expression = ("SET tiktok_tokens_ct = :ct, tiktok_access_expires_at = :ae, "
+                      "tiktok_refresh_expires_at = :re, seller_name = :sn, seller_region = :sr, "
+                      "updated_at = :now, gsi3pk = :rpk, gsi3sk = :rsk")
+        if seller_id:
+            expression += ", seller_id = :sid"
+            condition += " AND (attribute_not_exists(seller_id) OR seller_id = :sid)"
+            values[":sid"] = seller_id
+        items.append({"Update": {"TableName": self._table, "Key": self._key(connection_id),
+                                 "UpdateExpression": expression, "ConditionExpression": condition,
+                                 "ExpressionAttributeValues": dynamo.values(values)}})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except Exception as exc:
+            if not dynamo.is_condition_failure(exc):
+                raise
+            held = self.get(connection_id)
+            if held is not None and seller_id and held.seller_id and held.seller_id != seller_id:
+                raise SellerChanged(f"connection {connection_id} belongs to another TikTok seller") from None
+            for shop in shops:
+                claim = self.shop_claim(shop.shop_id)
+                if claim and claim["connection_id"] != connection_id and not claim["released"]:
+                    raise ShopTaken(shop.shop_id, claim["connection_id"]) from None
+            raise Conflict(f"connection {connection_id} changed during the authorization; retry",
+                           reason="connection_conflict") from None
 
-    def update_shop(self, connection_id: str, shop: ShopLink) -> None:
-        self.client.put_item(TableName=self._table, Item=dynamo.to_item(_shop_item(connection_id, shop)),
-                             ConditionExpression="attribute_exists(pk)")
+    def _claim_and_shop(self, connection_id: str, shop: ShopLink, now: int) -> list[dict[str, Any]]:
+        """The two writes that attach a shop to a connection: its claim (free, released or
+        already ours) and its item under the connection."""
+        pk, sk = keys.shop_claim_key(shop.shop_id)
+        return [
+            {"Put": {"TableName": self._table,
+                     "Item": dynamo.to_item({keys.PK: pk, keys.SK: sk, "connection_id": connection_id,
+                                             "shop_id": shop.shop_id, "claimed_at": now}),
+                     "ConditionExpression": "attribute_not_exists(pk) OR connection_id = :id OR released = :yes",
+                     "ExpressionAttributeValues": dynamo.values({":id": connection_id, ":yes": True})}},
+            {"Put": {"TableName": self._table, "Item": dynamo.to_item(_shop_item(connection_id, shop))}},
+        ]
 
-    def set_merchant_token_hash(self, connection_id: str, token_hash: str, now: int) -> None:
-        self._update(connection_id, "SET merchant_token_hash = :h, updated_at = :now", {":h": token_hash, ":now": now})
+    def update_shop(self, connection_id: str, shop: ShopLink, now: int) -> bool:
+        """Refresh a shop of the connection (a connection check). A shop another connection holds
+        is left alone: False."""
+        items = self._claim_and_shop(connection_id, shop, now)
+        items.append({"ConditionCheck": {"TableName": self._table, "Key": self._key(connection_id),
+                                         "ConditionExpression": "attribute_exists(pk)"}})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    # ------------------------------------------------------------------ merchant credentials
+    def set_merchant_token(self, connection_id: str, token_hash: str, expires_at: int, now: int) -> Connection:
+        """A new connection token (its hash and expiry); every earlier session ends."""
+        return self._update(connection_id, "SET merchant_token_hash = :h, merchant_token_expires_at = :e, "
+                            "updated_at = :now ADD session_version :one",
+                            {":h": token_hash, ":e": expires_at, ":now": now, ":one": 1})
+
+    def revoke_merchant_access(self, connection_id: str, now: int) -> Connection:
+        """No connection token any more, and every session ends."""
+        return self._update(connection_id, "SET updated_at = :now REMOVE merchant_token_hash, "
+                            "merchant_token_expires_at ADD session_version :one", {":now": now, ":one": 1})
 
     # ------------------------------------------------------------------ state
     def set_state(self, connection_id: str, state: ConnectionState, reason: str | None, now: int, *,
@@ -195,15 +296,38 @@ class ConnectionRepository:
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         return self._update(connection_id, expression, values, condition=condition)
 
-    def delete_tokens(self, connection_id: str, now: int) -> Connection:
-        """Forget every token (store, TikTok) and leave the refresh queue."""
-        return self._update(connection_id,
-                            "SET updated_at = :now REMOVE store_token_ct, tiktok_tokens_ct, gsi3pk, gsi3sk",
-                            {":now": now})
+    def disconnect(self, connection_id: str, reason: str, now: int) -> None:
+        """In one transaction: state ``disconnected``, every token forgotten (store, TikTok, the
+        merchant's token hash), every merchant session ended, the refresh queue left, and the
+        connection's shop claims released (another store may connect those shops now)."""
+        owned = [s.shop_id for s in self.shops(connection_id)
+                 if (self.shop_claim(s.shop_id) or {}).get("connection_id") == connection_id]
+        items: list[dict[str, Any]] = [{"Update": {
+            "TableName": self._table, "Key": self._key(connection_id),
+            "UpdateExpression": ("SET #state = :state, reason = :reason, updated_at = :now ADD session_version :one "
+                                 "REMOVE store_token_ct, tiktok_tokens_ct, gsi3pk, gsi3sk, merchant_token_hash, "
+                                 "merchant_token_expires_at"),
+            "ConditionExpression": "attribute_exists(pk)", "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": dynamo.values({":state": "disconnected", ":reason": reason, ":now": now,
+                                                        ":one": 1})}}]
+        for shop_id in owned:
+            pk, sk = keys.shop_claim_key(shop_id)
+            items.append({"Update": {
+                "TableName": self._table, "Key": dynamo.to_item({keys.PK: pk, keys.SK: sk}),
+                "UpdateExpression": "SET released = :yes", "ConditionExpression": "connection_id = :id",
+                "ExpressionAttributeValues": dynamo.values({":yes": True, ":id": connection_id})}})
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                raise Conflict(f"connection {connection_id} changed or does not exist",
+                               reason="connection_conflict") from None
+            raise
 
     def purge(self, connection_id: str) -> int:
-        """Delete every item of the connection, and its store claim. Returns how many."""
+        """Delete every item of the connection, its store claim and its shops' claims. Returns how many."""
         connection = self.get(connection_id)
+        shop_ids = [s.shop_id for s in self.shops(connection_id)]
         deleted = 0
         params: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :pk", "ProjectionExpression": "pk, sk",
@@ -217,6 +341,16 @@ class ConnectionRepository:
             if "LastEvaluatedKey" not in result:
                 break
             params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        for shop_id in shop_ids:
+            pk, sk = keys.shop_claim_key(shop_id)
+            try:
+                self.client.delete_item(TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
+                                        ConditionExpression="connection_id = :id",
+                                        ExpressionAttributeValues=dynamo.values({":id": connection_id}))
+                deleted += 1
+            except Exception as exc:
+                if not dynamo.is_condition_failure(exc):
+                    raise
         if connection is not None:
             pk, sk = keys.store_claim_key(connection.platform, connection.store_id)
             self.client.delete_item(
@@ -306,7 +440,8 @@ def _connection(item: dict[str, Any]) -> Connection:
     for name in ("store_token_ct", "tiktok_tokens_ct"):
         if name in values:
             values[name] = bytes(values[name])
-    for name in ("created_at", "updated_at", "tiktok_access_expires_at", "tiktok_refresh_expires_at", "checked_at"):
+    for name in ("created_at", "updated_at", "tiktok_access_expires_at", "tiktok_refresh_expires_at", "checked_at",
+                 "merchant_token_expires_at", "session_version"):
         if name in values:
             values[name] = int(values[name])
     return Connection.model_validate(values)

@@ -172,7 +172,7 @@ class Api:
 
 
 def fill_categories(api: Api) -> int:
-    """Each category's required TikTok attributes, filled with the first value TikTok lists (P3 in bulk)."""
+    """Each category's required TikTok attributes, filled in bulk with the first value TikTok lists."""
     filled = 0
     for mapping in api.call("GET", "/catalog/categories", 200)["categories"]:
         missing = {a: spec for a, spec in mapping["attributes"].items() if a in mapping["required_attributes"]}

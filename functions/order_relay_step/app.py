@@ -1,4 +1,5 @@
-"""The order relay state machine's step: one attempt at relaying one TikTok order (O1-O3).
+"""The order relay state machine's step: one attempt at relaying one TikTok order
+(intake, creating the store order, or recording why it is blocked).
 
 Transient failures (TikTok / store 429, 5xx, timeouts) are raised as ``TransientError`` so the
 state machine retries them with backoff; validation problems never reach here as errors (they

@@ -1,5 +1,6 @@
-"""The order re-scan schedule (O1): every active connection's orders updated since its last scan
-(overlapping windows) are compared with the records; missing ones are relayed, moved ones synced."""
+"""The order re-scan schedule (the polling that backs order webhooks): every active connection's
+orders updated since its last scan (overlapping windows) are compared with the records; missing ones
+are relayed, moved ones synced."""
 
 from __future__ import annotations
 

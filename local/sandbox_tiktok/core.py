@@ -3,7 +3,7 @@ handler sees it, in TikTok's order of checks.
 
 1. ``app_key`` is the app's; ``timestamp`` is 10 digits within [now - 5 min, now + 30 s]
    (else 36009004);
-2. ``sign`` is the lowercase hex HMAC of spec section 1 over the raw body bytes (not for
+2. ``sign`` is the lowercase hex HMAC of TikTok's request signature over the raw body bytes (not for
    multipart) (else 106001, HTTP 401);
 3. ``x-tts-access-token`` is a live token (unknown 105001, expired 105002, HTTP 401);
 4. ``shop_cipher``: required on shop-scoped calls (106013), refused where not accepted
@@ -35,7 +35,7 @@ from local.sandbox_tiktok.state import Seller, Shop, State
 TIMESTAMP_PAST_S = 300
 TIMESTAMP_FUTURE_S = 30
 
-#: Paths that must not carry ``shop_cipher`` (spec section 1).
+#: Paths that must not carry ``shop_cipher`` (see docs/tiktok.md).
 NO_CIPHER_PREFIXES = (
     "/authorization/",
     "/seller/",

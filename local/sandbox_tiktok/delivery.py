@@ -1,7 +1,7 @@
 """Timed work (review outcomes, holds, webhook retries) and signed webhook delivery.
 
-Webhooks follow spec section 8: JSON POST, ``Authorization`` = lowercase hex
-HMAC-SHA256(app_secret, app_key + raw body); success is HTTP 200 within 3 s; otherwise
+Webhooks follow TikTok's documentation (see docs/tiktok.md): JSON POST, ``Authorization`` =
+lowercase hex HMAC-SHA256(app_secret, app_key + raw body); success is HTTP 200 within 3 s; otherwise
 retries at +2 min, +30 min, +3 h, +12 h (scaled by ``time_scale``), then TikTok gives up.
 Faults can drop, duplicate, delay or reorder notifications.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-#: Seconds after the first attempt at which TikTok retries (spec section 8).
+#: Seconds after the first attempt at which TikTok retries (its webhook documentation).
 RETRY_SCHEDULE_S = (120.0, 1800.0, 10800.0, 43200.0)
 ANSWER_DEADLINE_S = 3.0
 

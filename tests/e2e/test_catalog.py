@@ -1,4 +1,4 @@
-"""Catalog sync on the local cloud with both sandboxes (P1-P9, P11, P12): a generated store of
+"""Catalog sync on the local cloud with both sandboxes: a generated store of
 200 products (variations, deliberate flaws) is connected; the install's pull runs the catalog
 state machine; category requirements are filled per category through the merchant API; every
 valid product goes live with the right SKUs, prices and stock; each flawed one shows its reason

@@ -1,4 +1,4 @@
-"""Operating a connection on the local cloud (U1 to U5): the merchant API's tasks, products,
+"""Operating a connection on the local cloud: the merchant API's tasks, products,
 orders, overview, settings and OpenAPI routes through the gateway, tenant isolation of every
 route, and merchant notifications batched into one email (SES on moto) through the real tasks
 queue, task worker and a delayed flush. The tests share one world; each reads only what the
@@ -113,7 +113,7 @@ def merchants(ops_world: World) -> dict[str, Any]:
     return {"a": a, "b": b, "tasks": tasks}
 
 
-# ---------------------------------------------------------------------- U1 tasks
+# ---------------------------------------------------------------------- tasks
 def test_tasks_newest_first_filtered_and_one_with_its_items(ops_world: World, merchants: dict[str, Any]) -> None:
     w, a, seeded = ops_world, merchants["a"], merchants["tasks"]
     listed = api(w, a, "/tasks")
@@ -148,7 +148,7 @@ def test_tasks_bad_input_is_a_400_naming_the_field(ops_world: World, merchants: 
     assert missing.status_code == 404 and missing.json()["reason"] == "no_such_task"
 
 
-# ---------------------------------------------------------------------- U2 products and orders
+# ---------------------------------------------------------------------- products and orders
 def test_products_with_status_and_reason(ops_world: World, merchants: dict[str, Any]) -> None:
     w, a = ops_world, merchants["a"]
     failed = api(w, a, "/products", params={"status": "sync_failed"})
@@ -181,7 +181,7 @@ def test_orders_with_state_and_reason(ops_world: World, merchants: dict[str, Any
     assert api(w, a, "/orders/0000").status_code == 404
 
 
-# ---------------------------------------------------------------------- U3 overview
+# ---------------------------------------------------------------------- overview
 def test_overview(ops_world: World, merchants: dict[str, Any]) -> None:
     w, a = ops_world, merchants["a"]
     response = api(w, a, "/overview", params={"days": 7, "top": 5})
@@ -196,7 +196,7 @@ def test_overview(ops_world: World, merchants: dict[str, Any]) -> None:
     assert api(w, a, "/overview", params={"days": "0"}).json()["fields"] == ["days"]
 
 
-# ---------------------------------------------------------------------- U4 settings
+# ---------------------------------------------------------------------- connection settings
 def test_settings_read_and_patch(ops_world: World) -> None:
     w = ops_world
     a = install(w, "Settings")
@@ -263,7 +263,7 @@ def test_b_sees_an_empty_overview(ops_world: World, merchants: dict[str, Any]) -
     assert sum(body["products_by_status"].values()) == 0
 
 
-# ---------------------------------------------------------------------- U5 notifications
+# ---------------------------------------------------------------------- notifications
 def test_a_burst_of_notifications_is_one_email(ops_world: World, merchants: dict[str, Any]) -> None:
     w, a = ops_world, merchants["a"]
     notifier = Notifier(SqsSender(w.cloud.client("sqs")), w.cloud.queue_url("TasksQueue"))

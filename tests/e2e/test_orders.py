@@ -1,4 +1,4 @@
-"""The order relay on the local cloud, normal path (issue 7, O1-O10): buyer orders of every kind
+"""The order relay on the local cloud, normal path: buyer orders of every kind
 the sandbox makes (paid, unpaid then paid, on hold, FBT, unlinked SKU, missed webhook) are relayed
 or not as the settings say; then shipped with tracking from the store, moved along by TikTok,
 cancelled both ways, refunded, and re-addressed, with statuses and stock checked on both sides.

@@ -1,4 +1,4 @@
-"""Stock sync and manual actions on the local cloud (P10, P13), with both sandboxes: a store
+"""Stock sync and manual actions on the local cloud, with both sandboxes: a store
 stock change reaches TikTok, a burst of ten changes costs one inventory call (two at most),
 the low-inventory threshold deactivates and reactivates the listing, a lost webhook is healed
 by the reconciliation schedule, and "update stock" / "update price" run as tasks with their
@@ -149,7 +149,7 @@ def test_update_stock_and_update_price_actions_run_as_tasks(linked: Linked) -> N
 
 
 def test_a_tiktok_order_is_held_back_then_mirrored_without_a_second_call(linked: Linked) -> None:
-    """With the order relay (issue 7): pending units hold the sold units back until the store order
+    """With the order relay: pending units hold the sold units back until the store order
     exists; the store's own decrement coming back as a webhook then changes nothing."""
     w = linked.world
     settle(linked)

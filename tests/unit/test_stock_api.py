@@ -1,4 +1,5 @@
-"""P13 request bodies and the P10 store-event hook, without a network."""
+"""Request bodies of the update stock / update price actions and the stock sync's store-event hook,
+without a network."""
 
 from __future__ import annotations
 

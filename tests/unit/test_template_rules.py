@@ -1,4 +1,6 @@
-"""The template's rules (style.md item 14 and the foundation issue), asserted on template.yaml."""
+"""The template's rules, asserted on template.yaml: dead-letter queues with depth alarms, queue and
+function timeouts, a log group per function, scoped policies, the table's keys and protection, state
+machines from files, alarms with runbook entries and the operations dashboard."""
 
 from __future__ import annotations
 
@@ -209,7 +211,7 @@ def test_events_folder_has_a_sample_for_every_function() -> None:
         assert any(n.startswith(folder) for n in names), f"no sample event for {rid} in events/"
 
 
-# ---------------------------------------------------------------------- operations (issue 9, U6)
+# ---------------------------------------------------------------------- operations
 def _dashboard_body() -> str:
     return str(RESOURCES["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"])
 

@@ -37,7 +37,8 @@ class TaskWorkerEnv(BaseEnv):
 
 
 class StockEnv(BaseEnv):
-    """Functions that enqueue on (or consume) the stock queue (P10/P13)."""
+    """Functions that enqueue on (or consume) the stock queue (stock sync and the
+    update stock / update price actions)."""
 
     stock_queue_url: str = Field(alias="STOCK_QUEUE_URL", min_length=1)
 

@@ -1,4 +1,4 @@
-"""U4: the settings of one connection, in one place.
+"""Connection settings: the settings of one connection, in one place.
 
 Stored as one item (``CONN#<id>`` / ``SETTINGS``) holding the JSON of :class:`ConnectionSettings`;
 a connection without that item uses the defaults below. Catalog, stock, orders, notifications
@@ -15,8 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FieldSource = Literal["store", "override", "tiktok", "none"]
-"""P8: where a listing field comes from: the store, a connector-side override, TikTok (leave it
-as it is on TikTok) or nowhere (don't sync)."""
+"""Where a listing field comes from, as the sync rules say: the store, a connector-side override,
+TikTok (leave it as it is on TikTok) or nowhere (don't sync)."""
 SYNC_FIELDS = ("name", "description", "price", "media", "barcode", "stock")
 
 
@@ -36,7 +36,7 @@ class PackageSettings(_Section):
 
 
 class SyncRules(_Section):
-    """P8: the source of each field. Product-level overrides (on the product record) win."""
+    """Sync rules: the source of each field. Product-level overrides (on the product record) win."""
 
     name: FieldSource = "store"
     description: FieldSource = "store"
@@ -53,7 +53,7 @@ class SyncRules(_Section):
 
 
 class PriceSettings(_Section):
-    """P9."""
+    """Price rules: markup or markdown, rounding, and which store price is the base."""
 
     source: Literal["price", "compare_at"] = "price"
     percent: Decimal = Field(default=Decimal("0"), ge=Decimal("-90"), le=Decimal("1000"))
@@ -62,7 +62,7 @@ class PriceSettings(_Section):
 
 
 class StockSettings(_Section):
-    """P10: unlimited stock, the reserve held back, and the low-inventory threshold."""
+    """Stock sync: unlimited stock, the reserve held back, and the low-inventory threshold."""
 
     unlimited_quantity: int = Field(default=100, ge=0, le=99_999)
     reserve_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100)
@@ -73,19 +73,19 @@ class StockSettings(_Section):
 
 
 class CatalogSettings(_Section):
-    """P1 / P5."""
+    """Catalog pull and transform: automatic pull and update, identifier priority, store units."""
 
     auto_pull: bool = True
     """New store products are pulled (and pushed) automatically."""
     auto_update: bool = True
-    """Later store changes update the TikTok listing (P7)."""
+    """Later store changes update the TikTok listing."""
     identifier_priority: tuple[Literal["GTIN", "UPC", "EAN", "ISBN"], ...] = ("GTIN", "UPC", "EAN", "ISBN")
     store_weight_unit: Literal["kg", "g", "lb", "oz"] = "kg"
     store_dimension_unit: Literal["cm", "mm", "m", "in"] = "cm"
 
 
 class OrderSettings(_Section):
-    """O1 to O7."""
+    """Order relay options: on-hold and FBT orders, line prices, cancelled orders, the placeholder customer."""
 
     on_hold: Literal["wait", "relay"] = "wait"
     """Orders on hold (TikTok's cancellation window): wait until it ends, or relay at once."""
@@ -97,7 +97,7 @@ class OrderSettings(_Section):
 
 
 class CarrierSettings(_Section):
-    """O5: store carrier name -> TikTok shipping provider id, with a default."""
+    """Carrier mapping: store carrier name -> TikTok shipping provider id, with a default."""
 
     default_provider_id: str | None = Field(default=None, max_length=64)
     by_carrier: dict[str, str] = Field(default_factory=dict)
@@ -116,7 +116,7 @@ class CarrierSettings(_Section):
 
 
 class NotificationSettings(_Section):
-    """U5: where merchant emails go and which ones are sent."""
+    """Notifications: where merchant emails go and which ones are sent."""
 
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     blocked_orders: bool = True

@@ -1,4 +1,4 @@
-"""Tasks (U1): every asynchronous action travels the tasks queue as a :class:`TaskMessage`, and
+"""Tasks: every asynchronous action travels the tasks queue as a :class:`TaskMessage`, and
 is recorded as a :class:`TaskRecord` with its state, counts and per-item results.
 
 The task worker looks the kind up in :data:`HANDLERS` (``"module:function"``, imported on first
@@ -18,14 +18,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 TaskKind = Literal[
     "canary",
-    "catalog_pull",  # P1: pull products from the store (full or incremental)
-    "catalog_sync",  # P6/P7: push selected / all products to TikTok (the catalog state machine)
-    "stock_update",  # P10/P13: recompute and send stock for products
-    "price_update",  # P13: send prices for products
-    "listing_status_poll",  # P6: re-read review statuses of products in review
-    "order_rescan",  # O1/O8: search TikTok orders in a window, relay what is missing
-    "order_retry",  # O3: retry a blocked order by hand
-    "notify_merchant",  # U5: a merchant notification (batched into emails)
+    "catalog_pull",  # pull products from the store (full or incremental)
+    "catalog_sync",  # push / all products to TikTok (the catalog state machine)
+    "stock_update",  # the merchant's "update stock" action: recompute and send stock for products
+    "price_update",  # the merchant's "update price" action: send prices for products
+    "listing_status_poll",  # re-read review statuses of products in review
+    "order_rescan",  # order polling / re-scan: search TikTok orders in a window, relay what is missing
+    "order_retry",  # retry a blocked order by hand
+    "notify_merchant",  # a merchant notification (batched into emails)
 ]
 
 #: kind -> "module:function" called as ``function(message)`` by the task worker.
@@ -34,11 +34,11 @@ HANDLERS: dict[str, str] = {
     "notify_merchant": "connector.notifications:handle",
     "order_rescan": "connector.orders.rescan:run_rescan_task",
     "order_retry": "connector.orders.rescan:run_retry_task",
-    "stock_update": "connector.catalog.stock.tasks:run_task",  # P13: fans products out on the stock queue
+    "stock_update": "connector.catalog.stock.tasks:run_task",  # fans products out on the stock queue
     "price_update": "connector.catalog.stock.tasks:run_task",
-    "catalog_pull": "connector.catalog.flow:start_task",  # P1 (+ push): the catalog state machine
-    "catalog_sync": "connector.catalog.flow:start_task",  # P6/P7: the catalog state machine
-    "listing_status_poll": "connector.catalog.flow:poll_task",  # P6: review statuses of one connection
+    "catalog_pull": "connector.catalog.flow:start_task",  # pull (+ push): the catalog state machine
+    "catalog_sync": "connector.catalog.flow:start_task",  # push: the catalog state machine
+    "listing_status_poll": "connector.catalog.flow:poll_task",  # review statuses of one connection
 }
 
 TaskState = Literal["queued", "running", "completed", "error"]

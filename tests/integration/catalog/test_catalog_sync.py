@@ -187,7 +187,7 @@ def test_hand_made_listing_is_linked_by_seller_sku_and_removal_deactivates(tikto
     linked = other.products.get(other.connection_id, twin)
     assert linked is not None and linked.tiktok_product_id == made.tiktok_product_id
     assert linked.linked_by == "seller_sku" and len(tiktok.state.products) == count
-    # Removal (P12): deleted in the store -> deactivated on TikTok.
+    # Removal: deleted in the store -> deactivated on TikTok.
     ecwid.delete_product(store_id, int(first))
     pull(cat)
     assert push_product(cat, first) == ("deactivated", "Deleted in the store.")

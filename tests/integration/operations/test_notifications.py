@@ -1,6 +1,6 @@
-"""U5 on moto: notifications are recorded per connection's settings and batched: a burst of
-failures is one digest email (moto's SES keeps it); redeliveries send nothing twice; a failed
-send loses nothing; switches and a missing address suppress."""
+"""Merchant notifications on moto: they are recorded per connection's settings and batched: a
+burst of failures is one digest email (moto's SES keeps it); redeliveries send nothing twice; a
+failed send loses nothing; switches and a missing address suppress."""
 
 from __future__ import annotations
 

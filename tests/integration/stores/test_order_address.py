@@ -1,4 +1,4 @@
-"""O10 through the Ecwid adapter: an address change before shipment updates the store order's
+"""Address changes through the Ecwid adapter: a change before shipment updates the store order's
 shipping (and billing) person, nothing else."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""P3 precedence (category bulk fill < store attributes of the same name < the product's own fill),
-status mapping and page tokens: the pure parts of catalog sync."""
+"""Attribute fill precedence (category bulk fill < store attributes of the same name < the
+product's own fill), status mapping and page tokens: the pure parts of catalog sync."""
 
 from __future__ import annotations
 

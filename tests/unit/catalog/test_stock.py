@@ -1,4 +1,4 @@
-"""P10: the quantities TikTok receives (connector.catalog.stock.plan_stock): store quantity,
+"""Stock sync: the quantities TikTok receives (connector.catalog.stock.plan_stock): store quantity,
 minus pending units, minus the reserve, unlimited, shared stock split, cap and floor, and the
 low-inventory threshold with its three actions (and a product's own choice)."""
 

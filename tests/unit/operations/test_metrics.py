@@ -1,5 +1,5 @@
-"""U6: the metric catalogue's helpers write EMF as CloudWatch reads it, and the task worker (which
-sends merchant emails) has exactly what notifications need in the template."""
+"""Operator metrics: the metric catalogue's helpers write EMF as CloudWatch reads it, and the task
+worker (which sends merchant emails) has exactly what notifications need in the template."""
 
 from __future__ import annotations
 

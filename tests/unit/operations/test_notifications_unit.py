@@ -1,4 +1,4 @@
-"""U5 without AWS: the digest email's wording, and the sample event of the new task kind."""
+"""Notifications without AWS: the digest email's wording, and the sample event of the new task kind."""
 
 from __future__ import annotations
 

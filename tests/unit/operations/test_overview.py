@@ -1,4 +1,5 @@
-"""U3: the overview computed from order records (Decimal money, per currency, period, top lists)."""
+"""The merchant's overview computed from order records (Decimal money, per currency, period, top
+lists)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fulfilment, cancellations and status mapping (O5-O7) with in-memory fakes."""
+"""Fulfilment, cancellations and status mapping with in-memory fakes."""
 
 from __future__ import annotations
 

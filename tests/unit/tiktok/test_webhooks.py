@@ -1,4 +1,4 @@
-"""Webhook events: every type of spec section 8 parses to its model; unknown types are no-ops."""
+"""Webhook events: every type the connector models parses to its model; unknown types are no-ops."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""Catalog routes of the merchant API (P1, P2, P3, P6, P8, P11):
+"""Catalog routes of the merchant API (pull, category mapping, attribute fill, push, sync rules,
+linking existing listings):
 
     POST /connections/{id}/catalog/pull                     {"mode", "since", "until", "enabled", "push"} -> 202 task
     POST /connections/{id}/catalog/sync                     {"product_ids": [...]} (none: all) -> 202 task
     GET  /connections/{id}/catalog/categories               store category -> TikTok category mappings
     PUT  /connections/{id}/catalog/categories/{category}    {"tiktok_category_id", "attribute_values", "brand_id",
-                                                             "certifications", "size_chart_uri"}  (bulk, P2/P3)
+                                                             "certifications", "size_chart_uri"}  (bulk fill)
     PUT  /connections/{id}/catalog/products/{product}       {"category_id", "fill", "sync_overrides", "override_values"}
-    POST /connections/{id}/catalog/products/{product}/link  {"tiktok_product_id"}  link a TikTok listing by hand (P11)
+    POST /connections/{id}/catalog/products/{product}/link  {"tiktok_product_id"}  link a TikTok listing by hand
 
 Pushes run as tasks (read back through the tasks routes); the others answer at once. A bad body
 is a 400 naming the problem; an unknown product or category a 404; a paused connection a 409.

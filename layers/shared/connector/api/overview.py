@@ -1,5 +1,5 @@
-"""U3: the overview of one connection over a period, computed from its order records (no buyer
-details: customers are the records' ``buyer_ref``) and the product counts by status."""
+"""The merchant's overview of one connection over a period, computed from its order records
+(no buyer details: customers are the records' ``buyer_ref``) and the product counts by status."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""P13 manual actions: "update stock" and "update price" for selected products (or all linked
-ones), each run as a task (``stock_update`` / ``price_update``) with counts and per-product
-results, read back through the tasks routes.
+"""The merchant's manual actions: "update stock" and "update price" for selected products (or
+all linked ones), each run as a task (``stock_update`` / ``price_update``) with counts and
+per-product results, read back through the tasks routes.
 
     POST /connections/{connection_id}/actions/update-stock   {"product_ids": ["123", ...]} | {"all": true}
     POST /connections/{connection_id}/actions/update-price   (same body)

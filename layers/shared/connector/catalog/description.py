@@ -1,4 +1,4 @@
-"""The store's HTML description reduced to what TikTok renders (P5).
+"""The store's HTML description reduced to what TikTok renders (part of the transform to a listing).
 
 Kept: text, ``<p>``, ``<ul>``/``<ol>``/``<li>``, ``<br>`` and ``<img src>`` (at most 30, the
 store's URLs left as placeholders for the caller to re-host, or swapped through ``image_src``).

@@ -266,7 +266,7 @@ def fail(w: Any, connection_id: str, task_id: str, error: dict[str, Any]) -> dic
 
 # ================================================================================ events
 def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
-    """P1 auto-pull / P7 update: re-read the product, record it, push it when it changed (new
+    """Auto-pull / update: re-read the product, record it, push it when it changed (new
     products only with ``auto_pull``, changes only with ``auto_update``). No stock work here."""
     from connector.catalog.mapping import ensure_mappings
     from connector.catalog.pull import record_product
@@ -297,7 +297,7 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
 
 
 def on_store_product_deleted(message: EventMessage, c: Collaborators) -> str:
-    """P12: deleted in the store -> deactivated on TikTok."""
+    """Removal: deleted in the store -> deactivated on TikTok."""
     from connector.runtime import now
 
     product_id = message.entity_ids.get("entity_id")

@@ -1,5 +1,5 @@
 """Images that break TikTok's main-image rule (square, at least 600 x 600, at most 4000 px and
-5 MB) are fixed instead of rejected (P5): padded to a square on white, the content centred with
+5 MB) are fixed instead of rejected: padded to a square on white, the content centred with
 its aspect kept, then enlarged or reduced. Bytes in, JPEG bytes out.
 
 Pillow is imported inside the functions (it costs tens of milliseconds at import).

@@ -1,5 +1,5 @@
-"""TikTok's listing limits (spec section 3) and the computations validate and transform share,
-so that what is checked is exactly what is sent."""
+"""TikTok's listing limits (listed in docs/tiktok.md, "Listing rules") and the computations
+validate and transform share, so that what is checked is exactly what is sent."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def option_value(variant: StoreVariant, name: str) -> str | None:
 
 
 def listed_price(variant: StoreVariant, rule: PriceRule) -> Decimal:
-    """The price to list (P9), in cents; may be zero or negative (validate says so)."""
+    """The price to list after the price rules, in cents; may be zero or negative (validate says so)."""
     base = variant.compare_at if rule.source == "compare_at" and variant.compare_at is not None else variant.price
     price = base * (Decimal(1) + rule.percent / Decimal(100)) + rule.fixed
     if rule.rounding == "whole":
@@ -133,7 +133,7 @@ def listed_price(variant: StoreVariant, rule: PriceRule) -> Decimal:
 
 
 def listed_quantity(variant: StoreVariant, rule: StockRule) -> int:
-    """Sellable units (P10): unlimited -> the configured figure, minus the reserve, at least 0."""
+    """Sellable units: unlimited -> the configured figure, minus the reserve, at least 0."""
     quantity = variant.stock.sellable(max(0, rule.unlimited_quantity))
     reserve = (Decimal(quantity) * rule.reserve_percent / Decimal(100)).to_integral_value(rounding=ROUND_CEILING)
     return max(0, quantity - int(reserve) - rule.reserve_fixed)

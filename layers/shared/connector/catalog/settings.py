@@ -29,7 +29,8 @@ class AttributeValue:
 
 @dataclass(frozen=True)
 class ListingContext:
-    """The product's mapping to TikTok (P2, P3) and what is known of its images."""
+    """The product's mapping to TikTok (category, attributes, brand, certificates) and what is known
+    of its images."""
 
     category_id: str | None
     """The TikTok leaf category, or ``None`` when the product's category is not mapped."""
@@ -77,7 +78,7 @@ class PackageDefaults:
 
 @dataclass(frozen=True)
 class PriceRule:
-    """P9: the price sent to TikTok. ``percent`` then ``fixed`` are added (negative: markdown),
+    """The price sent to TikTok. ``percent`` then ``fixed`` are added (negative: markdown),
     then the result is rounded *up* to the ending chosen (never below the computed price)."""
 
     source: PriceSource = "price"
@@ -88,7 +89,7 @@ class PriceRule:
 
 @dataclass(frozen=True)
 class StockRule:
-    """P10: sellable quantity. Unlimited stock lists ``unlimited_quantity``; a reserve (percent,
+    """Sellable quantity. Unlimited stock lists ``unlimited_quantity``; a reserve (percent,
     rounded up, plus a fixed number) is held back; never below zero."""
 
     unlimited_quantity: int = 100

@@ -1,4 +1,4 @@
-"""Transform (P5, P9, P10): a store product to the TikTok create / edit body.
+"""Transform: a store product to the TikTok create / edit body, after the price and stock rules.
 
 Images are not uploaded here: the caller passes what its uploads gave, a mapping from store image
 URL to TikTok image ``uri`` (main and SKU images) and, for the description, from store image URL

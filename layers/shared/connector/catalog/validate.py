@@ -1,4 +1,4 @@
-"""Pre-validation (P4): every TikTok listing rule checked before a push, in plain words.
+"""Pre-validation: every TikTok listing rule checked before a push, in plain words.
 
 :func:`validate` returns :class:`Problem` s. A *blocking* problem keeps the product off TikTok
 until the merchant fixes it; a non-blocking one is a notice (the connector works around it).

@@ -1,16 +1,16 @@
-"""O5-O10: what happens to an order after it reached the store, both ways.
+"""What happens to an order after it reached the store, both ways.
 
 TikTok -> store (webhooks are hints, so every flow re-reads the TikTok order):
   - status: AWAITING_COLLECTION / IN_TRANSIT -> store shipped with tracking; DELIVERED /
-    COMPLETED -> store delivered (O6); CANCELLED -> store order cancelled, Ecwid restocks (O7),
-    optionally archived; a completed refund -> store refunded (O9); address change before
-    shipment -> store address updated (O10).
+    COMPLETED -> store delivered; CANCELLED -> store order cancelled, Ecwid restocks,
+    optionally archived; a completed refund -> store refunded; address change before
+    shipment -> store address updated.
 Store -> TikTok:
-  - shipped with a tracking number -> the TikTok package ships with the mapped provider (O5);
+  - shipped with a tracking number -> the TikTok package ships with the mapped provider;
   - cancelled -> TikTok seller cancellation where TikTok allows it, else the reason is kept on
-    the order record and the merchant is told (O7).
+    the order record and the merchant is told.
 
-Our own writes come back as webhooks (invariant 4): each flow compares with the record's state
+Our own writes come back as webhooks: each flow compares with the record's state
 first and does nothing when the change is already there.
 """
 
@@ -60,7 +60,8 @@ def _now(deps: FlowDeps) -> int:
 
 # ------------------------------------------------------------------------ TikTok -> store
 def sync_from_tiktok(deps: FlowDeps, record: OrderRecord, order: Order) -> str:
-    """Reflect TikTok's status of a relayed order on the store (O6, O7). Returns the outcome."""
+    """Reflect TikTok's status of a relayed order (shipping progress or a cancellation) on the store.
+    Returns the outcome."""
     from connector.stores.protocol import Cancellation, Fulfilment
 
     if record.store_order_id is None or record.state in FINAL:
@@ -110,7 +111,7 @@ def _archive(deps: FlowDeps, store_order_id: str) -> None:
 
 
 def refund_from_tiktok(deps: FlowDeps, record: OrderRecord) -> str:
-    """O9: a completed refund on TikTok marks the store order refunded (partial when only some
+    """Refunds: a completed refund on TikTok marks the store order refunded (partial when only some
     lines were refunded)."""
     if record.store_order_id is None or record.state == "refunded":
         return "unchanged"
@@ -141,7 +142,7 @@ def _return_line_ids(found: object) -> list[str]:
 
 
 def address_from_tiktok(deps: FlowDeps, record: OrderRecord, order: Order) -> str:
-    """O10: before shipment, the store order gets the new address."""
+    """Address changes: before shipment, the store order gets the new address."""
     from connector.orders.relay import ship_to
 
     if record.store_order_id is None or record.state != "created":

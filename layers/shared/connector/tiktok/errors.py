@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from connector.errors import UpstreamError
 
-# --- codes (spec section 9) --------------------------------------------------------------
+# --- codes (TikTok's error codes, see docs/tiktok.md) ---------------------------------------
 INVALID_SIGNATURE = 106001
 MISSING_SHOP_CIPHER = 106013
 TOKEN_EXPIRED = 105002
@@ -39,7 +39,7 @@ UNEXPECTED_ANSWER = -2
 #: Our own code for "this client has no access token to send".
 NO_ACCESS_TOKEN = -3
 
-#: Codes meaning "no such entity". The spec publishes none: these are the sandbox's choices
+#: Codes meaning "no such entity". TikTok's docs publish none: these are the sandbox's choices
 #: (UNCONFIRMED against TikTok). An HTTP 404 also maps to :class:`NotFound`.
 NOT_FOUND_CODES = frozenset({12052700, 21011001, 21011002, 25011001, 25011002})
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from connector.tiktok.models import TokenSet
 
-#: Refresh this long before the absolute expiry TikTok gave us (spec section 2: refresh early).
+#: Refresh this long before the absolute expiry TikTok gave us (TikTok's docs: refresh early).
 DEFAULT_REFRESH_MARGIN_S = 3600
 
 

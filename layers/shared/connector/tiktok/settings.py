@@ -8,7 +8,7 @@ the production hosts) is configuration only:
 - ``TIKTOK_AUTHORIZE_URL``: the seller authorization link copied from Partner Center
   (``...open/authorize?service_id=<id>``); ``TIKTOK_AUTHORIZE_URL_<REGION>`` (e.g.
   ``TIKTOK_AUTHORIZE_URL_US``) overrides it for one region, because the link differs per
-  region and the docs disagree on the US host (spec section 2): never build it ourselves.
+  region and the docs disagree on the US host: never build it ourselves.
 """
 
 from __future__ import annotations

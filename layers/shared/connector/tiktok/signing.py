@@ -1,6 +1,6 @@
 """TikTok Shop request signing and webhook verification: pure functions, no I/O.
 
-Request signature (spec section 1):
+Request signature (as TikTok Shop's partner documentation describes it):
 1. every query parameter except ``sign`` and ``access_token``, keys sorted ascending;
 2. ``key + value`` concatenated without separators (list values comma-joined);
 3. the URL path (no host) in front;
@@ -8,7 +8,7 @@ Request signature (spec section 1):
 5. wrapped as ``app_secret + s + app_secret``;
 6. HMAC-SHA256 keyed with ``app_secret``, lowercase hex.
 
-Webhook signature (spec section 8): the ``Authorization`` header holds lowercase hex
+Webhook signature (the same documentation): the ``Authorization`` header holds lowercase hex
 ``HMAC-SHA256(key=app_secret, msg=app_key + raw_body)``.
 """
 

@@ -32,7 +32,7 @@ OWN_WRITE_WINDOW_S = 300
 
 def on_tiktok_inventory(message: EventMessage, c: Collaborators) -> str:
     """EVENT_HANDLERS hook for TikTok's webhook 27 (a SKU went in / out of stock). Our own
-    inventory writes come back here (invariant 4): recognised by the figure we sent moments ago,
+    inventory writes come back here: recognised by the figure we sent moments ago,
     and nothing is done. Any other cause (a buyer's order on TikTok) is left to the order relay,
     whose pending units reach the stock through ``request_stock_sync``: the store stays the
     source of truth, so TikTok's figure is never copied back."""

@@ -1,7 +1,7 @@
 """Stock sync state: one ``CONN#<id>`` / ``STOCK#<store product id>`` item per store product.
 
 - ``sent``: TikTok SKU id -> the quantity last accepted by TikTok. An unchanged figure costs no
-  call, which is also how our own writes coming back as webhooks (invariant 4) do nothing twice.
+  call, which is also how our own writes coming back as webhooks do nothing twice.
   Keyed by TikTok SKU id, so a product linked again to a new listing is sent afresh.
 - ``deactivated``: the threshold rule took the TikTok product offline (only then does the rule
   bring it back: a product deactivated for another reason stays as it is).

@@ -1,4 +1,4 @@
-"""The Ecwid adapter (store-platforms.md section 1).
+"""The Ecwid adapter (see docs/ecwid.md).
 
 - :class:`EcwidStore`: the :class:`~connector.stores.protocol.StorePlatform` of one store.
 - :class:`EcwidOAuth`: authorize URL and token exchange for the app.

@@ -419,7 +419,7 @@ def _person(ship_to: ShipTo) -> dict[str, Any]:
 
 
 def ship_to_person(ship_to: ShipTo) -> dict[str, Any]:
-    """Ecwid's ``shippingPerson`` of an address (for an address change, O10)."""
+    """Ecwid's ``shippingPerson`` of an address (for an address change before shipment)."""
     return _person(ship_to)
 
 

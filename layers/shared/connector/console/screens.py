@@ -225,7 +225,9 @@ def task(r: Reader, task_id: str, page_token: str | None) -> dict[str, Any]:
         raise NotFound(f"no task {task_id} on this connection", reason="no_such_task")
     items, token = listing.task_item_page(r.client, r.table, r.cid, task_id, outcome=None, limit=PAGE,
                                           page_token=page_token)
-    return {"t": task_view(record), "items": items, "next_page_token": token}
+    rows = [{"item_id": str(i.get("item_id", "")), "outcome": str(i.get("outcome", "")), "reason": i.get("reason")}
+            for i in items]
+    return {"t": task_view(record), "items": rows, "next_page_token": token}
 
 
 # ------------------------------------------------------------------------------ categories

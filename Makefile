@@ -9,7 +9,9 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install lint typecheck template-check test test-unit test-integration test-e2e demo local bench bench-smoke clean
+export CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: browser install lint typecheck template-check test test-unit test-integration test-e2e demo local bench bench-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,17 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed $(SAMVENV)/.installed node_modules/.installed
 
+# The console's browser tests drive Debian's chromium with Playwright (never a downloaded browser).
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else \
+	    echo "The console's browser tests need Chromium: run 'sudo apt-get install -y chromium'" \
+	         "(or set CHROMIUM=/path/to/chromium); until then they are skipped."; \
+	  fi; \
+	fi
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
@@ -46,10 +59,10 @@ test-unit: $(VENV)/.installed
 test-integration: install
 	$(VENV)/bin/pytest tests/integration -q
 
-test-e2e: install
+test-e2e: install browser
 	$(VENV)/bin/pytest tests/e2e -q
 
-test: install lint template-check
+test: install browser lint template-check
 	$(VENV)/bin/pytest -q
 
 demo: install

@@ -604,6 +604,8 @@ def journey(w: Any, keep: bool) -> int:
     canary(w, report)
     final_report(w, merchant, report)
     print("\nDEMO OK: every step worked.", flush=True)
+    print(f"\nThe merchant console: {console_link(merchant)}\n    (a sign-in link valid 15 minutes; "
+          f"{w.url}/console asks for the connection id and token)", flush=True)
     if keep:
         print(f"\nEverything keeps running:\n    gateway        {w.url}\n    install link   {w.install_link()}"
               f"\n    merchant API   {w.url}/connections/{merchant.connection_id} (Bearer token: the success page's)"
@@ -612,6 +614,15 @@ def journey(w: Any, keep: bool) -> int:
         while True:
             time.sleep(3600)
     return 0
+
+
+def console_link(merchant: Merchant) -> str:
+    """A sign-in link to the merchant console (the merchant API hands it out as a redirect)."""
+    answer = httpx.get(f"{merchant.url}/connections/{merchant.connection_id}/console",
+                       headers={"authorization": f"Bearer {merchant.token}"}, timeout=30)
+    if answer.status_code != 302:
+        raise DemoFailed(f"no console sign-in link: {answer.status_code} {answer.text[:200]}")
+    return str(answer.headers["location"])
 
 
 def run(keep: bool) -> int:

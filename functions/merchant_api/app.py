@@ -24,6 +24,7 @@ app.include_router(importlib.import_module("connector.api.operations").router)  
 app.include_router(importlib.import_module("connector.api.stock").router)  # P13 update stock / price
 app.include_router(importlib.import_module("connector.api.orders").router)  # O3 retry, O8 re-scan
 app.include_router(importlib.import_module("connector.api.catalog").router)  # P1-P3, P6, P8, P11
+app.include_router(importlib.import_module("connector.console.routes").router)  # the merchant console
 
 
 class DisconnectRequest(BaseModel):

@@ -222,10 +222,17 @@ def test_a_second_sync_creates_nothing_and_uploads_nothing(journey: dict[str, An
 
 def test_store_changes_update_and_deletion_deactivates(w: World, journey: dict[str, Any]) -> None:
     conn = journey["conn"]
-    # Given two products of this test's own, added in the store and live on TikTok
+    # Given two products of this test's own, added in the store, their category's requirements
+    # filled, and live on TikTok
     added = [str(_store_product(w, conn, f"CHANGE-{i}", f"Scented Candle Cedar {i}")) for i in (1, 2)]
     for product_id in added:
-        until(lambda p=product_id: _with_status(w, conn["id"], p, None), timeout=30, what="new product pushed")
+        until(lambda p=product_id: products(w, conn["id"]).get(p), timeout=60, what="new product pulled")
+    listed = httpx.get(f"{w.url}/connections/{conn['id']}/catalog/categories", headers=auth(conn["token"]),
+                       timeout=30).json()["categories"]
+    _fill_required_attributes(w, conn, listed)
+    run_sync(w, conn, {"product_ids": added})
+    for product_id in added:
+        until(lambda p=product_id: _with_status(w, conn["id"], p, None), timeout=60, what="new product pushed")
     records = reviews_done(w, conn["id"])
     target, gone = records[added[0]], records[added[1]]
     assert target.status == gone.status == "active", (target, gone)
@@ -301,7 +308,7 @@ def test_a_hand_made_listing_is_linked_by_seller_sku(w: World, journey: dict[str
     before = len(w.tiktok.state.products)
     tiktok_id = _hand_made_listing(w, conn, "HAND-0001")
     product_id = str(_store_product(w, conn, "HAND-0001"))  # the webhook pulls it and links it
-    record = until(lambda: _with_status(w, conn["id"], product_id, None), timeout=30, what="new product linked")
+    record = until(lambda: _with_status(w, conn["id"], product_id, None), timeout=60, what="new product linked")
     assert record.tiktok_product_id == tiktok_id and record.linked_by == "seller_sku"
     assert len(w.tiktok.state.products) == before + 1  # the hand-made one, no second listing
     (link,) = LinkRepository(w.cloud.table_name(), w.cloud.client("dynamodb")).for_product(conn["id"], product_id)
@@ -312,7 +319,7 @@ def test_linking_by_hand_and_bad_requests(w: World, journey: dict[str, Any]) -> 
     conn = journey["conn"]
     # Given a product of this test's own that TikTok would refuse (it has no weight)
     flawed = str(_store_product(w, conn, "HAND-FLAWED", "Scented Candle Unweighed", weight=None))
-    failed = until(lambda: _with_status(w, conn["id"], flawed, "sync_failed"), timeout=30, what="flawed product")
+    failed = until(lambda: _with_status(w, conn["id"], flawed, "sync_failed"), timeout=60, what="flawed product")
     assert "missing_weight" in failed.problems
     tiktok_id = _hand_made_listing(w, conn, "HAND-0002")
     url = f"{w.url}/connections/{conn['id']}/catalog/products/{failed.store_product_id}/link"

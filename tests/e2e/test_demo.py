@@ -38,6 +38,7 @@ def test_the_demo_walks_the_whole_journey_and_exits_0(tmp_path: Path) -> None:
     (tmp_path / "demo.out").write_text(out + "\n--- stderr ---\n" + done.stderr)
     assert done.returncode == 0, f"demo failed: {done.stderr[-2000:]}"
     assert "DEMO OK" in out and "DEMO FAILED" not in done.stderr
+    assert re.search(r"The merchant console: http://127\.0\.0\.1:\d+/console#signin=sc\.", out), out[-1500:]
     missing = [s for s in STEPS if s not in out]
     assert not missing, missing
     # The product table shows reasons in plain words, and the deliberate flaws were caught.

@@ -1,7 +1,7 @@
 """The merchant API's routes, one module per feature (``connector.api.<feature>``), each with a
 ``router`` that ``functions/merchant_api/app.py`` includes. Every route starts with
-:func:`owned`, which proves the caller owns the connection in the path (connection token or
-session cookie); a route that reads or writes anything else of a tenant is a defect.
+:func:`owned`, which proves the caller owns the connection in the path (connection token, session
+cookie, or the console's session header); a route that reads or writes anything else of a tenant is a defect.
 
 Each route also needs its event on ``MerchantApiFunction`` in ``template.yaml``.
 """
@@ -25,9 +25,14 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 def owned(router: Any, w: Wired, connection_id: str) -> Connection:
     from connector.connections import merchant
+    from connector.console import access, session
     from connector.runtime import now
 
     event = router.current_event
+    console_session = session.from_headers(event.headers)
+    if console_session is not None:  # the console's pages call these routes with their session header
+        return access.authorize_console(w.c.repo.get(connection_id), connection_id, console_session,
+                                        signing_key=w.creds.state_signing_key, now=int(now()))
     return merchant.authorize(
         w.c.repo.get, connection_id, token=merchant.bearer(event.headers),
         session=merchant.session_from_cookies(list(event.cookies or [])),

@@ -67,6 +67,7 @@ def document(app: Any) -> dict[str, Any]:
     _schema(ErrorBody, components)
     paths: dict[str, dict[str, Any]] = {}
     routes = sorted(app._static_routes + app._dynamic_routes, key=lambda r: (r.path, r.method))
+    routes = [r for r in routes if not r.path.startswith("/console")]  # the console's HTML pages: not API
     for route in routes:
         spec = specs.get((route.method, route.path))
         doc = (route.func.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")

@@ -206,12 +206,19 @@ SETTINGS_WRITE_ATTEMPTS = 3
         summary="Change some settings: sections with the fields to change; answers the new settings",
         body="SettingsPatch", response="ConnectionSettings", tag="settings")
 def patch_settings(connection_id: str) -> Any:
+    table, client = _context(connection_id)
+    changes = _settings_changes(router.current_event.decoded_body)
+    return _ok(save_settings(client, table, connection_id, changes))
+
+
+def save_settings(client: Any, table: str, connection_id: str, changes: dict[str, dict[str, Any]]) -> Any:
+    """Apply ``changes`` (sections of fields) to the stored settings with optimistic concurrency:
+    the new :class:`~connector.settings.ConnectionSettings` (a pydantic ``ValidationError`` names
+    ``section.field`` when a value does not fit). The merchant API and the console both save here."""
     from connector.api import listing
     from connector.runtime import now
     from connector.settings import ConnectionSettings
 
-    table, client = _context(connection_id)
-    changes = _settings_changes(router.current_event.decoded_body)
     for _attempt in range(SETTINGS_WRITE_ATTEMPTS):
         stored, version = listing.read_settings(client, table, connection_id)
         current = ConnectionSettings.model_validate_json(stored) if stored else ConnectionSettings()
@@ -220,7 +227,7 @@ def patch_settings(connection_id: str) -> Any:
             listing.write_settings(client, table, connection_id, updated.model_dump_json(), version, int(now()))
         except listing.SettingsChanged:
             continue
-        return _ok(updated)
+        return updated
     raise Conflict("the settings were changed by another request meanwhile; read them and try again",
                    reason="settings_changed")
 

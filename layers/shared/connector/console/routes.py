@@ -1,0 +1,196 @@
+"""The console's routes on the merchant API function:
+
+    GET  /console                           the page (standalone); signs in from a link or a token
+    GET  /console/ecwid?payload=...          the page inside the Ecwid admin (payload -> session)
+    POST /console/session                    {"code"} or {"connection_id", "token"} -> a console session
+    GET  /console/static/<file>              our CSS and script
+    GET  /console/view/<screen>              a screen's HTML (the session header required)
+    POST /console/view/settings              save settings; the form again, errors beside fields
+    GET  /connections/<id>/console           (merchant API credentials) -> 302 to a sign-in link
+
+Actions (sync, retry, link, disconnect...) are the merchant API's own routes, called by the
+page's script with the session header (:func:`connector.api.owned` accepts it for its own
+connection only).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from connector.api import new_router
+from connector.console import render
+from connector.errors import BadRequest, ConnectorError, NotFound
+from connector.web import json_response
+
+router = new_router()
+
+SCREENS = ("dashboard", "products", "product", "orders", "order", "tasks", "task", "categories", "category",
+           "settings", "connection")
+
+
+def _now() -> int:
+    from connector.runtime import now
+
+    return int(now())
+
+
+def _arg(name: str) -> str | None:
+    value = router.current_event.get_query_string_value(name)
+    return value if value else None
+
+
+@router.get("/console")
+def page() -> Any:
+    """The console on its own: the page signs in from a link's code or the merchant's token."""
+    return render.html(200, "shell.html", in_admin=False, session_value=None, connection_id=None, app_id=None,
+                       ecwid_sdk=None, ecwid_css=None)
+
+
+@router.get("/console/ecwid")
+def admin_page() -> Any:
+    """The console inside the Ecwid admin, opened with Ecwid's encrypted payload."""
+    from connector.connections.wiring import wire
+    from connector.console import access
+    from connector.observability import logger
+
+    w = wire()
+    try:
+        connection, value = access.from_admin_payload(
+            _arg("payload"), client_secret=w.creds.ecwid_client_secret, repo=w.c.repo, vault=w.c.vault,
+            signing_key=w.creds.state_signing_key, now=_now())
+    except access.AdminRefused as refused:
+        logger().info("console payload refused", extra={"reason": refused.reason})
+        return render.html(403, "refused.html", in_admin=True, reason=refused.reason)
+    return render.html(200, "shell.html", in_admin=True, session_value=value,
+                       connection_id=connection.connection_id, app_id=w.creds.ecwid_client_id,
+                       ecwid_sdk=render.ECWID_SDK, ecwid_css=render.ECWID_CSS)
+
+
+@router.post("/console/session")
+def sign_in() -> Any:
+    from connector.connections.wiring import wire
+    from connector.console import access, session
+
+    raw = router.current_event.decoded_body or ""
+    data = json.loads(raw) if raw else {}  # JSONDecodeError -> 400
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise BadRequest("the body is an object of strings", reason="invalid_body")
+    w = wire()
+    connection, value = access.from_sign_in(repo=w.c.repo, signing_key=w.creds.state_signing_key, now=_now(),
+                                            code=data.get("code"), connection_id=data.get("connection_id"),
+                                            token=data.get("token"))
+    return json_response(200, {"session": value, "connection_id": connection.connection_id,
+                               "expires_at": session.expires_at(value)})
+
+
+@router.get("/console/static/<name>")
+def static(name: str) -> Any:
+    return render.static(name)
+
+
+def _reader() -> Any:
+    from connector.connections.repository import ConnectionRepository
+    from connector.connections.wiring import wire
+    from connector.console import access, screens, session
+
+    w = wire()
+    connection = access.session_connection(ConnectionRepository(w.env.table_name),
+                                           session.from_headers(router.current_event.headers),
+                                           signing_key=w.creds.state_signing_key, now=_now())
+    return screens.reader(connection)
+
+
+def _view(screen: str, r: Any) -> dict[str, Any]:
+    from connector.console import screens
+
+    token = _arg("page_token")
+    if screen == "dashboard":
+        days = _arg("days") or "30"
+        if not days.isdigit() or not 1 <= int(days) <= 366:
+            raise BadRequest("days is a number from 1 to 366", reason="bad_days")
+        return screens.dashboard(r, int(days))
+    if screen == "products":
+        return screens.products(r, status=_arg("status"), q=_arg("q") or "", page_token=token)
+    if screen == "product":
+        return screens.product(r, _arg("id") or "")
+    if screen == "orders":
+        return screens.orders(r, state=_arg("state"), q=_arg("q") or "", page_token=token)
+    if screen == "order":
+        return screens.order(r, _arg("id") or "")
+    if screen == "tasks":
+        return screens.tasks(r, token)
+    if screen == "task":
+        return screens.task(r, _arg("id") or "", token)
+    if screen == "categories":
+        return screens.categories(r)
+    if screen == "category":
+        return screens.category(r, _arg("id") or "")
+    if screen == "settings":
+        return _settings_context(r, None, {})
+    return screens.connection(r)
+
+
+@router.get("/console/view/<screen>")
+def view(screen: str) -> Any:
+    if screen not in SCREENS:
+        raise NotFound(f"no console screen {screen[:40]!r}", reason="no_such_screen")
+    r = _reader()
+    try:
+        context = _view(screen, r)
+    except ConnectorError as exc:
+        if exc.status >= 500:
+            raise
+        return render.html(exc.status, "problem.html", message=exc.message)
+    return render.html(200, f"{screen}.html", cid=r.cid, **context)
+
+
+# ------------------------------------------------------------------------------ settings
+def _settings_context(r: Any, current: Any, errors: dict[str, str], saved: bool = False,
+                      submitted: dict[str, Any] | None = None) -> dict[str, Any]:
+    from connector.console import forms
+    from connector.settings import SettingsRepository
+
+    settings = current if current is not None else SettingsRepository(r.table, r.client).get(r.cid)
+    return {"sections": forms.settings_form(settings, submitted or {}), "errors": errors, "saved": saved}
+
+
+@router.post("/console/view/settings")
+def save_settings() -> Any:
+    from pydantic import ValidationError
+
+    from connector.api.operations import save_settings as save
+    from connector.console import forms
+
+    r = _reader()
+    raw = router.current_event.decoded_body or ""
+    submitted = json.loads(raw) if raw else None  # JSONDecodeError -> 400
+    if not isinstance(submitted, dict):
+        raise BadRequest("the body is an object of settings fields", reason="invalid_body")
+    changes, errors = forms.settings_changes(submitted)
+    if not errors:
+        try:
+            updated = save(r.client, r.table, r.cid, changes)
+        except ValidationError as exc:
+            errors = forms.field_errors(exc)
+        else:
+            return render.html(200, "settings.html", cid=r.cid, **_settings_context(r, updated, {}, saved=True))
+    return render.html(400, "settings.html", cid=r.cid, **_settings_context(r, None, errors, submitted=submitted))
+
+
+# ------------------------------------------------------------------------------ sign-in link
+@router.get("/connections/<connection_id>/console")
+def sign_in_link(connection_id: str) -> Any:
+    """A sign-in link to the console for this connection (valid 15 minutes), as a redirect."""
+    from aws_lambda_powertools.event_handler import Response
+
+    from connector.api import owned
+    from connector.connections.wiring import wire
+    from connector.console import session
+
+    w = wire()
+    connection = owned(router, w, connection_id)
+    base = w.env.public_base_url.rstrip("/") or f"https://{router.current_event.request_context.domain_name}"
+    code = session.issue(w.creds.state_signing_key, "sc", connection_id, _now(), version=connection.session_version)
+    return Response(status_code=302, headers={"Location": f"{base}/console#signin={code}",
+                                              "Cache-Control": "no-store"}, body="")

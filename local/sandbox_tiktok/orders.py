@@ -326,7 +326,7 @@ class OrderApi(Core):
                 self.state.packages[package.id] = package
                 order.package_ids.append(package.id)
             self._ship(order, package, tracking, provider)
-            return {"package_id": package.id, "order_line_item_ids": wanted, "warning": None}
+            return {"package_id": package.id, "order_line_item_ids": wanted}
 
     def _update_tracking(self, packages: list[Package], order: Order, body: dict[str, Any], shop: Shop) -> None:
         tracking = str(body.get("tracking_number") or "")

@@ -162,6 +162,20 @@ class Sku:
         return answer
 
 
+def compact(value: Any) -> Any:
+    """``value`` without null members: TikTok leaves an absent field out (an object typed field
+    sent as ``null`` breaks clients that type it as an object)."""
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    return value
+
+
+def compact_dict(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: compact(v) for k, v in value.items() if v is not None}
+
+
 @dataclass
 class Product:
     id: str
@@ -184,14 +198,16 @@ class Product:
         return {"status": "APPROVED" if self.approved_once else "NONE"}
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.body.get("title"),
-            "status": self.status,
-            "skus": [s.json() for s in self.skus],
-            "create_time": self.create_time,
-            "update_time": self.update_time,
-        }
+        return compact_dict(
+            {
+                "id": self.id,
+                "title": self.body.get("title"),
+                "status": self.status,
+                "skus": [s.json() for s in self.skus],
+                "create_time": self.create_time,
+                "update_time": self.update_time,
+            }
+        )
 
     def detail(self, images: dict[str, Image], image_url: str, brand_name: str = "") -> dict[str, Any]:
         found = catalog.find(str(self.body.get("category_id")))
@@ -230,7 +246,7 @@ class Product:
         }
         if self.body.get("brand_id"):  # an object in TikTok's documents: left out when there is none
             answer["brand"] = {"id": str(self.body["brand_id"]), "name": brand_name}
-        return answer
+        return compact_dict(answer)
 
 
 @dataclass

@@ -134,3 +134,40 @@ def test_an_unknown_path_gets_tiktoks_envelope(world: World) -> None:
     assert caught.value.tiktok_code == codes.INVALID_PATH
     assert caught.value.request_id
     assert "no route" not in caught.value.tiktok_message
+
+
+def _nulls(value: object, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nulls(v, f"{path}[{i}]")]
+    return [path] if value is None else []
+
+
+def test_product_answers_leave_absent_fields_out_instead_of_null(world: World) -> None:
+    product_id, _ = active_product(world)  # sales attributes without sku_img, no external ids
+
+    detail = world.client.request(
+        "GET", "/product/202309/products/{product_id}", shop=world.shop, path_params={"product_id": product_id}
+    )
+    found = world.client.request(
+        "POST", "/product/202502/products/search", shop=world.shop, query={"page_size": 50}, json={}
+    )
+
+    assert _nulls(detail) == [] and _nulls(found) == []
+    assert all("sku_img" not in a for sku in detail["skus"] for a in sku["sales_attributes"])
+
+
+def test_mark_shipped_without_a_warning_leaves_the_object_out(world: World, skus: list[str]) -> None:
+    placed = world.sandbox.place_order(world.shop_id, [(skus[0], 1)])
+    provider = world.sandbox.shipping_providers(world.sandbox.state.shops[world.shop_id])[0]["id"]
+
+    answer = world.client.request(
+        "POST",
+        "/fulfillment/202309/orders/{order_id}/packages",
+        shop=world.shop,
+        path_params={"order_id": placed["id"]},
+        json={"tracking_number": "1Z5", "shipping_provider_id": provider},
+    )
+
+    assert answer["package_id"] and "warning" not in answer

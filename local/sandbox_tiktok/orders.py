@@ -52,6 +52,10 @@ _MASKED = {
 }
 
 
+#: The reject decisions of the 202606 return rejection (source: docs/tiktok.md, UNCONFIRMED).
+REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
+
+
 def price_detail(payment: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
     """The price breakdown with TikTok's field names: the order's totals and one entry per line
     item. The sandbox books the order's shipping fee and tax on its first line item."""
@@ -124,7 +128,7 @@ class OrderApi(Core):
         self.api("POST", "/return_refund/202602/cancellations/search", self._search_cancellations)
         self.api("POST", "/return_refund/202602/cancellations", self._seller_cancel)
         self.api("POST", "/return_refund/202602/returns/search", self._search_returns)
-        self.api("POST", "/return_refund/202606/returns/{return_id}/reject", self._reject_return)
+        self.api("POST", "/return_refund/202606/returns/{return_id}/reject", self._reject_return_202606)
 
     # --- logistics ----------------------------------------------------------------------------
 
@@ -569,6 +573,15 @@ class OrderApi(Core):
                 raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The return is {found.status}")
             self._set_return(found, "REFUND_OR_RETURN_REQUEST_REJECT")
         return {}
+
+    def _reject_return_202606(self, request: Request, call: Call) -> dict[str, Any]:
+        """202606 also wants the seller's ``decision`` (one of the REJECT_* values)."""
+        decision = str((call.body or {}).get("decision") or "")
+        if not decision:
+            raise c.ApiError(c.BAD_PARAMETER, "param body.decision is missing", 400)
+        if decision not in REJECT_DECISIONS:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(REJECT_DECISIONS)}", 400)
+        return self._reject_return(request, call)
 
     def _set_return(self, found: Return, status: str) -> None:
         found.status = status

@@ -175,3 +175,52 @@ def test_an_unknown_operation_is_a_tiktok_error_the_client_reads(tiktok: TikTokW
 
     assert caught.value.code == 36009009
     assert caught.value.http_status == 404 and caught.value.request_id
+
+
+def test_seller_cancel_and_rejections(tiktok: TikTokWorld) -> None:
+    _, skus = tiktok.active_product()
+    seller_cancelled = tiktok.sandbox.place_order(tiktok.shop.id, [(skus[0], 1)])
+    requested = tiktok.sandbox.place_order(tiktok.shop.id, [(skus[0], 1)])
+    returned = tiktok.sandbox.place_order(tiktok.shop.id, [(skus[0], 1)])
+    tiktok.sandbox.buyer_cancel(requested["id"])
+    provider = tiktok.sandbox.shipping_providers(tiktok.sandbox.state.shops[tiktok.shop.id])[0]["id"]
+    tiktok.ours.mark_package_shipped(tiktok.shop, returned["id"], tracking_number="1Z8", shipping_provider_id=provider)
+    tiktok.sandbox.advance_order(returned["id"], "DELIVERED")
+    tiktok.sandbox.buyer_request_return(returned["id"], "REFUND")
+    api = tiktok.shop_api.return_and_refund
+
+    cancelled = data_of(
+        api.cancel_order(
+            body=m.CancelOrderRequest.from_dict(
+                {"order_id": seller_cancelled["id"], "cancel_reason": "seller_cancel_reason_out_of_stock"}
+            )
+        )
+    )
+    (request,) = [
+        c
+        for c in data_of(api.search_cancellations(page_size="20", body=m.SearchCancellationsRequest.from_dict({})))[
+            "cancellations"
+        ]
+        if c["order_id"] == requested["id"]
+    ]
+    data_of(
+        api.reject_cancellation(
+            request["cancel_id"],
+            body=m.RejectCancellationRequest.from_dict({"reject_reason": "seller_reject_apply_product_shipped"}),
+            idempotency_key="reject-" + request["cancel_id"],
+        )
+    )
+    (ret,) = data_of(api.search_returns(page_size="20", body=m.SearchReturnsRequest.from_dict({})))["return_orders"]
+    data_of(
+        api.reject_return(
+            ret["return_id"],
+            body=m.RejectReturnRequest.from_dict(
+                {"decision": "REJECT_REFUND", "reject_reason": "seller_reject_refund_item_not_returned"}
+            ),
+            idempotency_key="reject-" + ret["return_id"],
+        )
+    )
+
+    assert cancelled["cancel_id"]
+    assert tiktok.ours.get_orders(tiktok.shop, [seller_cancelled["id"]])[0].status == "CANCELLED"
+    assert tiktok.sandbox.state.returns[ret["return_id"]].status == "REFUND_OR_RETURN_REQUEST_REJECT"

@@ -171,3 +171,28 @@ def test_mark_shipped_without_a_warning_leaves_the_object_out(world: World, skus
     )
 
     assert answer["package_id"] and "warning" not in answer
+
+
+def test_return_rejection_202606_wants_a_decision(world: World, skus: list[str]) -> None:
+    placed = world.sandbox.place_order(world.shop_id, [(skus[0], 1)])
+    provider = world.sandbox.shipping_providers(world.sandbox.state.shops[world.shop_id])[0]["id"]
+    world.client.mark_package_shipped(world.shop, placed["id"], tracking_number="1Z6", shipping_provider_id=provider)
+    world.sandbox.advance_order(placed["id"], "DELIVERED")
+    world.sandbox.buyer_request_return(placed["id"], "REFUND")
+    return_id = next(r.id for r in world.sandbox.state.returns.values() if r.order_id == placed["id"])
+    path = "/return_refund/202606/returns/{return_id}/reject"
+    reason = {"reject_reason": "seller_reject_refund_item_not_returned"}
+
+    with pytest.raises(e.BadRequest) as missing:
+        world.client.request("POST", path, shop=world.shop, path_params={"return_id": return_id}, json=reason)
+    world.client.request(
+        "POST",
+        path,
+        shop=world.shop,
+        path_params={"return_id": return_id},
+        query={"idempotency_key": "reject-1"},
+        json={**reason, "decision": "REJECT_REFUND"},
+    )
+
+    assert "decision" in missing.value.tiktok_message
+    assert world.sandbox.state.returns[return_id].status == "REFUND_OR_RETURN_REQUEST_REJECT"

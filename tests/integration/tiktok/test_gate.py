@@ -162,8 +162,10 @@ def test_rate_limit_is_http_429_with_36009002_per_shop_and_api(world: World) -> 
 
 
 def test_unknown_path_and_wrong_method(world: World) -> None:
-    assert raw(world, "GET", "/product/202309/nothing_here").status_code == 404
-    assert raw(world, "PATCH", WAREHOUSES).status_code == 405
+    unknown = raw(world, "GET", "/product/202309/nothing_here")
+    wrong_method = raw(world, "PATCH", WAREHOUSES)
+    assert (unknown.status_code, code_of(unknown)) == (404, codes.INVALID_PATH)
+    assert (wrong_method.status_code, code_of(wrong_method)) == (405, codes.INVALID_PATH)
 
 
 def test_token_endpoints_need_app_credentials_and_the_right_grant(world: World) -> None:

@@ -72,8 +72,8 @@ def test_the_client_starts_against_the_sandbox(ecwid: Ecwid) -> None:
 
 
 def test_product_search_read_and_date_filters(ecwid: Ecwid, ecwid_sandbox: EcwidSandbox, store: int) -> None:
+    today = datetime.now(tz=UTC).strftime("%Y-%m-%d")  # taken first: the products are made after it
     seeded = ecwid_sandbox.seed_catalog(store, 130, seed=9)
-    today = datetime.now(tz=UTC).strftime("%Y-%m-%d")
     first = seeded[0].product_id
 
     everything = ecwid.products.get()
@@ -100,13 +100,13 @@ def test_product_create_update_delete(ecwid: Ecwid, ecwid_sandbox: EcwidSandbox,
 
 
 def test_order_create_search_read_update(ecwid: Ecwid, ecwid_sandbox: EcwidSandbox, store: int) -> None:
+    today = datetime.now(tz=UTC).strftime("%Y-%m-%d")  # taken first: the order is made after it
     product_id = ecwid_sandbox.add_product(store, {"name": "Contract tee", "sku": "TEE-C1", "price": 20, "quantity": 5})
     order = {
         "email": "buyer@example.com",
         "paymentStatus": "PAID",
         "items": [{"productId": product_id, "name": "Contract tee", "sku": "TEE-C1", "price": 20, "quantity": 2}],
     }
-    today = datetime.now(tz=UTC).strftime("%Y-%m-%d")
 
     order_id = ecwid.orders.add(order)
     found = ecwid.orders.get_by_params({"createdFrom": today})

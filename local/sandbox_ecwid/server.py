@@ -475,8 +475,8 @@ class EcwidSandbox:
                 return self._fault_response(fault)
             try:
                 result = handler(request, int(request.params["store"]))
-            except ValueError as exc:  # a malformed number in the query
-                raise ApiError(400, f"Malformed request: {exc}", "INVALID_VALUE") from None
+            except ValueError:  # a malformed number the handler did not name: a plain reason only
+                raise ApiError(400, "Malformed request: a parameter is not a valid number", "INVALID_VALUE") from None
             if fault is not None:
                 return self._fault_response(fault)
             return _json(result)

@@ -97,6 +97,43 @@ def _int(value: Any, what: str) -> int:
     return int(number)
 
 
+#: The date-time forms Ecwid's search filters take besides UNIX time (Ecwid's REST API docs:
+#: "Supported formats: UNIX timestamp, date/time", e.g. ``2023-01-15 19:27:50``), tried in order.
+#: A form without an offset is read as UTC (UNCONFIRMED: Ecwid does not say which zone).
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+def time_arg(value: str, name: str) -> int:
+    """A search filter's date: UNIX seconds or one of Ecwid's date-time forms; else a 400."""
+    text = value.strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    for form in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, form)
+        except ValueError:
+            continue
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return int(parsed.timestamp())
+    raise ApiError(
+        400,
+        f"{name} must be a UNIX timestamp or a date such as 2023-01-15 19:27:50, "
+        "2023-01-15 19:27:50 +0000 or 2023-01-15",
+        "INVALID_VALUE",
+    )
+
+
+def int_arg(value: str | None, name: str, default: int | None = None) -> int | None:
+    """A whole-number query parameter; a malformed one is a 400 naming the parameter."""
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip()
+    if not text.lstrip("-").isdigit():
+        raise ApiError(400, f"{name} must be a whole number", "INVALID_VALUE")
+    return int(text)
+
+
 def _bool_arg(value: str | None) -> bool | None:
     if value is None:
         return None
@@ -834,8 +871,8 @@ class SandboxState:
             }
             base, _, direction = sort.rpartition("_")
             products.sort(key=keys.get(base, keys["ADDED_TIME"]), reverse=direction == "DESC")
-            offset = max(0, int(args.get("offset") or 0))
-            limit = int(args.get("limit") or MAX_LIMIT)
+            offset = max(0, int_arg(args.get("offset"), "offset", 0) or 0)
+            limit = int_arg(args.get("limit"), "limit", MAX_LIMIT) or 0
             answer = page(products, offset, limit)
             answer["items"] = [self.render_product(store, p) for p in answer["items"]]
             return answer
@@ -843,10 +880,10 @@ class SandboxState:
     def _filter_products(self, products: list[dict[str, Any]], args: Mapping[str, str]) -> list[dict[str, Any]]:
         def number(name: str) -> int | None:
             value = args.get(name)
-            return int(value) if value not in (None, "") else None
+            return time_arg(value, name) if value not in (None, "") else None
 
         if args.get("productId"):
-            wanted = {int(x) for x in args["productId"].split(",") if x.strip()}
+            wanted = {int_arg(x, "productId") for x in args["productId"].split(",") if x.strip()}
             products = [p for p in products if p["id"] in wanted]
         if args.get("keyword"):
             word = args["keyword"].lower()
@@ -856,7 +893,7 @@ class SandboxState:
                 if word in p["name"].lower() or word in p["sku"].lower() or word in p["description"].lower()
             ]
         if args.get("category") not in (None, ""):
-            category = int(args["category"])
+            category = int_arg(args["category"], "category")
             products = [
                 p for p in products if (category in p["categoryIds"]) or (category == 0 and not p["categoryIds"])
             ]
@@ -884,24 +921,26 @@ class SandboxState:
     def deleted_products(self, store_id: int | str, args: Mapping[str, str]) -> dict[str, Any]:
         with self.lock:
             store = self.store(store_id)
-            low = int(args.get("from_date") or 0)
-            high = int(args["to_date"]) if args.get("to_date") else None
+            low = time_arg(args["from_date"], "from_date") if args.get("from_date") else 0
+            high = time_arg(args["to_date"], "to_date") if args.get("to_date") else None
             entries = [
                 {"id": pid, "date": ecwid_date(when)}
                 for pid, when in store.deleted
                 if when >= low and (high is None or when <= high)
             ]
-            return page(entries, max(0, int(args.get("offset") or 0)), int(args.get("limit") or MAX_LIMIT))
+            offset = max(0, int_arg(args.get("offset"), "offset", 0) or 0)
+            return page(entries, offset, int_arg(args.get("limit"), "limit", MAX_LIMIT) or 0)
 
     def search_categories(self, store_id: int | str, args: Mapping[str, str]) -> dict[str, Any]:
         with self.lock:
             store = self.store(store_id)
             categories = sorted(store.categories.values(), key=lambda c: (c["orderBy"], c["id"]))
             if args.get("parent") not in (None, ""):
-                parent = int(args["parent"])
+                parent = int_arg(args["parent"], "parent") or 0
                 categories = [c for c in categories if c["parentId"] == parent]
             with_ids = _bool_arg(args.get("productIds")) is True
-            answer = page(categories, max(0, int(args.get("offset") or 0)), int(args.get("limit") or MAX_LIMIT))
+            offset = max(0, int_arg(args.get("offset"), "offset", 0) or 0)
+            answer = page(categories, offset, int_arg(args.get("limit"), "limit", MAX_LIMIT) or 0)
             rendered = []
             for category in answer["items"]:
                 members = sorted(p["id"] for p in store.products.values() if category["id"] in p["categoryIds"])
@@ -1136,9 +1175,10 @@ class SandboxState:
                 ("updatedTo", "updateTimestamp", False),
             ):
                 if args.get(name):
-                    bound = int(args[name])
+                    bound = time_arg(args[name], name)
                     orders = [o for o in orders if (o[key] >= bound if lower else o[key] <= bound)]
-            answer = page(orders, max(0, int(args.get("offset") or 0)), int(args.get("limit") or MAX_LIMIT))
+            offset = max(0, int_arg(args.get("offset"), "offset", 0) or 0)
+            answer = page(orders, offset, int_arg(args.get("limit"), "limit", MAX_LIMIT) or 0)
             answer["items"] = [self.render_order(o) for o in answer["items"]]
             return answer
 

@@ -23,7 +23,7 @@ class AuthApi(Core):
         self.router.add("GET", AUTH_PREFIX + "/api/v2/token/get", self._token_get)
         self.router.add("GET", AUTH_PREFIX + "/api/v2/token/refresh", self._token_refresh)
         self.api("GET", "/authorization/202309/shops", self._shops)
-        self.api("GET", "/seller/202309/shops", self._shops)
+        self.api("GET", "/seller/202309/shops", self._active_shops)
 
     # --- Python API ------------------------------------------------------------------------
 
@@ -150,6 +150,11 @@ class AuthApi(Core):
     def _shops(self, request: Request, call: Call) -> dict[str, Any]:
         with self.state.lock:
             return {"shops": [shop.json() for shop in call.seller.shops]}
+
+    def _active_shops(self, request: Request, call: Call) -> dict[str, Any]:
+        """Active shops: TikTok answers only each shop's ``id`` and ``region`` here."""
+        with self.state.lock:
+            return {"shops": [{"id": shop.id, "region": shop.region} for shop in call.seller.shops]}
 
     # --- the authorization page -----------------------------------------------------------
 

@@ -277,7 +277,7 @@ def rules(node: Node) -> dict[str, Any]:
         "product_certifications": [cert] if cert else [],
         "size_chart": {"is_supported": node.kind == "apparel", "is_required": False},
         "package_dimension": {"is_required": True},
-        "is_cod_allowed": False,
+        "cod": {"is_supported": False},
     }
 
 

@@ -52,6 +52,48 @@ _MASKED = {
 }
 
 
+#: The reject decisions of the 202606 return rejection (source: docs/tiktok.md, UNCONFIRMED).
+REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
+
+
+def price_detail(payment: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The price breakdown with TikTok's field names: the order's totals and one entry per line
+    item. The sandbox books the order's shipping fee and tax on its first line item."""
+    currency = payment["currency"]
+    zero = "0.00"
+    items = []
+    for index, line in enumerate(lines):
+        shipping = payment["shipping_fee"] if index == 0 else zero
+        tax = payment["tax"] if index == 0 else zero
+        total = Decimal(line["sale_price"]) + Decimal(shipping) + Decimal(tax)
+        items.append(
+            {
+                "id": line["id"],
+                "currency": currency,
+                "sku_list_price": line.get("original_price") or line["sale_price"],
+                "sku_sale_price": line["sale_price"],
+                "subtotal": line["sale_price"],
+                "shipping_list_price": shipping,
+                "shipping_sale_price": shipping,
+                "tax_amount": tax,
+                "total": str(total),
+                "payment": str(total),
+            }
+        )
+    return {
+        "currency": currency,
+        "sku_list_price": payment.get("original_total_product_price") or payment["sub_total"],
+        "sku_sale_price": payment["sub_total"],
+        "subtotal": payment["sub_total"],
+        "shipping_list_price": payment["shipping_fee"],
+        "shipping_sale_price": payment["shipping_fee"],
+        "tax_amount": payment["tax"],
+        "total": payment["total_amount"],
+        "payment": payment["total_amount"],
+        "line_items": items,
+    }
+
+
 class OrderApi(Core):
     def register_orders(self) -> None:
         self.api("GET", "/logistics/202309/warehouses", self._warehouses)
@@ -63,6 +105,7 @@ class OrderApi(Core):
         )
         self.api("POST", "/order/202309/orders/search", self._search_orders)
         self.api("GET", "/order/202309/orders", self._order_detail)
+        self.api("GET", "/order/202507/orders", self._order_detail)
         self.api("GET", "/order/202407/orders/{order_id}/price_detail", self._price_detail)
         f = "/fulfillment/202309"
         self.api("POST", f + "/packages/search", self._search_packages)
@@ -79,6 +122,13 @@ class OrderApi(Core):
         self.api("POST", r + "/returns/search", self._search_returns)
         self.api("POST", r + "/returns/{return_id}/approve", self._approve_return)
         self.api("POST", r + "/returns/{return_id}/reject", self._reject_return)
+        # Newer versions TikTok documents for the same operations (docs/tiktok.md).
+        self.api("POST", "/fulfillment/202610/orders/{order_id}/packages", self._mark_shipped)
+        self.api("POST", "/fulfillment/202610/packages/{package_id}/shipping_info/update", self._package_shipping_info)
+        self.api("POST", "/return_refund/202602/cancellations/search", self._search_cancellations)
+        self.api("POST", "/return_refund/202602/cancellations", self._seller_cancel)
+        self.api("POST", "/return_refund/202602/returns/search", self._search_returns)
+        self.api("POST", "/return_refund/202606/returns/{return_id}/reject", self._reject_return_202606)
 
     # --- logistics ----------------------------------------------------------------------------
 
@@ -152,25 +202,7 @@ class OrderApi(Core):
     def _price_detail(self, request: Request, call: Call) -> dict[str, Any]:
         with self.state.lock:
             order = self._order(request.params["order_id"], call.shop)
-            by_sku: dict[str, list[dict[str, Any]]] = {}
-            for line in order.line_items:
-                by_sku.setdefault(line["sku_id"], []).append(line)
-            return {
-                "currency": order.payment["currency"],
-                "subtotal": order.payment["sub_total"],
-                "shipping": order.payment["shipping_fee"],
-                "tax": order.payment["tax"],
-                "total": order.payment["total_amount"],
-                "sku_prices": [
-                    {
-                        "sku_id": sku_id,
-                        "quantity": len(lines),
-                        "unit_price": lines[0]["sale_price"],
-                        "subtotal": str(sum(Decimal(x["sale_price"]) for x in lines)),
-                    }
-                    for sku_id, lines in by_sku.items()
-                ],
-            }
+            return price_detail(order.payment, order.line_items)
 
     # --- fulfillment ---------------------------------------------------------------------------
 
@@ -193,12 +225,25 @@ class OrderApi(Core):
                 if high is not None:
                     found = [p for p in found if getattr(p, field) < high]
             found.sort(key=lambda p: p.create_time)  # stable: ties keep creation order
-            items, token, total = page([p.json() for p in found], request.query)
+            items, token, total = page([p.search_item(self._package_orders(p)) for p in found], request.query)
         return {"packages": items, "next_page_token": token, "total_count": total}
+
+    def _package_orders(self, package: Package) -> list[dict[str, Any]]:
+        """``orders[]`` of a package: the order and the SKUs (with quantities) it carries."""
+        order = self.state.orders.get(package.order_id)
+        skus: dict[str, dict[str, Any]] = {}
+        for line in order.line_items if order else []:
+            if line["id"] in package.line_item_ids:
+                entry = skus.setdefault(
+                    line["sku_id"], {"id": line["sku_id"], "name": line.get("sku_name") or "", "quantity": 0}
+                )
+                entry["quantity"] += 1
+        return [{"id": package.order_id, "skus": list(skus.values())}]
 
     def _get_package(self, request: Request, call: Call) -> dict[str, Any]:
         with self.state.lock:
-            return self._package(request.params["package_id"], call.shop).json()
+            package = self._package(request.params["package_id"], call.shop)
+            return package.detail(self._package_orders(package))
 
     def _provider(self, shop: Shop, provider_id: Any) -> dict[str, str]:
         provider = next((p for p in self.shipping_providers(shop) if p["id"] == str(provider_id)), None)
@@ -285,7 +330,7 @@ class OrderApi(Core):
                 self.state.packages[package.id] = package
                 order.package_ids.append(package.id)
             self._ship(order, package, tracking, provider)
-            return {"package_id": package.id, "order_line_item_ids": wanted, "warning": None}
+            return {"package_id": package.id, "order_line_item_ids": wanted}
 
     def _update_tracking(self, packages: list[Package], order: Order, body: dict[str, Any], shop: Shop) -> None:
         tracking = str(body.get("tracking_number") or "")
@@ -528,6 +573,15 @@ class OrderApi(Core):
                 raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The return is {found.status}")
             self._set_return(found, "REFUND_OR_RETURN_REQUEST_REJECT")
         return {}
+
+    def _reject_return_202606(self, request: Request, call: Call) -> dict[str, Any]:
+        """202606 also wants the seller's ``decision`` (one of the REJECT_* values)."""
+        decision = str((call.body or {}).get("decision") or "")
+        if not decision:
+            raise c.ApiError(c.BAD_PARAMETER, "param body.decision is missing", 400)
+        if decision not in REJECT_DECISIONS:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(REJECT_DECISIONS)}", 400)
+        return self._reject_return(request, call)
 
     def _set_return(self, found: Return, status: str) -> None:
         found.status = status

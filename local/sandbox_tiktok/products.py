@@ -18,6 +18,10 @@ from local.sandbox_tiktok.core import Call, Core, page
 from local.sandbox_tiktok.state import Image, Product, Shop, Sku
 
 P = "/product/202309"
+#: Newer versions of some product operations (see docs/tiktok.md for the sources).
+P_PREREQUISITES = "/product/202312"
+P_SEARCH = "/product/202502"
+P_EDIT = "/product/202509"
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "BMP": "image/bmp"}
 #: Words that make the sandbox's reviewer refuse a listing (a realistic stand-in for policy).
@@ -33,8 +37,9 @@ class ProductApi(Core):
         self.api("GET", P + "/brands", self._brands)
         self.api("POST", P + "/brands", self._create_brand)
         self.api("POST", P + "/images/upload", self._upload_image)
-        self.api("GET", P + "/prerequisites", self._prerequisites)
+        self.api("GET", P_PREREQUISITES + "/prerequisites", self._prerequisites)
         self.api("POST", P + "/products/search", self._search)
+        self.api("POST", P_SEARCH + "/products/search", self._search_202502)
         self.api("POST", P + "/products/listing_check", self._listing_check)
         self.api("POST", P + "/products/activate", self._activate)
         self.api("POST", P + "/products/deactivate", self._deactivate)
@@ -44,6 +49,8 @@ class ProductApi(Core):
         self.api("GET", P + "/products/{product_id}", self._get)
         self.api("PUT", P + "/products/{product_id}", self._edit)
         self.api("POST", P + "/products/{product_id}/partial_edit", self._partial_edit)
+        self.api("PUT", P_EDIT + "/products/{product_id}", self._edit_202509)
+        self.api("POST", P_EDIT + "/products/{product_id}/partial_edit", self._partial_edit_202509)
         self.api("POST", P + "/products/{product_id}/inventory/update", self._inventory_update)
         self.api("POST", P + "/products/{product_id}/prices/update", self._price_update)
         self.api("POST", P + "/inventory/search", self._inventory_search)
@@ -306,7 +313,9 @@ class ProductApi(Core):
     def _get(self, request: Request, call: Call) -> dict[str, Any]:
         with self.state.lock:
             product = self._live(request.params["product_id"], call.shop)
-            return product.detail(self.state.images, self.image_url_prefix)
+            brand_id = str(product.body.get("brand_id") or "")
+            brand = next((b.name for b in self.state.brands if b.id == brand_id), "")
+            return product.detail(self.state.images, self.image_url_prefix, brand)
 
     def _input_skus(self, product: Product) -> list[dict[str, Any]]:
         return [
@@ -351,6 +360,21 @@ class ProductApi(Core):
         with self.state.lock:
             product = self._live(request.params["product_id"], call.shop)
             return self._apply_edit(product, body, call.shop, sorted(body))
+
+    def _edit_202509(self, request: Request, call: Call) -> dict[str, Any]:
+        """202509 answers the review state of the edited product as ``audit`` as well."""
+        answer = self._edit(request, call)
+        return answer | {"audit": {"status": "AUDITING"}} if self._under_review(answer) else answer
+
+    def _partial_edit_202509(self, request: Request, call: Call) -> dict[str, Any]:
+        answer = self._partial_edit(request, call)
+        answer.pop("warnings", None)  # the 202509 partial edit answer has no warnings
+        return answer | {"audit": {"status": "AUDITING"}} if self._under_review(answer) else answer
+
+    def _under_review(self, answer: dict[str, Any]) -> bool:
+        with self.state.lock:
+            product = self.state.products.get(str(answer.get("product_id")))
+            return product is not None and product.status == "PENDING"
 
     def _partial_edit(self, request: Request, call: Call) -> dict[str, Any]:
         assert call.shop is not None
@@ -416,6 +440,13 @@ class ProductApi(Core):
     # --- search and bulk status -------------------------------------------------------------
 
     def _search(self, request: Request, call: Call) -> dict[str, Any]:
+        return self._search_page(request, call, with_audit=False)
+
+    def _search_202502(self, request: Request, call: Call) -> dict[str, Any]:
+        """202502 answers each product with its ``audit`` object as well."""
+        return self._search_page(request, call, with_audit=True)
+
+    def _search_page(self, request: Request, call: Call, *, with_audit: bool) -> dict[str, Any]:
         body = _object(call.body)
         with self.state.lock:
             found = [p for p in self.state.products.values() if call.shop and p.shop_id == call.shop.id]
@@ -440,7 +471,8 @@ class ProductApi(Core):
                         p for p in found if (getattr(p, attr) >= bound if op == "ge" else getattr(p, attr) <= bound)
                     ]
             found.sort(key=lambda p: p.create_time)  # stable: ties keep creation order
-            items, token, total = page([p.summary() for p in found], request.query)
+            summaries = [p.summary() | ({"audit": p.audit()} if with_audit else {}) for p in found]
+            items, token, total = page(summaries, request.query)
         return {"products": items, "next_page_token": token, "total_count": total}
 
     def _bulk(self, call: Call, action: str) -> dict[str, Any]:

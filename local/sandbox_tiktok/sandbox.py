@@ -12,11 +12,13 @@ demo and other processes can do the same over HTTP.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import asdict
 from typing import Any
 
 from local.httpkit import Request, Response, Server, json_response
+from local.sandbox_tiktok import codes as c
 from local.sandbox_tiktok.auth import AUTH_PREFIX, AuthApi
 from local.sandbox_tiktok.core import Config, Fault
 from local.sandbox_tiktok.delivery import WebhookFaults
@@ -51,9 +53,24 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         self.register_products()
         self.register_orders()
         self._register_admin()
-        self._server = Server(self.router, port=port, name="tiktok-sandbox")
+        self._server = Server(self._dispatch, port=port, name="tiktok-sandbox")
         self.base_url = self._server.url
         self._defaults = (webhook_url, time_scale, rate_limit_per_second, redirect_url)
+
+    def _dispatch(self, request: Request) -> Response:
+        """Route a request; a path (or method) TikTok does not serve gets TikTok's envelope with
+        36009009 (HTTP 404, or 405 for a known path with another method)."""
+        found = self.router.match(request.method, request.path)
+        if found is not None:
+            handler, params = found
+            request.params = params
+            response = handler(request)
+            if response.status != 405:  # only the router answers 405: a known path, another method
+                return response
+        request_id = time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
+        status = 404 if found is None else 405
+        message = f"Invalid path: {request.method} {request.path} is not an API of this version"
+        return self.envelope(c.INVALID_PATH, message, request_id, None, status=status)
 
     def reset_behaviour(self) -> None:
         """Back to the constructor's settings: no faults, default limits, scales and review

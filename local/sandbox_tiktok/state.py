@@ -145,7 +145,7 @@ class Sku:
     list_price: dict[str, Any] | None = None
 
     def json(self) -> dict[str, Any]:
-        return {
+        answer: dict[str, Any] = {
             "id": self.id,
             "seller_sku": self.seller_sku,
             "external_sku_id": self.external_sku_id,
@@ -156,8 +156,24 @@ class Sku:
             },
             "inventory": [{"warehouse_id": w, "quantity": q} for w, q in self.inventory.items()],
             "sales_attributes": self.sales_attributes,
-            "identifier_code": self.identifier_code,
         }
+        if self.identifier_code:  # an object in TikTok's documents: left out when there is none
+            answer["identifier_code"] = self.identifier_code
+        return answer
+
+
+def compact(value: Any) -> Any:
+    """``value`` without null members: TikTok leaves an absent field out (an object typed field
+    sent as ``null`` breaks clients that type it as an object)."""
+    if isinstance(value, dict):
+        return {k: compact(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    return value
+
+
+def compact_dict(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: compact(v) for k, v in value.items() if v is not None}
 
 
 @dataclass
@@ -173,17 +189,27 @@ class Product:
     approved_once: bool = False
     review_token: int = 0  # bumps on each edit so a stale scheduled review is ignored
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.body.get("title"),
-            "status": self.status,
-            "skus": [s.json() for s in self.skus],
-            "create_time": self.create_time,
-            "update_time": self.update_time,
-        }
+    def audit(self) -> dict[str, str]:
+        """The review state as the 202502 search and 202509 edits answer it."""
+        if self.status == "PENDING":
+            return {"status": "AUDITING"}
+        if self.status == "FAILED":
+            return {"status": "FAILED"}
+        return {"status": "APPROVED" if self.approved_once else "NONE"}
 
-    def detail(self, images: dict[str, Image], image_url: str) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
+        return compact_dict(
+            {
+                "id": self.id,
+                "title": self.body.get("title"),
+                "status": self.status,
+                "skus": [s.json() for s in self.skus],
+                "create_time": self.create_time,
+                "update_time": self.update_time,
+            }
+        )
+
+    def detail(self, images: dict[str, Image], image_url: str, brand_name: str = "") -> dict[str, Any]:
         found = catalog.find(str(self.body.get("category_id")))
         chains = []
         if found:
@@ -202,13 +228,12 @@ class Product:
                     "height": image.height if image else None,
                 }
             )
-        return {
+        answer = {
             "id": self.id,
             "status": self.status,
             "title": self.body.get("title"),
             "description": self.body.get("description"),
             "category_chains": chains,
-            "brand": {"id": self.body["brand_id"]} if self.body.get("brand_id") else None,
             "main_images": main_images,
             "skus": [s.json() for s in self.skus],
             "package_weight": self.body.get("package_weight"),
@@ -219,6 +244,9 @@ class Product:
             "create_time": self.create_time,
             "update_time": self.update_time,
         }
+        if self.body.get("brand_id"):  # an object in TikTok's documents: left out when there is none
+            answer["brand"] = {"id": str(self.body["brand_id"]), "name": brand_name}
+        return compact_dict(answer)
 
 
 @dataclass
@@ -235,12 +263,9 @@ class Package:
     create_time: int = 0
     update_time: int = 0
 
-    def json(self) -> dict[str, Any]:
+    def _common(self, orders: list[dict[str, Any]]) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "package_status": self.status,
-            "order_id": self.order_id,
-            "order_ids": [self.order_id],
+            "orders": orders,
             "order_line_item_ids": self.line_item_ids,
             "tracking_number": self.tracking_number,
             "shipping_provider_id": self.shipping_provider_id,
@@ -248,6 +273,14 @@ class Package:
             "create_time": self.create_time,
             "update_time": self.update_time,
         }
+
+    def search_item(self, orders: list[dict[str, Any]]) -> dict[str, Any]:
+        """A package as the package search lists it: ``id`` and ``status``."""
+        return {"id": self.id, "status": self.status, **self._common(orders)}
+
+    def detail(self, orders: list[dict[str, Any]]) -> dict[str, Any]:
+        """A package as its detail answers it: ``package_id`` and ``package_status``."""
+        return {"package_id": self.id, "package_status": self.status, **self._common(orders)}
 
 
 @dataclass

@@ -145,7 +145,7 @@ def test_expired_token_is_105002(world: World) -> None:
 def test_scope_not_granted_is_105005(world: World) -> None:
     world.sandbox.set_scopes(world.seller["id"], ["seller.authorization.info", "seller.logistics"])
     assert code_of(raw(world, "GET", WAREHOUSES)) == 0
-    assert code_of(raw(world, "GET", "/product/202309/prerequisites")) == codes.SCOPE_NOT_GRANTED
+    assert code_of(raw(world, "GET", "/product/202312/prerequisites")) == codes.SCOPE_NOT_GRANTED
 
 
 def test_rate_limit_is_http_429_with_36009002_per_shop_and_api(world: World) -> None:
@@ -158,12 +158,14 @@ def test_rate_limit_is_http_429_with_36009002_per_shop_and_api(world: World) -> 
     # a bucket one second deep (5) plus what refilled meanwhile
     assert sum(1 for r in answers if code_of(r) == 0) <= 5 + int(5 * elapsed) + 1
     # another API of the same shop has its own budget
-    assert code_of(raw(world, "GET", "/product/202309/prerequisites")) == 0
+    assert code_of(raw(world, "GET", "/product/202312/prerequisites")) == 0
 
 
 def test_unknown_path_and_wrong_method(world: World) -> None:
-    assert raw(world, "GET", "/product/202309/nothing_here").status_code == 404
-    assert raw(world, "PATCH", WAREHOUSES).status_code == 405
+    unknown = raw(world, "GET", "/product/202309/nothing_here")
+    wrong_method = raw(world, "PATCH", WAREHOUSES)
+    assert (unknown.status_code, code_of(unknown)) == (404, codes.INVALID_PATH)
+    assert (wrong_method.status_code, code_of(wrong_method)) == (405, codes.INVALID_PATH)
 
 
 def test_token_endpoints_need_app_credentials_and_the_right_grant(world: World) -> None:

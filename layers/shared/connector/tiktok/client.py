@@ -1,4 +1,4 @@
-"""The TikTok Shop Open API client (202309 paths), on ``httpx.Client``.
+"""The TikTok Shop Open API client (each operation at its current version), on ``httpx.Client``.
 
 One instance per app (and, through :meth:`TikTokClient.with_tokens`, per seller): it signs
 every request (``connector.tiktok.signing``), sends the body bytes it signed, puts the access
@@ -97,8 +97,9 @@ BRANDS = "/product/202309/brands"
 IMAGES_UPLOAD = "/product/202309/images/upload"
 PRODUCTS = "/product/202309/products"
 PRODUCT = "/product/202309/products/{product_id}"
-PRODUCT_PARTIAL_EDIT = "/product/202309/products/{product_id}/partial_edit"
-PRODUCTS_SEARCH = "/product/202309/products/search"
+PRODUCT_EDIT = "/product/202509/products/{product_id}"
+PRODUCT_PARTIAL_EDIT = "/product/202509/products/{product_id}/partial_edit"
+PRODUCTS_SEARCH = "/product/202502/products/search"
 PRODUCTS_ACTIVATE = "/product/202309/products/activate"
 PRODUCTS_DEACTIVATE = "/product/202309/products/deactivate"
 PRODUCTS_RECOVER = "/product/202309/products/recover"
@@ -106,12 +107,12 @@ PRODUCT_INVENTORY_UPDATE = "/product/202309/products/{product_id}/inventory/upda
 PRODUCT_PRICES_UPDATE = "/product/202309/products/{product_id}/prices/update"
 INVENTORY_SEARCH = "/product/202309/inventory/search"
 LISTING_CHECK = "/product/202309/products/listing_check"
-PREREQUISITES = "/product/202309/prerequisites"
+PREREQUISITES = "/product/202312/prerequisites"
 WAREHOUSES = "/logistics/202309/warehouses"
 DELIVERY_OPTIONS = "/logistics/202309/warehouses/{warehouse_id}/delivery_options"
 SHIPPING_PROVIDERS = "/logistics/202309/delivery_options/{delivery_option_id}/shipping_providers"
 ORDERS_SEARCH = "/order/202309/orders/search"
-ORDERS_DETAIL = "/order/202309/orders"
+ORDERS_DETAIL = "/order/202507/orders"
 ORDER_PRICE_DETAIL = "/order/202407/orders/{order_id}/price_detail"
 PACKAGES_SEARCH = "/fulfillment/202309/packages/search"
 PACKAGE = "/fulfillment/202309/packages/{package_id}"
@@ -653,7 +654,7 @@ class TikTokClient:
 
     def edit_product(self, shop: ShopRef, product_id: str, product: ProductInput) -> CreateProductResult:
         """Full replace (PUT): TikTok blanks whatever is omitted, so send everything."""
-        data = self.request("PUT", PRODUCT, shop=shop, path_params={"product_id": product_id}, json=product.wire())
+        data = self.request("PUT", PRODUCT_EDIT, shop=shop, path_params={"product_id": product_id}, json=product.wire())
         data.setdefault("product_id", product_id)
         return _parse(CreateProductResult, data)
 

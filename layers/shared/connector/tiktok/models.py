@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from connector.tiktok.fields import Amount, Id, Text
 
@@ -87,7 +87,7 @@ class CategoryRules(Answer):
     product_certifications: list[dict[str, Any]] = Field(default_factory=list)
     size_chart: dict[str, Any] | None = None
     package_dimension: dict[str, Any] | None = None
-    is_cod_allowed: bool | None = None
+    cod: dict[str, Any] | None = None
 
 
 class AttributeValue(Answer):
@@ -479,28 +479,57 @@ class Order(Answer):
         return counts
 
 
+class PriceLine(Answer):
+    """One line item's share of the price breakdown."""
+
+    id: Id | None = None
+    currency: str | None = None
+    sku_sale_price: Amount = None
+    subtotal: Amount = None
+    shipping_sale_price: Amount = None
+    tax_amount: Amount = None
+    total: Amount = None
+
+
 class PriceDetail(Answer):
     """Order price breakdown (``/order/202407/orders/{id}/price_detail``); fields vary by market."""
 
     currency: str | None = None
     subtotal: Amount = None
+    sku_sale_price: Amount = None
+    shipping_sale_price: Amount = None
+    tax_amount: Amount = None
     total: Amount = None
-    shipping: Amount = None
-    tax: Amount = None
-    sku_prices: list[dict[str, Any]] = Field(default_factory=list)
+    line_items: list[PriceLine] = Field(default_factory=list)
+
+
+class PackageSku(Answer):
+    id: Id
+    quantity: int | None = None
+
+
+class PackageOrder(Answer):
+    id: Id
+    skus: list[PackageSku] = Field(default_factory=list)
 
 
 class Package(Answer):
-    id: Id = Field(alias="package_id")
-    package_status: str | None = None
-    order_id: Id | None = None
-    order_ids: list[Id] = Field(default_factory=list)
+    """A package from the package search (``id``, ``status``) or its detail (``package_id``,
+    ``package_status``): both carry ``orders[]``."""
+
+    id: Id = Field(validation_alias=AliasChoices("id", "package_id"))
+    status: str | None = Field(default=None, validation_alias=AliasChoices("status", "package_status"))
+    orders: list[PackageOrder] = Field(default_factory=list)
     order_line_item_ids: list[Id] = Field(default_factory=list)
     tracking_number: str | None = None
     shipping_provider_id: Id | None = None
     shipping_provider_name: str | None = None
     create_time: int | None = None
     update_time: int | None = None
+
+    @property
+    def order_ids(self) -> list[str]:
+        return [order.id for order in self.orders]
 
 
 class MarkShippedResult(Answer):

@@ -36,7 +36,8 @@ def chaos_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     log = tmp_path_factory.mktemp("orders-chaos") / "functions.jsonl"
     env = {"ORDER_RELAY_CRASH_RATE": "0.05", "ORDER_RELAY_CRASH_SEED": str(SEED)}
     with world(function_log=log, environment=env,
-               parameters={"OrderBlockedRetrySeconds": 1, "OrderRelayRetrySeconds": 1}) as w:
+               parameters={"OrderBlockedRetrySeconds": 1, "OrderRelayRetrySeconds": 1,
+                           "OrderSettleSeconds": 3}) as w:
         yield w
 
 

@@ -47,6 +47,8 @@ UNRELAYED_STATES = frozenset({"waiting_hold", "claimed", "blocked"})
 #: States from which a relay may (re)claim the order.
 CLAIMABLE_STATES = ("waiting_hold", "blocked")
 MAX_PAGE_SIZE = 100
+#: The fields of a store order creation whose outcome is not known yet.
+INTENT_FIELDS = ("store_intent", "store_intent_at", "settle_from", "settle_misses")
 
 
 class OrderLineSummary(BaseModel):
@@ -100,6 +102,21 @@ class OrderRecord(BaseModel):
     claim_expires_at: int | None = None
     blocked_by: str | None = None
     """The relay (execution) that owns a blocked order's automatic retries."""
+    store_intent: str | None = None
+    """Set (a fresh id) before every POST that creates the store order, removed when the store
+    order is recorded: while set, the store may hold the order although we did not see it."""
+    store_intent_at: int | None = None
+    settle_from: int | None = None
+    """When the last create failed ambiguously (timeout, 5xx, lost connection): the settle
+    window, in which the store is searched before any new POST, runs from here."""
+    settle_misses: int | None = None
+    """Searches since the intent that did not find the store order."""
+    verify_after: int | None = None
+    """Set when the store order came from a second POST: search for a twin again from then."""
+    verify_checks: int | None = None
+    duplicate_store_orders: tuple[str, ...] = ()
+    """Store orders found carrying this TikTok order besides ``store_order_id``, cancelled in the
+    store by the duplicate detector."""
     created_at: int
     """When TikTok created the order (epoch seconds)."""
     paid_at: int | None = None
@@ -130,8 +147,9 @@ def to_attributes(record: OrderRecord) -> dict[str, Any]:
     data = record.model_dump(exclude_none=True, mode="json")  # Decimal -> str
     if not data.get("pending_units"):
         data.pop("pending_units", None)
-    if not data.get("package_ids"):
-        data.pop("package_ids", None)
+    for name in ("package_ids", "duplicate_store_orders"):
+        if not data.get(name):
+            data.pop(name, None)
     data["lines"] = [dict(line) for line in data.get("lines", [])]
     return data
 
@@ -140,7 +158,7 @@ def from_attributes(item: Mapping[str, Any]) -> OrderRecord:
     fields = OrderRecord.model_fields
     data = {k: v for k, v in item.items() if k in fields}
     for name in ("attempts", "tiktok_update_time", "claim_expires_at", "created_at", "paid_at", "relayed_at",
-                 "updated_at"):
+                 "updated_at", "store_intent_at", "settle_from", "settle_misses", "verify_after", "verify_checks"):
         if isinstance(data.get(name), Decimal):
             data[name] = int(data[name])
     if "pending_units" in data:
@@ -285,6 +303,8 @@ class OrderRepository:
         attributes = {**self._index(record.connection_id, "claimed", now, record.tiktok_order_id),
                       **to_attributes(claimed)}
         attributes.pop("attempts", None)  # kept across claims (added to when blocked)
+        for name in (*INTENT_FIELDS, "duplicate_store_orders"):  # a create in doubt outlives its claim
+            attributes.pop(name, None)
         names = {"#s": "state"}
         values: dict[str, Any] = {":w": "waiting_hold", ":b": "blocked", ":c": "claimed", ":n": now, ":t": token,
                                   ":zero": 0}
@@ -296,25 +316,29 @@ class OrderRepository:
         removes = [name for name in ("reason", "pending_units") if name not in attributes]
         expression = "SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
-            self.client.update_item(
+            stored = self.client.update_item(
                 TableName=self._table, Key=self._key(record.connection_id, record.tiktok_order_id),
                 UpdateExpression=expression,
                 ConditionExpression=("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
                                      "(#s = :c AND (claim_expires_at < :n OR claim_token = :t))"),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values))
+                ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values),
+                ReturnValues="ALL_NEW")
         except Exception as exc:
             if dynamo.is_condition_failure(exc):
                 raise ClaimLost(record.tiktok_order_id) from None
             raise
-        return claimed
+        return from_attributes(dynamo.from_item(stored["Attributes"]))
 
     def record_created(self, connection_id: str, tiktok_order_id: str, token: str, store_order_id: str,
-                       now: int) -> bool:
+                       now: int, *, verify_after: int | None = None) -> bool:
         """The store order exists: record it and REMOVE ``pending_units`` in the same write.
-        False when the claim was lost meanwhile (the order is recorded by someone else)."""
+        False when the claim was lost meanwhile (the order is recorded by someone else).
+        ``verify_after``: it came from a second POST; search for a twin from then."""
+        verify = {"verify_after": verify_after, "verify_checks": 0} if verify_after is not None else {}
         return self._transition(connection_id, tiktok_order_id, "created", now,
-                                sets={"store_order_id": store_order_id, "relayed_at": now},
-                                removes=("pending_units", "claim_token", "claim_expires_at", "reason", "blocked_by"),
+                                sets={"store_order_id": store_order_id, "relayed_at": now, **verify},
+                                removes=("pending_units", "claim_token", "claim_expires_at", "reason", "blocked_by",
+                                         *INTENT_FIELDS),
                                 condition="#s = :c AND claim_token = :t",
                                 values={":c": "claimed", ":t": token})
 
@@ -327,6 +351,87 @@ class OrderRepository:
                                 sets={"reason": reason, "blocked_by": token},
                                 removes=removes, add_attempt=True, condition="#s = :c AND claim_token = :t",
                                 values={":c": "claimed", ":t": token})
+
+    # --------------------------------------------------------- a create whose outcome is unknown
+    def record_intent(self, connection_id: str, tiktok_order_id: str, token: str, intent: str, now: int, *,
+                      replaces: str | None = None) -> bool:
+        """Write down, before the POST, that a store order is about to be created. Conditional on
+        the claim and on no other intent being open (``replaces``: the intent whose settle window
+        ended without finding the order). False: someone else's POST may be in flight."""
+
+        condition = "#s = :c AND claim_token = :t AND " + (
+            "store_intent = :old" if replaces else "attribute_not_exists(store_intent)")
+        values: dict[str, Any] = {":c": "claimed", ":t": token, ":i": intent, ":now": now, ":zero": 0}
+        if replaces:
+            values[":old"] = replaces
+        return self._update(connection_id, tiktok_order_id,
+                            "SET store_intent = :i, store_intent_at = :now, settle_misses = :zero, "
+                            "updated_at = :now REMOVE settle_from", condition, values)
+
+    def record_ambiguous(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> bool:
+        """The POST of ``intent`` failed without saying whether the order exists: the settle
+        window starts now."""
+        return self._update(connection_id, tiktok_order_id, "SET settle_from = :now, updated_at = :now",
+                            "store_intent = :i", {":i": intent, ":now": now})
+
+    def record_settle_miss(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> int | None:
+        """One more search that did not find the order of ``intent``; returns the misses so far
+        (``None`` when the intent changed meanwhile)."""
+        from connector import dynamo
+
+        try:
+            got = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+                UpdateExpression="SET updated_at = :now ADD settle_misses :one",
+                ConditionExpression="store_intent = :i",
+                ExpressionAttributeValues=dynamo.values({":i": intent, ":now": now, ":one": 1}),
+                ReturnValues="UPDATED_NEW")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return int(got["Attributes"]["settle_misses"]["N"])
+
+    def clear_intent(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> bool:
+        """The POST of ``intent`` certainly created nothing (the store refused it before doing
+        anything, e.g. 429 or a validation error)."""
+        return self._update(connection_id, tiktok_order_id, "SET updated_at = :now REMOVE " + ", ".join(INTENT_FIELDS),
+                            "store_intent = :i", {":i": intent, ":now": now})
+
+    def record_duplicates(self, connection_id: str, tiktok_order_id: str, store_order_id: str,
+                          duplicates: list[str], now: int) -> bool:
+        """The duplicate detector's mark: ``store_order_id`` is the order kept, ``duplicates``
+        the other store orders of this TikTok order (cancelled in the store)."""
+        current = self.get(connection_id, tiktok_order_id)
+        known = tuple(current.duplicate_store_orders) if current else ()
+        merged = list(dict.fromkeys([*known, *duplicates]))
+        return self._update(connection_id, tiktok_order_id,
+                            "SET duplicate_store_orders = :d, store_order_id = :o, updated_at = :now",
+                            "attribute_exists(pk)", {":d": merged, ":o": store_order_id, ":now": now})
+
+    def set_verify(self, connection_id: str, tiktok_order_id: str, verify_after: int | None, checks: int) -> bool:
+        """The next search for a twin store order (``None``: no more searches)."""
+        if verify_after is None:
+            return self._update(connection_id, tiktok_order_id, "SET verify_checks = :n REMOVE verify_after",
+                                "attribute_exists(pk)", {":n": checks})
+        return self._update(connection_id, tiktok_order_id, "SET verify_checks = :n, verify_after = :v",
+                            "attribute_exists(pk)", {":n": checks, ":v": verify_after})
+
+    def _update(self, connection_id: str, tiktok_order_id: str, expression: str, condition: str,
+                values: Mapping[str, Any]) -> bool:
+        from connector import dynamo
+
+        names = {"#s": "state"} if "#s" in condition or "#s" in expression else {}
+        try:
+            self.client.update_item(TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+                                    UpdateExpression=expression, ConditionExpression=condition,
+                                    ExpressionAttributeValues=dynamo.values(dict(values)),
+                                    **({"ExpressionAttributeNames": names} if names else {}))
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def release(self, connection_id: str, tiktok_order_id: str, token: str, state: str, now: int,
                 reason: str | None = None) -> bool:

@@ -4,9 +4,10 @@
       -> decide: relay / wait for the hold / never (unpaid, FBT off) / cancelled
       -> claim ORDER#<id> with a conditional write (token = the state machine execution)
       -> resolve every line through the SKU links (blocked with a reason when one is missing)
-      -> create the store order (the adapter looks it up by the TikTok id first, so a retry after
-         a crash between "store created it" and "we recorded it" finds it instead of creating
-         a second one)
+      -> create the store order: an intent is recorded before the one POST; while an intent is
+         open (the POST timed out, answered 5xx, or we crashed before recording) the store is
+         searched over a settle window before any new POST (:func:`create_in_store`), and a
+         second store order found for the TikTok order is cancelled (:mod:`.duplicates`)
       -> record it, removing ``pending_units`` in the same write.
 
 Domain code: every collaborator is a parameter (:class:`RelayDeps`); the Lambda step builds them.
@@ -31,7 +32,7 @@ from connector.orders.records import (
 if TYPE_CHECKING:
     from connector.links import LinkRepository
     from connector.settings import OrderSettings
-    from connector.stores.protocol import ShipTo, StoreOrderDraft, StorePlatform
+    from connector.stores.protocol import ShipTo, StoreOrder, StoreOrderDraft, StorePlatform
     from connector.tiktok.client import ShopRef, TikTokClient
     from connector.tiktok.models import Order
 
@@ -45,7 +46,7 @@ PAID_STATUSES = frozenset({"AWAITING_SHIPMENT", "PARTIALLY_SHIPPING", "AWAITING_
 RELAYED_STATES = frozenset({"created", "shipped", "in_transit", "delivered", "completed", "refunded"})
 
 Outcome = Literal["created", "already", "waiting_hold", "blocked", "gave_up", "not_paid", "skipped", "cancelled",
-                  "not_found"]
+                  "not_found", "settling", "verifying"]
 Decision = Literal["relay", "wait_hold", "not_paid", "skip_fbt", "cancelled"]
 
 
@@ -61,6 +62,8 @@ class RelayResult:
     reason: str | None = None
     store_order_id: str | None = None
     tiktok_status: str | None = None
+    wait_s: int = 0
+    """``settling``: come back after this many seconds (the next search of the store)."""
 
 
 @dataclass
@@ -81,6 +84,12 @@ class RelayDeps:
     sync recomputes what TikTok may sell of them)."""
     max_attempts: int = 4
     """Blocked relays before giving up on automatic retries (1 + 3 retries)."""
+    notify_duplicate: Callable[[str, str], None] = field(default=lambda order_id, what: None)
+    """(tiktok_order_id, what was done) -> tell the merchant a duplicate store order was cancelled."""
+    settle_s: int = 60
+    """After an ambiguous create, how long the store is searched before a new POST."""
+    settle_searches: int = 3
+    """Searches (spread over ``settle_s``) that must miss the order before a new POST."""
 
 
 def _products(record: OrderRecord) -> set[str]:
@@ -219,6 +228,8 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
 
     now = int(deps.clock())
     existing = deps.orders.get(connection_id, tiktok_order_id)
+    if existing is not None and existing.verify_after is not None and existing.state in RELAYED_STATES:
+        return verify_single(deps, existing, now)
     if existing is not None and existing.state in RELAYED_STATES | {"cancelled", "skipped"}:
         # Relayed (or settled) already: a duplicate or late relay costs one read, no API call.
         return RelayResult("already", tiktok_order_id, existing.attempts, store_order_id=existing.store_order_id,
@@ -285,9 +296,15 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
         return RelayResult("gave_up" if give_up else "blocked", tiktok_order_id, attempts, reason,
                            tiktok_status=order.status)
 
-    store_order = deps.store.create_order(draft)
+    created = create_in_store(deps, connection_id, tiktok_order_id, token, claimed, draft)
+    if isinstance(created, RelayResult):
+        return created
+    store_order, reposted = created
     deps.after_store_create(tiktok_order_id)
-    if not deps.orders.record_created(connection_id, tiktok_order_id, token, store_order.ext_id, int(deps.clock())):
+    recorded_at = int(deps.clock())
+    verify_after = recorded_at + deps.settle_s if reposted else None
+    if not deps.orders.record_created(connection_id, tiktok_order_id, token, store_order.ext_id, recorded_at,
+                                      verify_after=verify_after):
         # Our lease ran out and another relay took over: it finds this same store order.
         count("OrderRelayRecordLost")
         return RelayResult("already", tiktok_order_id, claimed.attempts, store_order_id=store_order.ext_id)
@@ -297,8 +314,103 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
     if paid:  # from TikTok's paid time (whole seconds) to recorded
         metrics.latency(metrics.ORDER_RELAY_LATENCY, max(0.0, deps.clock() - paid) * 1000)
     logger().info("order relayed", extra={"tiktok_order_id": tiktok_order_id, "store_order_id": store_order.ext_id})
+    if reposted:
+        # Posted again after a settle window: look for a twin the lagging search hid.
+        return RelayResult("verifying", tiktok_order_id, claimed.attempts, store_order_id=store_order.ext_id,
+                           tiktok_status=order.status, wait_s=deps.settle_s)
     return RelayResult("created", tiktok_order_id, claimed.attempts, store_order_id=store_order.ext_id,
                        tiktok_status=order.status)
+
+
+# ------------------------------------------------------------------- creating the store order
+VERIFY_CHECKS = 4
+"""Searches for a twin after a second POST, at 1, 3, 7 and 15 settle windows after it."""
+
+
+def verify_single(deps: RelayDeps, record: OrderRecord, now: int) -> RelayResult:
+    """After a second POST (the first one's order was not found over the settle window), search
+    again at growing intervals: a twin the lagging search hid is cancelled by the detector."""
+    from connector.orders import duplicates
+
+    due = record.verify_after or now
+    if now < due:
+        return RelayResult("verifying", record.tiktok_order_id, record.attempts, store_order_id=record.store_order_id,
+                           wait_s=due - now)
+    found = deps.store.find_orders_by_tiktok_id(record.tiktok_order_id)
+    duplicates.settle(deps.store, deps.orders, record.connection_id, record.tiktok_order_id, found, now,
+                      deps.notify_duplicate)
+    checks = (record.verify_checks or 0) + 1
+    if checks >= VERIFY_CHECKS:
+        deps.orders.set_verify(record.connection_id, record.tiktok_order_id, None, checks)
+        return RelayResult("already", record.tiktok_order_id, record.attempts, store_order_id=record.store_order_id)
+    wait = deps.settle_s * 2 ** checks
+    deps.orders.set_verify(record.connection_id, record.tiktok_order_id, now + wait, checks)
+    return RelayResult("verifying", record.tiktok_order_id, record.attempts, store_order_id=record.store_order_id,
+                       wait_s=wait)
+
+
+def create_in_store(deps: RelayDeps, connection_id: str, tiktok_order_id: str, token: str, claimed: OrderRecord,
+                    draft: StoreOrderDraft) -> tuple[StoreOrder, bool] | RelayResult:
+    """The store order of ``draft``, created at most once as far as the store lets us know.
+
+    Before every POST an intent is written on the record (conditional: no other intent open, so
+    two invocations holding one claim never both post). While an intent is open, the outcome of
+    its POST is unknown to us (it timed out, answered 5xx, or we crashed): the store is searched
+    instead, and a new POST is allowed only when ``deps.settle_searches`` searches, the last at
+    least ``deps.settle_s`` after the failure, found nothing. Until then the result is a
+    ``settling`` RelayResult (the caller comes back after ``wait_s``). Otherwise the store order
+    and whether it came from a second POST (then the caller looks for a twin later)."""
+    import uuid
+
+    from connector import metrics
+    from connector.observability import count, logger
+    from connector.orders import duplicates
+    from connector.stores.errors import AmbiguousWrite, StoreError
+
+    now = int(deps.clock())
+    intent = claimed.store_intent
+    if intent is not None:
+        found = deps.store.find_orders_by_tiktok_id(tiktok_order_id)
+        if found:
+            kept = duplicates.settle(deps.store, deps.orders, connection_id, tiktok_order_id, found, now,
+                                     deps.notify_duplicate)
+            assert kept is not None
+            return kept, False
+        misses = deps.orders.record_settle_miss(connection_id, tiktok_order_id, intent, now)
+        window_from = claimed.settle_from or claimed.store_intent_at or now
+        if misses is None or misses < deps.settle_searches or now - window_from < deps.settle_s:
+            return _settling(deps, tiktok_order_id, claimed)
+        # Searched often and long enough: the POST of that intent created nothing.
+        fresh = uuid.uuid4().hex
+        if not deps.orders.record_intent(connection_id, tiktok_order_id, token, fresh, now, replaces=intent):
+            return _settling(deps, tiktok_order_id, claimed)
+        logger().info("order not in the store after the settle window: posting again",
+                      extra={"tiktok_order_id": tiktok_order_id, "searches": misses})
+        intent = fresh
+        reposted = True
+    else:
+        reposted = False
+        intent = uuid.uuid4().hex
+        if not deps.orders.record_intent(connection_id, tiktok_order_id, token, intent, now):
+            # Another invocation with this claim (a retry overlapping a slow attempt) is posting.
+            return _settling(deps, tiktok_order_id, claimed)
+    try:
+        return deps.store.create_order(draft), reposted
+    except AmbiguousWrite:
+        deps.orders.record_ambiguous(connection_id, tiktok_order_id, intent, int(deps.clock()))
+        count(metrics.ORDER_CREATE_AMBIGUOUS)
+        logger().warning("store order creation ambiguous: settling before any new POST",
+                         extra={"tiktok_order_id": tiktok_order_id})
+        return _settling(deps, tiktok_order_id, claimed)
+    except StoreError:
+        # Refused before anything was created (429, validation, auth): the intent is closed.
+        deps.orders.clear_intent(connection_id, tiktok_order_id, intent, int(deps.clock()))
+        raise
+
+
+def _settling(deps: RelayDeps, tiktok_order_id: str, claimed: OrderRecord) -> RelayResult:
+    return RelayResult("settling", tiktok_order_id, claimed.attempts,
+                       wait_s=max(1, -(-deps.settle_s // max(1, deps.settle_searches))))
 
 
 # --------------------------------------------------------------------------- the fault hook

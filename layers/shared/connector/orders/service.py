@@ -112,11 +112,29 @@ def relay_deps(c: Collaborators, ctx: Context, correlation_id: str) -> RelayDeps
         c.notifier.emit(connection_id, "order_blocked", f"TikTok order {order_id}: {reason}", correlation_id)
 
     return RelayDeps(
+        notify_duplicate=duplicate_notifier(c, connection_id, correlation_id), settle_s=settle_seconds(),
         orders=OrderRepository(ctx.table), links=LinkRepository(ctx.table),
         settings=SettingsRepository(ctx.table).get(connection_id).orders,
         tiktok=c.tiktok_for(connection_id, correlation_id), shop=ctx.ref, store=c.store_for(ctx.connection),
         notify_blocked=notify_blocked, clock=c.clock, after_store_create=crash_hook_from_env(),
         stock_changed=_stock_changed(connection_id, correlation_id))
+
+
+def settle_seconds() -> int:
+    """``ORDER_SETTLE_SECONDS`` (template parameter ``OrderSettleSeconds``, default 60)."""
+    from connector.runtime import environ
+
+    try:
+        return max(1, int(environ().get("ORDER_SETTLE_SECONDS") or 60))
+    except ValueError:
+        return 60
+
+
+def duplicate_notifier(c: Collaborators, connection_id: str, correlation_id: str) -> Callable[[str, str], None]:
+    def notify(order_id: str, what: str) -> None:
+        c.notifier.emit(connection_id, "order_duplicate", f"TikTok order {order_id}: {what}", correlation_id)
+
+    return notify
 
 
 def flow_deps(c: Collaborators, ctx: Context, correlation_id: str) -> FlowDeps:
@@ -150,7 +168,7 @@ def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
     if connection is None or not connection.syncing:
         # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
         # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
-        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0}
+        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0, "wait_s": 0}
     ctx = context(c, connection_id, event.get("shop_id"))
     result = relay(relay_deps(c, ctx, correlation_id), connection_id, ctx.shop.shop_id, order_id, token)
     if result.outcome == "created" and result.tiktok_status not in (None, "AWAITING_SHIPMENT", "ON_HOLD"):
@@ -162,7 +180,7 @@ def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
 
             sync_from_tiktok(deps, record, deps.tiktok.get_orders(ctx.ref, [order_id])[0])
     return {"outcome": result.outcome, "tiktok_order_id": order_id, "attempts": result.attempts,
-            "store_order_id": result.store_order_id}
+            "store_order_id": result.store_order_id, "wait_s": result.wait_s}
 
 
 # ---------------------------------------------------------------------- events
@@ -232,8 +250,24 @@ def on_store_event(message: EventMessage, c: Collaborators) -> str:
     store_order = store.get_order(store_order_id)
     if not store_order.tiktok_order_id:
         return "not_a_tiktok_order"
-    record = OrderRepository(c.repo.table_name).get(message.connection_id, store_order.tiktok_order_id)
-    if record is None or record.store_order_id != store_order.ext_id:
+    orders = OrderRepository(c.repo.table_name)
+    record = orders.get(message.connection_id, store_order.tiktok_order_id)
+    if record is None:
         return "unknown_order"
+    if record.store_order_id is not None and record.store_order_id != store_order.ext_id:
+        if store_order.ext_id in record.duplicate_store_orders:
+            return "duplicate_cancelled"
+        # A second store order for one TikTok order: keep the oldest, cancel the rest.
+        from connector.orders import duplicates
+
+        found = store.find_orders_by_tiktok_id(store_order.tiktok_order_id)
+        if not any(o.ext_id == store_order.ext_id for o in found):
+            found.append(store_order)  # the search lags: the event's order is newer than those listed
+        found.sort(key=duplicates.age)
+        duplicates.settle(store, orders, message.connection_id, store_order.tiktok_order_id, found, int(c.clock()),
+                          duplicate_notifier(c, message.connection_id, message.correlation_id))
+        return "duplicate_cancelled"
+    if record.store_order_id is None:
+        return "not_recorded_yet"  # the relay (settling or about to record) finds it by its search
     ctx = context(c, message.connection_id, record.shop_id)
     return flows.from_store(flow_deps(c, ctx, message.correlation_id), record, store_order)

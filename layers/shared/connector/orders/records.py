@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 OrderState = Literal[
     "waiting_hold",  # paid but on hold (TikTok's cancellation window); relayed when it ends
     "claimed",  # a relay owns it and is creating the store order
+    "retrying",  # the store or TikTok failed for a while: tried again at next_try_at (deadline_at)
     "created",  # the store order exists and is recorded (awaiting shipment)
     "blocked",  # cannot be created (reason); retried automatically, then by hand
     "shipped",  # shipped with tracking (TikTok: awaiting collection)
@@ -43,12 +44,23 @@ OrderState = Literal[
 ]
 ORDER_STATES: tuple[str, ...] = get_args(OrderState)
 #: States in which the store order does not exist yet (a relay may still create it).
-UNRELAYED_STATES = frozenset({"waiting_hold", "claimed", "blocked"})
+UNRELAYED_STATES = frozenset({"waiting_hold", "claimed", "retrying", "blocked"})
+#: States a relay still has to move on; each record in one carries ``deadline_at`` (but a blocked
+#: order whose automatic retries ended: it waits for the merchant's retry).
+OPEN_STATES = ("claimed", "retrying", "waiting_hold", "blocked")
 #: States from which a relay may (re)claim the order.
 CLAIMABLE_STATES = ("waiting_hold", "blocked")
 MAX_PAGE_SIZE = 100
+BLOCKED_RECHECK_S = 3600
+"""A blocked order still retried automatically is looked at by the sweeper after this long (its
+relay's own retries come every ``OrderBlockedRetrySeconds``, 10 minutes by default)."""
+HOLD_RECHECK_S = 3600
+"""A ``waiting_hold`` order is read again from TikTok after this long (the hold ends with a
+webhook; this is the way out when that webhook is lost)."""
 #: The fields of a store order creation whose outcome is not known yet.
 INTENT_FIELDS = ("store_intent", "store_intent_at", "settle_from", "settle_misses")
+#: The fields of a relay retried after transient failures.
+RETRY_FIELDS = ("retry_attempts", "retry_since", "retry_owner", "last_error")
 
 
 class OrderLineSummary(BaseModel):
@@ -111,6 +123,17 @@ class OrderRecord(BaseModel):
     window, in which the store is searched before any new POST, runs from here."""
     settle_misses: int | None = None
     """Searches since the intent that did not find the store order."""
+    deadline_at: int | None = None
+    """When the relay must have moved this record on: the claim's lease, the next try of a
+    ``retrying`` order, the next look at a ``waiting_hold`` or ``blocked`` one. The sweeper
+    resumes any open record past it, whatever TikTok's update time says."""
+    retry_attempts: int | None = None
+    """Tries that failed on a transient store or TikTok error since ``retry_since``."""
+    retry_since: int | None = None
+    retry_owner: str | None = None
+    """The relay that parked it ``retrying`` (it may come back before the deadline)."""
+    last_error: str | None = None
+    """The last transient error's kind (a code, never a payload)."""
     verify_after: int | None = None
     """Set when the store order came from a second POST: search for a twin again from then."""
     verify_checks: int | None = None
@@ -158,7 +181,8 @@ def from_attributes(item: Mapping[str, Any]) -> OrderRecord:
     fields = OrderRecord.model_fields
     data = {k: v for k, v in item.items() if k in fields}
     for name in ("attempts", "tiktok_update_time", "claim_expires_at", "created_at", "paid_at", "relayed_at",
-                 "updated_at", "store_intent_at", "settle_from", "settle_misses", "verify_after", "verify_checks"):
+                 "updated_at", "store_intent_at", "settle_from", "settle_misses", "verify_after", "verify_checks",
+                 "deadline_at", "retry_attempts", "retry_since"):
         if isinstance(data.get(name), Decimal):
             data[name] = int(data[name])
     if "pending_units" in data:
@@ -183,6 +207,14 @@ def decode_page_token(token: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest("the page token is not one this API gave out", reason="bad_page_token")
     return value
+
+
+def deadline_of(record: OrderRecord) -> int | None:
+    """When an open record must have moved on (a record written before deadlines existed: its
+    claim's lease)."""
+    if record.deadline_at is not None:
+        return record.deadline_at
+    return record.claim_expires_at if record.state == "claimed" else None
 
 
 class ClaimLost(Exception):
@@ -286,15 +318,17 @@ class OrderRepository:
             raise
         return True
 
-    def claim(self, record: OrderRecord, token: str, now: int, lease_s: int) -> OrderRecord:
+    def claim(self, record: OrderRecord, token: str, now: int, lease_s: int, *,
+              take_over: bool = False) -> OrderRecord:
         """Claim the order for one relay (conditional write): created when unknown, or taken over
         from ``waiting_hold`` / ``blocked`` / a ``claimed`` lease that expired (a crashed relay).
         Raises :class:`ClaimLost` when another relay owns it or it is relayed already.
 
-        ``record`` carries what the relay read from TikTok (lines, totals, pending units)."""
+        ``record`` carries what the relay read from TikTok (lines, totals, pending units).
+        ``take_over`` (the merchant's retry) may also take a ``retrying`` order before its next try."""
         from connector import dynamo
 
-        claimed = record.model_copy(update={"state": "claimed", "claim_token": token,
+        claimed = record.model_copy(update={"state": "claimed", "claim_token": token, "deadline_at": now + lease_s,
                                             "claim_expires_at": now + lease_s, "updated_at": now, "reason": None})
         if record.attempts == 0 and self.put_new(claimed):
             # A first sight: one conditional put (an update that creates the item is not atomic for
@@ -303,11 +337,11 @@ class OrderRepository:
         attributes = {**self._index(record.connection_id, "claimed", now, record.tiktok_order_id),
                       **to_attributes(claimed)}
         attributes.pop("attempts", None)  # kept across claims (added to when blocked)
-        for name in (*INTENT_FIELDS, "duplicate_store_orders"):  # a create in doubt outlives its claim
-            attributes.pop(name, None)
+        for name in (*INTENT_FIELDS, *RETRY_FIELDS, "duplicate_store_orders"):  # a create in doubt (and the
+            attributes.pop(name, None)  # retries since the first failure) outlive the claim
         names = {"#s": "state"}
         values: dict[str, Any] = {":w": "waiting_hold", ":b": "blocked", ":c": "claimed", ":n": now, ":t": token,
-                                  ":zero": 0}
+                                  ":zero": 0, ":r": "retrying"}
         parts = ["attempts = if_not_exists(attempts, :zero)"]
         for i, (name, value) in enumerate(attributes.items()):
             names[f"#a{i}"] = name
@@ -320,7 +354,9 @@ class OrderRepository:
                 TableName=self._table, Key=self._key(record.connection_id, record.tiktok_order_id),
                 UpdateExpression=expression,
                 ConditionExpression=("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
-                                     "(#s = :c AND (claim_expires_at < :n OR claim_token = :t))"),
+                                     "(#s = :c AND (claim_expires_at < :n OR claim_token = :t)) OR "
+                                     "(#s = :r AND (deadline_at <= :n OR retry_owner = :t" +
+                                     (" OR :n = :n))" if take_over else "))")),
                 ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values),
                 ReturnValues="ALL_NEW")
         except Exception as exc:
@@ -338,7 +374,7 @@ class OrderRepository:
         return self._transition(connection_id, tiktok_order_id, "created", now,
                                 sets={"store_order_id": store_order_id, "relayed_at": now, **verify},
                                 removes=("pending_units", "claim_token", "claim_expires_at", "reason", "blocked_by",
-                                         *INTENT_FIELDS),
+                                         *INTENT_FIELDS, *RETRY_FIELDS),
                                 condition="#s = :c AND claim_token = :t",
                                 values={":c": "claimed", ":t": token})
 
@@ -346,11 +382,54 @@ class OrderRepository:
                        give_up: bool) -> bool:
         """Blocked with a reason (``attempts`` + 1). ``give_up`` also drops ``pending_units``
         (no more automatic retries: stock on TikTok stops being held back for it)."""
-        removes = ("claim_token", "claim_expires_at") + (("pending_units",) if give_up else ())
+        removes = ("claim_token", "claim_expires_at", *RETRY_FIELDS) + (
+            ("pending_units", "deadline_at") if give_up else ())
+        deadline = {} if give_up else {"deadline_at": now + BLOCKED_RECHECK_S}
         return self._transition(connection_id, tiktok_order_id, "blocked", now,
-                                sets={"reason": reason, "blocked_by": token},
+                                sets={"reason": reason, "blocked_by": token, **deadline},
                                 removes=removes, add_attempt=True, condition="#s = :c AND claim_token = :t",
                                 values={":c": "claimed", ":t": token})
+
+    def record_retrying(self, connection_id: str, tiktok_order_id: str, token: str, now: int, next_try_at: int,
+                        error: str) -> OrderRecord | None:
+        """Park the order ``retrying`` after a transient failure of the relay holding the claim
+        (or of a relay of an order already ``retrying``): ``retry_attempts`` + 1, ``retry_since``
+        kept from the first failure, tried again at ``next_try_at``. ``None`` when another relay
+        owns it or it moved on."""
+        from connector import dynamo, keys
+
+        values = dynamo.values({
+            ":state": "retrying", ":c": "claimed", ":t": token, ":now": now, ":next": next_try_at, ":e": error,
+            ":one": 1, ":gpk": keys.order_state_index_pk(connection_id, "retrying"),
+            ":gsk": keys.order_state_index_sk(now, tiktok_order_id)})
+        try:
+            got = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+                UpdateExpression=("SET #s = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk, "
+                                  "deadline_at = :next, retry_owner = :t, last_error = :e, "
+                                  "retry_since = if_not_exists(retry_since, :now) ADD retry_attempts :one "
+                                  "REMOVE claim_token, claim_expires_at"),
+                ConditionExpression="(#s = :c AND claim_token = :t) OR #s = :state",
+                ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return from_attributes(dynamo.from_item(got["Attributes"]))
+
+    def due(self, connection_id: str, now: int, *, limit: int = 500) -> list[OrderRecord]:
+        """Open records past their deadline, oldest order first (the sweeper's work list)."""
+        found: list[OrderRecord] = []
+        for state in OPEN_STATES:
+            token: str | None = None
+            while True:
+                records, token = self.list_by_state(connection_id, state, limit=MAX_PAGE_SIZE, page_token=token,
+                                                    newest_first=False)
+                found += [r for r in records if (deadline := deadline_of(r)) is not None and deadline <= now]
+                if token is None:
+                    break
+        found.sort(key=lambda r: (r.created_at, r.tiktok_order_id))
+        return found[:limit]
 
     # --------------------------------------------------------- a create whose outcome is unknown
     def record_intent(self, connection_id: str, tiktok_order_id: str, token: str, intent: str, now: int, *,
@@ -440,8 +519,10 @@ class OrderRepository:
         removes: tuple[str, ...] = ("claim_token", "claim_expires_at")
         if state in ("cancelled", "skipped"):
             removes += ("pending_units",)
-        return self._transition(connection_id, tiktok_order_id, state, now,
-                                sets={"reason": reason} if reason else {}, removes=removes,
+        sets: dict[str, Any] = {"reason": reason} if reason else {}
+        if state == "waiting_hold":
+            sets["deadline_at"] = now + HOLD_RECHECK_S
+        return self._transition(connection_id, tiktok_order_id, state, now, sets=sets, removes=removes,
                                 condition="#s = :c AND claim_token = :t", values={":c": "claimed", ":t": token})
 
     def set_state(self, connection_id: str, tiktok_order_id: str, state: str, now: int, *,
@@ -491,6 +572,8 @@ class OrderRepository:
             all_values[f":v{i}"] = _plain(value)
             parts.append(f"#f{i} = :v{i}")
         expression = "SET " + ", ".join(parts)
+        if "deadline_at" not in sets and state not in OPEN_STATES:
+            removes = (*removes, "deadline_at")
         if add_attempt:
             expression += " ADD attempts :one"
             all_values[":one"] = 1

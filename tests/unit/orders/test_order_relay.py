@@ -97,7 +97,7 @@ class FakeOrders:
         return True
 
     def claim(self, record: OrderRecord, token: str, now: int, lease_s: int, *,
-              take_over: bool = False) -> OrderRecord:
+              take_over: bool = False, previous_units: dict[str, int] | None = None) -> OrderRecord:
         current = self.items.get(record.tiktok_order_id)
         lease_over = current is not None and ((current.claim_expires_at or 0) < now or current.claim_token == token)
         if current is not None and not (current.state in ("waiting_hold", "blocked") or (

@@ -6,7 +6,9 @@ This is the contract other features build on:
   builds the overview (revenue, top products, top customers) from :class:`OrderRecord`;
 - the stock sync subtracts ``pending_units`` (variant_key -> units of paid TikTok orders not yet
   in the store, invariant 2) from the quantities it sends to TikTok
-  (:meth:`OrderRepository.pending_units`).
+  (:meth:`OrderRepository.pending_units`, or :class:`connector.orders.pending.PendingUnits` for
+  some variants). Every write that sets or removes a record's ``pending_units`` writes the
+  compact per-variant items of :mod:`connector.orders.pending` in the same transaction.
 
 Money is ``Decimal``, stored as strings; TikTok ids are strings. The record holds no buyer
 details at all: ``buyer_ref`` is a keyed hash of TikTok's buyer user id, stable per connection,
@@ -27,6 +29,8 @@ from decimal import Decimal
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from connector.orders import pending
 
 OrderState = Literal[
     "waiting_hold",  # paid but on hold (TikTok's cancellation window); relayed when it ends
@@ -209,6 +213,17 @@ def decode_page_token(token: str) -> dict[str, Any]:
     return value
 
 
+def _condition_failed(exc: BaseException) -> bool:
+    """A conditional write refused (alone, or as the condition of a transaction); a transaction
+    cancelled for another reason (a conflict) is not one and is raised."""
+    from connector import dynamo
+
+    if not dynamo.is_condition_failure(exc):
+        return False
+    reasons = (getattr(exc, "response", {}) or {}).get("CancellationReasons") or []
+    return not reasons or any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+
+
 def deadline_of(record: OrderRecord) -> int | None:
     """When an open record must have moved on (a record written before deadlines existed: its
     claim's lease)."""
@@ -288,18 +303,11 @@ class OrderRepository:
 
     def pending_units(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units paid on TikTok but not in the store yet, over every order of the
-        connection not relayed yet (for the stock sync, invariant 2)."""
-        totals: dict[str, int] = {}
-        for state in sorted(UNRELAYED_STATES):
-            token: str | None = None
-            while True:
-                records, token = self.list_by_state(connection_id, state, limit=MAX_PAGE_SIZE, page_token=token)
-                for record in records:
-                    for variant, units in record.pending_units.items():
-                        totals[variant] = totals.get(variant, 0) + units
-                if token is None:
-                    break
-        return totals
+        connection not relayed yet (for the stock sync, invariant 2): read from the compact
+        per-variant items (:mod:`connector.orders.pending`), not from the order records."""
+        from connector.orders.pending import PendingUnits
+
+        return PendingUnits(self._table, self.client).all(connection_id)
 
     # ------------------------------------------------------------------------------ writes
     def put_new(self, record: OrderRecord) -> bool:
@@ -309,23 +317,30 @@ class OrderRepository:
         item = {keys.PK: keys.conn_pk(record.connection_id), keys.SK: keys.order_sk(record.tiktok_order_id),
                 **self._index(record.connection_id, record.state, record.updated_at, record.tiktok_order_id),
                 **to_attributes(record)}
+        put = {"TableName": self._table, "Item": dynamo.to_item(item),
+               "ConditionExpression": "attribute_not_exists(pk)"}
+        holds = pending.hold_ops(self._table, record.connection_id, record.tiktok_order_id, record.pending_units,
+                                 record.updated_at)
         try:
-            self.client.put_item(TableName=self._table, Item=dynamo.to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+            if holds:  # the record and its pending units in one transaction
+                self.client.transact_write_items(TransactItems=[{"Put": put}, *holds])
+            else:
+                self.client.put_item(**put)
         except Exception as exc:
-            if dynamo.is_condition_failure(exc):
+            if _condition_failed(exc):
                 return False
             raise
         return True
 
     def claim(self, record: OrderRecord, token: str, now: int, lease_s: int, *,
-              take_over: bool = False) -> OrderRecord:
+              take_over: bool = False, previous_units: Mapping[str, int] | None = None) -> OrderRecord:
         """Claim the order for one relay (conditional write): created when unknown, or taken over
         from ``waiting_hold`` / ``blocked`` / a ``claimed`` lease that expired (a crashed relay).
         Raises :class:`ClaimLost` when another relay owns it or it is relayed already.
 
         ``record`` carries what the relay read from TikTok (lines, totals, pending units).
-        ``take_over`` (the merchant's retry) may also take a ``retrying`` order before its next try."""
+        ``take_over`` (the merchant's retry) may also take a ``retrying`` order before its next try.
+        ``previous_units``: the pending units the record held (released where no longer held)."""
         from connector import dynamo
 
         claimed = record.model_copy(update={"state": "claimed", "claim_token": token, "deadline_at": now + lease_s,
@@ -349,21 +364,29 @@ class OrderRepository:
             parts.append(f"#a{i} = :a{i}")
         removes = [name for name in ("reason", "pending_units") if name not in attributes]
         expression = "SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removes) if removes else "")
+        update = {
+            "TableName": self._table, "Key": self._key(record.connection_id, record.tiktok_order_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": ("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
+                                    "(#s = :c AND (claim_expires_at < :n OR claim_token = :t)) OR "
+                                    "(#s = :r AND (deadline_at <= :n OR retry_owner = :t" +
+                                    (" OR :n = :n))" if take_over else "))")),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo.values(values)}
+        changes = pending.change_ops(self._table, record.connection_id, record.tiktok_order_id,
+                                     previous_units or {}, claimed.pending_units, now)
         try:
-            stored = self.client.update_item(
-                TableName=self._table, Key=self._key(record.connection_id, record.tiktok_order_id),
-                UpdateExpression=expression,
-                ConditionExpression=("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
-                                     "(#s = :c AND (claim_expires_at < :n OR claim_token = :t)) OR "
-                                     "(#s = :r AND (deadline_at <= :n OR retry_owner = :t" +
-                                     (" OR :n = :n))" if take_over else "))")),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values),
-                ReturnValues="ALL_NEW")
+            if changes:
+                self.client.transact_write_items(TransactItems=[{"Update": update}, *changes])
+            else:
+                self.client.update_item(**update)
         except Exception as exc:
-            if dynamo.is_condition_failure(exc):
+            if _condition_failed(exc):
                 raise ClaimLost(record.tiktok_order_id) from None
             raise
-        return from_attributes(dynamo.from_item(stored["Attributes"]))
+        stored = self.get(record.connection_id, record.tiktok_order_id)
+        if stored is None:
+            raise ClaimLost(record.tiktok_order_id)
+        return stored
 
     def record_created(self, connection_id: str, tiktok_order_id: str, token: str, store_order_id: str,
                        now: int, *, verify_after: int | None = None) -> bool:
@@ -579,12 +602,22 @@ class OrderRepository:
             all_values[":one"] = 1
         if removes:
             expression += " REMOVE " + ", ".join(removes)
+        update = {"TableName": self._table, "Key": self._key(connection_id, tiktok_order_id),
+                  "UpdateExpression": expression, "ConditionExpression": condition,
+                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo.values(all_values)}
+        releases: list[dict[str, Any]] = []
+        if "pending_units" in removes:  # released in the same transaction as the record moves on
+            current = self.get(connection_id, tiktok_order_id)
+            if current is not None and current.pending_units:
+                releases = pending.release_ops(self._table, connection_id, tiktok_order_id, current.pending_units,
+                                               now)
         try:
-            self.client.update_item(TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
-                                    UpdateExpression=expression, ConditionExpression=condition,
-                                    ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(all_values))
+            if releases:
+                self.client.transact_write_items(TransactItems=[{"Update": update}, *releases])
+            else:
+                self.client.update_item(**update)
         except Exception as exc:
-            if dynamo.is_condition_failure(exc):
+            if _condition_failed(exc):
                 return False
             raise
         return True

@@ -285,7 +285,8 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
     if existing is not None:
         record = record.model_copy(update={"attempts": existing.attempts})
     try:
-        claimed = deps.orders.claim(record, token, now, LEASE_S, take_over=token.startswith(MANUAL_PREFIX))
+        claimed = deps.orders.claim(record, token, now, LEASE_S, take_over=token.startswith(MANUAL_PREFIX),
+                                    previous_units=existing.pending_units if existing is not None else None)
     except ClaimLost:
         count("OrderRelayClaimLost")
         return RelayResult("already", tiktok_order_id, record.attempts, tiktok_status=order.status)

@@ -88,7 +88,9 @@ class Fault:
     """Answer matching API requests with ``status`` (``times`` times).
 
     ``delay`` sleeps first (a client timeout); ``after`` processes the request and then answers
-    with the fault (the order exists although the client saw a 500)."""
+    with the fault (the order exists although the client saw a 500); ``stall`` (with ``after``)
+    sleeps between processing and answering, so a client whose timeout is shorter loses the answer
+    of a request that was done."""
 
     method: str | None = None
     path: str | None = None
@@ -98,6 +100,7 @@ class Fault:
     delay: float = 0.0
     retry_after: int | None = None
     after: bool = False
+    stall: float = 0.0
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -165,6 +168,7 @@ class EcwidSandbox:
         self._rate = _RateLimit(requests_per_minute)
         self._faults: list[Fault] = []
         self._faults_lock = threading.Lock()
+        self._outage_until: float | None = None
         self._requests: list[RequestRecord] = []
         self._requests_lock = threading.Lock()
         self._server = Server(self._handle, port=port, name="ecwid-sandbox")
@@ -299,6 +303,19 @@ class EcwidSandbox:
     def clear_faults(self) -> None:
         with self._faults_lock:
             self._faults.clear()
+        self._outage_until = None
+        self.state.search_lag = 0.0
+
+    def start_outage(self, seconds: float | None = None) -> None:
+        """Every API call answers 503 for ``seconds`` (``None``: until :meth:`end_outage`)."""
+        self._outage_until = time.monotonic() + (seconds if seconds is not None else 10.0**9)
+
+    def end_outage(self) -> None:
+        self._outage_until = None
+
+    def set_search_lag(self, seconds: float) -> None:
+        """Orders stay invisible to the order search for ``seconds`` after they were created."""
+        self.state.search_lag = max(0.0, float(seconds))
 
     def set_webhook_url(self, url: str | None) -> None:
         self.webhooks.url = url
@@ -436,6 +453,9 @@ class EcwidSandbox:
             ),
             ("POST", "/_admin/faults", lambda q: asdict(self.add_fault(**_fault_args(_body(q))))),
             ("DELETE", "/_admin/faults", lambda q: _run(self.clear_faults, {"ok": True})),
+            ("PUT", "/_admin/outage", self._admin_outage),
+            ("PUT", "/_admin/search-lag", lambda q: _run(lambda: self.set_search_lag(
+                float(_body(q).get("seconds") or 0)), {"ok": True})),
             ("PUT", "/_admin/rate-limit", self._admin_rate_limit),
             ("PUT", "/_admin/webhooks", self._admin_webhooks),
             ("GET", "/_admin/webhooks", self._admin_webhook_log),
@@ -468,6 +488,8 @@ class EcwidSandbox:
             if retry_after is not None:
                 return _error(429, "Too many requests", "RATE_LIMITED", {"Retry-After": str(retry_after)})
             sub_path = request.path.split(f"/api/v3/{request.params['store']}", 1)[1]
+            if self._outage_until is not None and time.monotonic() < self._outage_until:
+                return _error(503, "Service unavailable (outage)", "OUTAGE")
             fault = self._take_fault(request.method, sub_path)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
@@ -478,6 +500,8 @@ class EcwidSandbox:
             except ValueError:  # a malformed number the handler did not name: a plain reason only
                 raise ApiError(400, "Malformed request: a parameter is not a valid number", "INVALID_VALUE") from None
             if fault is not None:
+                if fault.stall:
+                    time.sleep(fault.stall)
                 return self._fault_response(fault)
             return _json(result)
 
@@ -611,6 +635,16 @@ class EcwidSandbox:
         self.set_rate_limit(int(body["requestsPerMinute"]), float(body.get("windowSeconds", 60)))
         return {"ok": True}
 
+    def _admin_outage(self, request: Request) -> Any:
+        """``{"seconds": n}`` starts an outage (``null``: until ended), ``{"end": true}`` ends it."""
+        body = _body(request)
+        if body.get("end"):
+            self.end_outage()
+        else:
+            seconds = body.get("seconds")
+            self.start_outage(float(seconds) if seconds is not None else None)
+        return {"ok": True}
+
     def _admin_clock(self, request: Request) -> Any:
         self.advance_clock(float(_body(request).get("advance", 0)))
         return {"now": self.state.now()}
@@ -701,5 +735,6 @@ def _fault_args(body: dict[str, Any]) -> dict[str, Any]:
         "delay": "delay",
         "retryAfter": "retry_after",
         "after": "after",
+        "stall": "stall",
     }
     return {names[k]: v for k, v in body.items() if k in names}

@@ -201,6 +201,9 @@ class SandboxState:
         self.lock = threading.RLock()
         self.public_url = "http://127.0.0.1"
         self.clock_offset = 0.0
+        self.search_lag = 0.0
+        """Seconds an order stays invisible to the order search after it was created (Ecwid's
+        search index lags behind writes); ``GET /orders/{id}`` sees it at once."""
         self._rng = random.Random(seed)
         self._emit = emit
         self._ids = itertools.count(1000001)
@@ -1067,6 +1070,7 @@ class SandboxState:
                     "createTimestamp": now,
                     "updateTimestamp": now,
                     "_decrements": decrements,
+                    "_committed_at": time.monotonic(),
                     "_restocked": False,
                 }
             )
@@ -1152,6 +1156,9 @@ class SandboxState:
         with self.lock:
             store = self.store(store_id)
             orders = sorted(store.orders.values(), key=lambda o: o["internalId"])
+            if self.search_lag > 0:
+                visible_before = time.monotonic() - self.search_lag
+                orders = [o for o in orders if o.get("_committed_at", 0.0) <= visible_before]
             if args.get("ids"):
                 wanted = {x.strip() for x in args["ids"].split(",")}
                 orders = [o for o in orders if str(o["internalId"]) in wanted or o["id"] in wanted]

@@ -83,6 +83,14 @@ def order_state_index_sk(updated_at: int, tiktok_order_id: str) -> str:
     return f"{updated_at:012d}#{tiktok_order_id}"
 
 
+PENDING_PREFIX = "PENDING#"
+
+
+def pending_sk(variant_key: str) -> str:
+    """Orders: the units of one store variant paid on TikTok and not in the store yet."""
+    return f"{PENDING_PREFIX}{variant_key}"
+
+
 ORDER_SCAN = "ORDERSCAN"
 """Sort key of a connection's order re-scan cursor (the end of the last scanned window)."""
 

@@ -25,6 +25,12 @@ ORDERS_BLOCKED = "OrderBlocked"
 """A relay attempt ended ``blocked`` with a reason the merchant can fix (alarmed: OrdersBlockedAlarm).
 Relay *failures* (the operator's problem) are the order relay state machine's failed executions
 (``AWS/States ExecutionsFailed``, alarmed: OrderRelayFailedAlarm)."""
+ORDER_CREATE_AMBIGUOUS = "OrderCreateAmbiguous"
+"""A store order creation failed without saying whether the order exists (timeout, 5xx after
+the request was sent): the relay searches over the settle window before it posts again."""
+ORDER_DUPLICATES_CANCELLED = "OrderDuplicateCancelled"
+"""A second store order for one TikTok order was found and cancelled in the store (alarmed:
+OrderDuplicateAlarm)."""
 ORDER_RELAY_LATENCY = "OrderRelayLatency"
 """Milliseconds from TikTok's paid time (or the end of the hold) to the store order recorded
 (emit with :func:`latency`)."""
@@ -82,6 +88,7 @@ TENANT_METRICS = frozenset({PRODUCTS_FAILED, ORDERS_BLOCKED})
 
 #: Every fixed name (the dashboard and docs check against this).
 CATALOGUE = (PRODUCTS_PUSHED, PRODUCTS_FAILED, ORDERS_RELAYED, ORDERS_BLOCKED, ORDER_RELAY_LATENCY,
+             ORDER_CREATE_AMBIGUOUS, ORDER_DUPLICATES_CANCELLED,
              STOCK_LATENCY, *(stock_sync(o) for o in STOCK_OUTCOMES), NOTIFICATIONS_RECORDED, NOTIFICATIONS_SUPPRESSED,
              NOTIFICATION_EMAILS_SENT, TOKENS_REFRESHED, TOKEN_REFRESH_FAILED,
              *(webhook_accepted(s) for s in WEBHOOK_SOURCES), *(webhook_duplicate(s) for s in WEBHOOK_SOURCES),

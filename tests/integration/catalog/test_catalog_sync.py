@@ -1,4 +1,4 @@
-"""Catalog sync (connector.catalog.sync) against both sandboxes over HTTP and a moto table:
+"""Catalog sync (the modules of connector.catalog) against both sandboxes over HTTP and a moto table:
 pull with content hashes, suggested mappings, push with ids and links, idempotency (a lost
 record never makes a second TikTok product), sales attributes by TikTok id, description measured
 after its images are re-hosted, linking by seller SKU, removal, review status."""

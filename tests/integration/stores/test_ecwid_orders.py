@@ -20,6 +20,7 @@ from connector.stores import (
     ValidationError,
 )
 from connector.stores.ecwid import EcwidStore
+from connector.stores.errors import AmbiguousWrite
 from local.sandbox_ecwid import EcwidSandbox
 
 TIKTOK_ORDER_ID = "576461413038785752"
@@ -134,8 +135,11 @@ def test_a_paid_order_decrements_stock_exactly_once_and_is_found_by_tiktok_id(
 def test_a_create_whose_answer_was_lost_is_not_duplicated(
     ecwid: EcwidStore, sandbox: EcwidSandbox, store_id: int, catalog: dict[str, Any]
 ) -> None:
-    # The store creates the order but the answer is a 500: the retry must find it, not post again.
+    # The store creates the order but the answer is a 500: the adapter says so and never posts
+    # again; a later call (the relay's, after its settle window) finds it instead of posting.
     sandbox.add_fault(method="POST", path=r"^/orders$", status=500, after=True)
+    with pytest.raises(AmbiguousWrite):
+        ecwid.create_order(draft(catalog, "7001"))
     order = ecwid.create_order(draft(catalog, "7001"))
     assert order.tiktok_order_id == "7001"
     assert len(sandbox.orders(store_id)) == 1
@@ -143,10 +147,13 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(
     assert stock_of(sandbox, store_id, catalog) == {"medium": 2, "tee": 7, "mug": 5}
 
 
-def test_a_create_that_failed_before_is_posted_again(
+def test_a_create_that_failed_before_is_posted_again_by_a_later_call(
     ecwid: EcwidStore, sandbox: EcwidSandbox, store_id: int, catalog: dict[str, Any]
 ) -> None:
     sandbox.add_fault(method="POST", path=r"^/orders$", status=503, times=2)
+    for _ in range(2):
+        with pytest.raises(AmbiguousWrite):
+            ecwid.create_order(draft(catalog, "7002"))
     order = ecwid.create_order(draft(catalog, "7002"))
     assert order.tiktok_order_id == "7002"
     assert sandbox.request_count("POST", rf"^/api/v3/{store_id}/orders$") == 3

@@ -10,7 +10,7 @@ import pytest
 
 from connector.links import SkuLink
 from connector.orders import relay as r
-from connector.orders.records import ClaimLost, OrderRecord
+from connector.orders.records import INTENT_FIELDS, ClaimLost, OrderRecord
 from connector.settings import OrderSettings
 from connector.stores.protocol import FulfilmentStatus, PaymentStatus, StoreOrder, StoreOrderDraft
 from connector.tiktok.client import ShopRef
@@ -55,6 +55,9 @@ class FakeStore:
     def find_order_by_tiktok_id(self, tiktok_order_id: str) -> StoreOrder | None:
         return next((o for o in self.orders if o.tiktok_order_id == tiktok_order_id), None)
 
+    def find_orders_by_tiktok_id(self, tiktok_order_id: str) -> list[StoreOrder]:
+        return [o for o in self.orders if o.tiktok_order_id == tiktok_order_id]
+
     def create_order(self, draft: StoreOrderDraft) -> StoreOrder:  # like the adapter: finds first
         found = self.find_order_by_tiktok_id(draft.tiktok_order_id)
         if found:
@@ -93,14 +96,16 @@ class FakeOrders:
         self.items[record.tiktok_order_id] = record
         return True
 
-    def claim(self, record: OrderRecord, token: str, now: int, lease_s: int) -> OrderRecord:
+    def claim(self, record: OrderRecord, token: str, now: int, lease_s: int, *,
+              take_over: bool = False, previous_units: dict[str, int] | None = None) -> OrderRecord:
         current = self.items.get(record.tiktok_order_id)
         lease_over = current is not None and ((current.claim_expires_at or 0) < now or current.claim_token == token)
         if current is not None and not (current.state in ("waiting_hold", "blocked") or (
                 current.state == "claimed" and lease_over)):
             raise ClaimLost(record.tiktok_order_id)
+        kept = {name: getattr(current, name) for name in (*INTENT_FIELDS, "duplicate_store_orders")} if current else {}
         claimed = record.model_copy(update={"state": "claimed", "claim_token": token, "claim_expires_at": now + lease_s,
-                                            "attempts": current.attempts if current else 0})
+                                            "attempts": current.attempts if current else 0, **kept})
         self.items[record.tiktok_order_id] = claimed
         return claimed
 
@@ -108,12 +113,20 @@ class FakeOrders:
         current = self.items.get(order_id)
         return current if current and current.state == "claimed" and current.claim_token == token else None
 
-    def record_created(self, connection_id: str, order_id: str, token: str, store_order_id: str, now: int) -> bool:
+    def record_created(self, connection_id: str, order_id: str, token: str, store_order_id: str, now: int, *,
+                       verify_after: int | None = None) -> bool:
         current = self._owned(order_id, token)
         if current is None:
             return False
+        verify = {"verify_after": verify_after, "verify_checks": 0} if verify_after is not None else {}
         self.items[order_id] = current.model_copy(update={"state": "created", "store_order_id": store_order_id,
-                                                          "pending_units": {}, "claim_token": None})
+                                                          "pending_units": {}, "claim_token": None,
+                                                          **dict.fromkeys(INTENT_FIELDS), **verify})
+        return True
+
+    def set_verify(self, connection_id: str, order_id: str, verify_after: int | None, checks: int) -> bool:
+        self.items[order_id] = self.items[order_id].model_copy(update={"verify_after": verify_after,
+                                                                       "verify_checks": checks})
         return True
 
     def record_blocked(self, connection_id: str, order_id: str, token: str, reason: str, now: int, *,
@@ -124,6 +137,46 @@ class FakeOrders:
         self.items[order_id] = current.model_copy(update={
             "state": "blocked", "reason": reason, "attempts": current.attempts + 1, "blocked_by": token,
             "claim_token": None, **({"pending_units": {}} if give_up else {})})
+        return True
+
+    def record_intent(self, connection_id: str, order_id: str, token: str, intent: str, now: int, *,
+                      replaces: str | None = None) -> bool:
+        current = self._owned(order_id, token)
+        if current is None or current.store_intent != replaces:
+            return False
+        self.items[order_id] = current.model_copy(update={"store_intent": intent, "store_intent_at": now,
+                                                          "settle_misses": 0, "settle_from": None})
+        return True
+
+    def record_ambiguous(self, connection_id: str, order_id: str, intent: str, now: int) -> bool:
+        current = self.items[order_id]
+        if current.store_intent != intent:
+            return False
+        self.items[order_id] = current.model_copy(update={"settle_from": now})
+        return True
+
+    def record_settle_miss(self, connection_id: str, order_id: str, intent: str, now: int) -> int | None:
+        current = self.items[order_id]
+        if current.store_intent != intent:
+            return None
+        misses = (current.settle_misses or 0) + 1
+        self.items[order_id] = current.model_copy(update={"settle_misses": misses})
+        return misses
+
+    def clear_intent(self, connection_id: str, order_id: str, intent: str, now: int) -> bool:
+        current = self.items[order_id]
+        if current.store_intent != intent:
+            return False
+        self.items[order_id] = current.model_copy(update={"store_intent": None, "store_intent_at": None,
+                                                          "settle_from": None, "settle_misses": None})
+        return True
+
+    def record_duplicates(self, connection_id: str, order_id: str, store_order_id: str, duplicates: list[str],
+                          now: int) -> bool:
+        current = self.items[order_id]
+        self.items[order_id] = current.model_copy(update={
+            "store_order_id": store_order_id,
+            "duplicate_store_orders": tuple(dict.fromkeys([*current.duplicate_store_orders, *duplicates]))})
         return True
 
     def set_state(self, connection_id: str, order_id: str, state: str, now: int, **_: Any) -> bool:

@@ -65,7 +65,7 @@ def retry(connection_id: str, tiktok_order_id: str) -> Any:
     record = OrderRepository(w.env.table_name).get(connection_id, tiktok_order_id)
     if record is None:
         raise NotFound(f"no TikTok order {tiktok_order_id} on this connection", reason="unknown_order")
-    if record.state != "blocked":
+    if record.state not in ("blocked", "retrying"):
         raise Conflict(f"order {tiktok_order_id} is {record.state}, not blocked: nothing to retry",
                        reason="order_not_blocked")
     task_id = _enqueue(connection_id, "order_retry", {"tiktok_order_id": tiktok_order_id}, w, total=1)

@@ -19,8 +19,8 @@ _QUERY = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 _VIEW = ConfigDict(frozen=True, defer_build=True)
 
 ProductStatusName = Literal["not_synced", "sync_failed", "in_review", "review_failed", "active", "deactivated"]
-OrderStateName = Literal["waiting_hold", "claimed", "created", "blocked", "shipped", "in_transit", "delivered",
-                         "completed", "cancelled", "refunded", "skipped"]
+OrderStateName = Literal["waiting_hold", "claimed", "retrying", "created", "blocked", "shipped", "in_transit",
+                         "delivered", "completed", "cancelled", "refunded", "skipped"]
 PageToken = Field(default=None, min_length=1, max_length=2048,
                   description="The `next_page_token` of the previous page.")
 

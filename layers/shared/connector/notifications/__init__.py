@@ -46,6 +46,7 @@ CATEGORIES: dict[str, str] = {
     "order_blocked": "blocked_orders",
     "order_not_shipped": "blocked_orders",
     "order_cancel_refused": "blocked_orders",
+    "order_duplicate": "blocked_orders",
     "product_failed": "failed_products",
     "needs_reauth": "reauthorization",
     "disconnected": "reauthorization",
@@ -374,6 +375,7 @@ EVENT_WORDS = {
     "order_blocked": "Not created in the store",
     "order_not_shipped": "Shipment not sent to TikTok",
     "order_cancel_refused": "Cancellation not accepted by TikTok",
+    "order_duplicate": "Duplicate store order cancelled",
     "product_failed": "Not listed",
 }
 

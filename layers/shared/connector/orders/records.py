@@ -6,7 +6,9 @@ This is the contract other features build on:
   builds the overview (revenue, top products, top customers) from :class:`OrderRecord`;
 - the stock sync subtracts ``pending_units`` (variant_key -> units of paid TikTok orders not yet
   in the store, invariant 2) from the quantities it sends to TikTok
-  (:meth:`OrderRepository.pending_units`).
+  (:meth:`OrderRepository.pending_units`, or :class:`connector.orders.pending.PendingUnits` for
+  some variants). Every write that sets or removes a record's ``pending_units`` writes the
+  compact per-variant items of :mod:`connector.orders.pending` in the same transaction.
 
 Money is ``Decimal``, stored as strings; TikTok ids are strings. The record holds no buyer
 details at all: ``buyer_ref`` is a keyed hash of TikTok's buyer user id, stable per connection,
@@ -28,9 +30,12 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connector.orders import pending
+
 OrderState = Literal[
     "waiting_hold",  # paid but on hold (TikTok's cancellation window); relayed when it ends
     "claimed",  # a relay owns it and is creating the store order
+    "retrying",  # the store or TikTok failed for a while: tried again at next_try_at (deadline_at)
     "created",  # the store order exists and is recorded (awaiting shipment)
     "blocked",  # cannot be created (reason); retried automatically, then by hand
     "shipped",  # shipped with tracking (TikTok: awaiting collection)
@@ -43,10 +48,23 @@ OrderState = Literal[
 ]
 ORDER_STATES: tuple[str, ...] = get_args(OrderState)
 #: States in which the store order does not exist yet (a relay may still create it).
-UNRELAYED_STATES = frozenset({"waiting_hold", "claimed", "blocked"})
+UNRELAYED_STATES = frozenset({"waiting_hold", "claimed", "retrying", "blocked"})
+#: States a relay still has to move on; each record in one carries ``deadline_at`` (but a blocked
+#: order whose automatic retries ended: it waits for the merchant's retry).
+OPEN_STATES = ("claimed", "retrying", "waiting_hold", "blocked")
 #: States from which a relay may (re)claim the order.
 CLAIMABLE_STATES = ("waiting_hold", "blocked")
 MAX_PAGE_SIZE = 100
+BLOCKED_RECHECK_S = 3600
+"""A blocked order still retried automatically is looked at by the sweeper after this long (its
+relay's own retries come every ``OrderBlockedRetrySeconds``, 10 minutes by default)."""
+HOLD_RECHECK_S = 3600
+"""A ``waiting_hold`` order is read again from TikTok after this long (the hold ends with a
+webhook; this is the way out when that webhook is lost)."""
+#: The fields of a store order creation whose outcome is not known yet.
+INTENT_FIELDS = ("store_intent", "store_intent_at", "settle_from", "settle_misses")
+#: The fields of a relay retried after transient failures.
+RETRY_FIELDS = ("retry_attempts", "retry_since", "retry_owner", "last_error")
 
 
 class OrderLineSummary(BaseModel):
@@ -100,6 +118,32 @@ class OrderRecord(BaseModel):
     claim_expires_at: int | None = None
     blocked_by: str | None = None
     """The relay (execution) that owns a blocked order's automatic retries."""
+    store_intent: str | None = None
+    """Set (a fresh id) before every POST that creates the store order, removed when the store
+    order is recorded: while set, the store may hold the order although we did not see it."""
+    store_intent_at: int | None = None
+    settle_from: int | None = None
+    """When the last create failed ambiguously (timeout, 5xx, lost connection): the settle
+    window, in which the store is searched before any new POST, runs from here."""
+    settle_misses: int | None = None
+    """Searches since the intent that did not find the store order."""
+    deadline_at: int | None = None
+    """When the relay must have moved this record on: the claim's lease, the next try of a
+    ``retrying`` order, the next look at a ``waiting_hold`` or ``blocked`` one. The sweeper
+    resumes any open record past it, whatever TikTok's update time says."""
+    retry_attempts: int | None = None
+    """Tries that failed on a transient store or TikTok error since ``retry_since``."""
+    retry_since: int | None = None
+    retry_owner: str | None = None
+    """The relay that parked it ``retrying`` (it may come back before the deadline)."""
+    last_error: str | None = None
+    """The last transient error's kind (a code, never a payload)."""
+    verify_after: int | None = None
+    """Set when the store order came from a second POST: search for a twin again from then."""
+    verify_checks: int | None = None
+    duplicate_store_orders: tuple[str, ...] = ()
+    """Store orders found carrying this TikTok order besides ``store_order_id``, cancelled in the
+    store by the duplicate detector."""
     created_at: int
     """When TikTok created the order (epoch seconds)."""
     paid_at: int | None = None
@@ -130,8 +174,9 @@ def to_attributes(record: OrderRecord) -> dict[str, Any]:
     data = record.model_dump(exclude_none=True, mode="json")  # Decimal -> str
     if not data.get("pending_units"):
         data.pop("pending_units", None)
-    if not data.get("package_ids"):
-        data.pop("package_ids", None)
+    for name in ("package_ids", "duplicate_store_orders"):
+        if not data.get(name):
+            data.pop(name, None)
     data["lines"] = [dict(line) for line in data.get("lines", [])]
     return data
 
@@ -140,7 +185,8 @@ def from_attributes(item: Mapping[str, Any]) -> OrderRecord:
     fields = OrderRecord.model_fields
     data = {k: v for k, v in item.items() if k in fields}
     for name in ("attempts", "tiktok_update_time", "claim_expires_at", "created_at", "paid_at", "relayed_at",
-                 "updated_at"):
+                 "updated_at", "store_intent_at", "settle_from", "settle_misses", "verify_after", "verify_checks",
+                 "deadline_at", "retry_attempts", "retry_since"):
         if isinstance(data.get(name), Decimal):
             data[name] = int(data[name])
     if "pending_units" in data:
@@ -165,6 +211,25 @@ def decode_page_token(token: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRequest("the page token is not one this API gave out", reason="bad_page_token")
     return value
+
+
+def _condition_failed(exc: BaseException) -> bool:
+    """A conditional write refused (alone, or as the condition of a transaction); a transaction
+    cancelled for another reason (a conflict) is not one and is raised."""
+    from connector import dynamo
+
+    if not dynamo.is_condition_failure(exc):
+        return False
+    reasons = (getattr(exc, "response", {}) or {}).get("CancellationReasons") or []
+    return not reasons or any(r.get("Code") == "ConditionalCheckFailed" for r in reasons)
+
+
+def deadline_of(record: OrderRecord) -> int | None:
+    """When an open record must have moved on (a record written before deadlines existed: its
+    claim's lease)."""
+    if record.deadline_at is not None:
+        return record.deadline_at
+    return record.claim_expires_at if record.state == "claimed" else None
 
 
 class ClaimLost(Exception):
@@ -238,18 +303,11 @@ class OrderRepository:
 
     def pending_units(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units paid on TikTok but not in the store yet, over every order of the
-        connection not relayed yet (for the stock sync, invariant 2)."""
-        totals: dict[str, int] = {}
-        for state in sorted(UNRELAYED_STATES):
-            token: str | None = None
-            while True:
-                records, token = self.list_by_state(connection_id, state, limit=MAX_PAGE_SIZE, page_token=token)
-                for record in records:
-                    for variant, units in record.pending_units.items():
-                        totals[variant] = totals.get(variant, 0) + units
-                if token is None:
-                    break
-        return totals
+        connection not relayed yet (for the stock sync, invariant 2): read from the compact
+        per-variant items (:mod:`connector.orders.pending`), not from the order records."""
+        from connector.orders.pending import PendingUnits
+
+        return PendingUnits(self._table, self.client).all(connection_id)
 
     # ------------------------------------------------------------------------------ writes
     def put_new(self, record: OrderRecord) -> bool:
@@ -259,24 +317,33 @@ class OrderRepository:
         item = {keys.PK: keys.conn_pk(record.connection_id), keys.SK: keys.order_sk(record.tiktok_order_id),
                 **self._index(record.connection_id, record.state, record.updated_at, record.tiktok_order_id),
                 **to_attributes(record)}
+        put = {"TableName": self._table, "Item": dynamo.to_item(item),
+               "ConditionExpression": "attribute_not_exists(pk)"}
+        holds = pending.hold_ops(self._table, record.connection_id, record.tiktok_order_id, record.pending_units,
+                                 record.updated_at)
         try:
-            self.client.put_item(TableName=self._table, Item=dynamo.to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+            if holds:  # the record and its pending units in one transaction
+                self.client.transact_write_items(TransactItems=[{"Put": put}, *holds])
+            else:
+                self.client.put_item(**put)
         except Exception as exc:
-            if dynamo.is_condition_failure(exc):
+            if _condition_failed(exc):
                 return False
             raise
         return True
 
-    def claim(self, record: OrderRecord, token: str, now: int, lease_s: int) -> OrderRecord:
+    def claim(self, record: OrderRecord, token: str, now: int, lease_s: int, *,
+              take_over: bool = False, previous_units: Mapping[str, int] | None = None) -> OrderRecord:
         """Claim the order for one relay (conditional write): created when unknown, or taken over
         from ``waiting_hold`` / ``blocked`` / a ``claimed`` lease that expired (a crashed relay).
         Raises :class:`ClaimLost` when another relay owns it or it is relayed already.
 
-        ``record`` carries what the relay read from TikTok (lines, totals, pending units)."""
+        ``record`` carries what the relay read from TikTok (lines, totals, pending units).
+        ``take_over`` (the merchant's retry) may also take a ``retrying`` order before its next try.
+        ``previous_units``: the pending units the record held (released where no longer held)."""
         from connector import dynamo
 
-        claimed = record.model_copy(update={"state": "claimed", "claim_token": token,
+        claimed = record.model_copy(update={"state": "claimed", "claim_token": token, "deadline_at": now + lease_s,
                                             "claim_expires_at": now + lease_s, "updated_at": now, "reason": None})
         if record.attempts == 0 and self.put_new(claimed):
             # A first sight: one conditional put (an update that creates the item is not atomic for
@@ -285,9 +352,11 @@ class OrderRepository:
         attributes = {**self._index(record.connection_id, "claimed", now, record.tiktok_order_id),
                       **to_attributes(claimed)}
         attributes.pop("attempts", None)  # kept across claims (added to when blocked)
+        for name in (*INTENT_FIELDS, *RETRY_FIELDS, "duplicate_store_orders"):  # a create in doubt (and the
+            attributes.pop(name, None)  # retries since the first failure) outlive the claim
         names = {"#s": "state"}
         values: dict[str, Any] = {":w": "waiting_hold", ":b": "blocked", ":c": "claimed", ":n": now, ":t": token,
-                                  ":zero": 0}
+                                  ":zero": 0, ":r": "retrying"}
         parts = ["attempts = if_not_exists(attempts, :zero)"]
         for i, (name, value) in enumerate(attributes.items()):
             names[f"#a{i}"] = name
@@ -295,26 +364,40 @@ class OrderRepository:
             parts.append(f"#a{i} = :a{i}")
         removes = [name for name in ("reason", "pending_units") if name not in attributes]
         expression = "SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removes) if removes else "")
+        update = {
+            "TableName": self._table, "Key": self._key(record.connection_id, record.tiktok_order_id),
+            "UpdateExpression": expression,
+            "ConditionExpression": ("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
+                                    "(#s = :c AND (claim_expires_at < :n OR claim_token = :t)) OR "
+                                    "(#s = :r AND (deadline_at <= :n OR retry_owner = :t" +
+                                    (" OR :n = :n))" if take_over else "))")),
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo.values(values)}
+        changes = pending.change_ops(self._table, record.connection_id, record.tiktok_order_id,
+                                     previous_units or {}, claimed.pending_units, now)
         try:
-            self.client.update_item(
-                TableName=self._table, Key=self._key(record.connection_id, record.tiktok_order_id),
-                UpdateExpression=expression,
-                ConditionExpression=("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
-                                     "(#s = :c AND (claim_expires_at < :n OR claim_token = :t))"),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values))
+            if changes:
+                self.client.transact_write_items(TransactItems=[{"Update": update}, *changes])
+            else:
+                self.client.update_item(**update)
         except Exception as exc:
-            if dynamo.is_condition_failure(exc):
+            if _condition_failed(exc):
                 raise ClaimLost(record.tiktok_order_id) from None
             raise
-        return claimed
+        stored = self.get(record.connection_id, record.tiktok_order_id)
+        if stored is None:
+            raise ClaimLost(record.tiktok_order_id)
+        return stored
 
     def record_created(self, connection_id: str, tiktok_order_id: str, token: str, store_order_id: str,
-                       now: int) -> bool:
+                       now: int, *, verify_after: int | None = None) -> bool:
         """The store order exists: record it and REMOVE ``pending_units`` in the same write.
-        False when the claim was lost meanwhile (the order is recorded by someone else)."""
+        False when the claim was lost meanwhile (the order is recorded by someone else).
+        ``verify_after``: it came from a second POST; search for a twin from then."""
+        verify = {"verify_after": verify_after, "verify_checks": 0} if verify_after is not None else {}
         return self._transition(connection_id, tiktok_order_id, "created", now,
-                                sets={"store_order_id": store_order_id, "relayed_at": now},
-                                removes=("pending_units", "claim_token", "claim_expires_at", "reason", "blocked_by"),
+                                sets={"store_order_id": store_order_id, "relayed_at": now, **verify},
+                                removes=("pending_units", "claim_token", "claim_expires_at", "reason", "blocked_by",
+                                         *INTENT_FIELDS, *RETRY_FIELDS),
                                 condition="#s = :c AND claim_token = :t",
                                 values={":c": "claimed", ":t": token})
 
@@ -322,11 +405,135 @@ class OrderRepository:
                        give_up: bool) -> bool:
         """Blocked with a reason (``attempts`` + 1). ``give_up`` also drops ``pending_units``
         (no more automatic retries: stock on TikTok stops being held back for it)."""
-        removes = ("claim_token", "claim_expires_at") + (("pending_units",) if give_up else ())
+        removes = ("claim_token", "claim_expires_at", *RETRY_FIELDS) + (
+            ("pending_units", "deadline_at") if give_up else ())
+        deadline = {} if give_up else {"deadline_at": now + BLOCKED_RECHECK_S}
         return self._transition(connection_id, tiktok_order_id, "blocked", now,
-                                sets={"reason": reason, "blocked_by": token},
+                                sets={"reason": reason, "blocked_by": token, **deadline},
                                 removes=removes, add_attempt=True, condition="#s = :c AND claim_token = :t",
                                 values={":c": "claimed", ":t": token})
+
+    def record_retrying(self, connection_id: str, tiktok_order_id: str, token: str, now: int, next_try_at: int,
+                        error: str) -> OrderRecord | None:
+        """Park the order ``retrying`` after a transient failure of the relay holding the claim
+        (or of a relay of an order already ``retrying``): ``retry_attempts`` + 1, ``retry_since``
+        kept from the first failure, tried again at ``next_try_at``. ``None`` when another relay
+        owns it or it moved on."""
+        from connector import dynamo, keys
+
+        values = dynamo.values({
+            ":state": "retrying", ":c": "claimed", ":t": token, ":now": now, ":next": next_try_at, ":e": error,
+            ":one": 1, ":gpk": keys.order_state_index_pk(connection_id, "retrying"),
+            ":gsk": keys.order_state_index_sk(now, tiktok_order_id)})
+        try:
+            got = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+                UpdateExpression=("SET #s = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk, "
+                                  "deadline_at = :next, retry_owner = :t, last_error = :e, "
+                                  "retry_since = if_not_exists(retry_since, :now) ADD retry_attempts :one "
+                                  "REMOVE claim_token, claim_expires_at"),
+                ConditionExpression="(#s = :c AND claim_token = :t) OR #s = :state",
+                ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return from_attributes(dynamo.from_item(got["Attributes"]))
+
+    def due(self, connection_id: str, now: int, *, limit: int = 500) -> list[OrderRecord]:
+        """Open records past their deadline, oldest order first (the sweeper's work list)."""
+        found: list[OrderRecord] = []
+        for state in OPEN_STATES:
+            token: str | None = None
+            while True:
+                records, token = self.list_by_state(connection_id, state, limit=MAX_PAGE_SIZE, page_token=token,
+                                                    newest_first=False)
+                found += [r for r in records if (deadline := deadline_of(r)) is not None and deadline <= now]
+                if token is None:
+                    break
+        found.sort(key=lambda r: (r.created_at, r.tiktok_order_id))
+        return found[:limit]
+
+    # --------------------------------------------------------- a create whose outcome is unknown
+    def record_intent(self, connection_id: str, tiktok_order_id: str, token: str, intent: str, now: int, *,
+                      replaces: str | None = None) -> bool:
+        """Write down, before the POST, that a store order is about to be created. Conditional on
+        the claim and on no other intent being open (``replaces``: the intent whose settle window
+        ended without finding the order). False: someone else's POST may be in flight."""
+
+        condition = "#s = :c AND claim_token = :t AND " + (
+            "store_intent = :old" if replaces else "attribute_not_exists(store_intent)")
+        values: dict[str, Any] = {":c": "claimed", ":t": token, ":i": intent, ":now": now, ":zero": 0}
+        if replaces:
+            values[":old"] = replaces
+        return self._update(connection_id, tiktok_order_id,
+                            "SET store_intent = :i, store_intent_at = :now, settle_misses = :zero, "
+                            "updated_at = :now REMOVE settle_from", condition, values)
+
+    def record_ambiguous(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> bool:
+        """The POST of ``intent`` failed without saying whether the order exists: the settle
+        window starts now."""
+        return self._update(connection_id, tiktok_order_id, "SET settle_from = :now, updated_at = :now",
+                            "store_intent = :i", {":i": intent, ":now": now})
+
+    def record_settle_miss(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> int | None:
+        """One more search that did not find the order of ``intent``; returns the misses so far
+        (``None`` when the intent changed meanwhile)."""
+        from connector import dynamo
+
+        try:
+            got = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+                UpdateExpression="SET updated_at = :now ADD settle_misses :one",
+                ConditionExpression="store_intent = :i",
+                ExpressionAttributeValues=dynamo.values({":i": intent, ":now": now, ":one": 1}),
+                ReturnValues="UPDATED_NEW")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return int(got["Attributes"]["settle_misses"]["N"])
+
+    def clear_intent(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> bool:
+        """The POST of ``intent`` certainly created nothing (the store refused it before doing
+        anything, e.g. 429 or a validation error)."""
+        return self._update(connection_id, tiktok_order_id, "SET updated_at = :now REMOVE " + ", ".join(INTENT_FIELDS),
+                            "store_intent = :i", {":i": intent, ":now": now})
+
+    def record_duplicates(self, connection_id: str, tiktok_order_id: str, store_order_id: str,
+                          duplicates: list[str], now: int) -> bool:
+        """The duplicate detector's mark: ``store_order_id`` is the order kept, ``duplicates``
+        the other store orders of this TikTok order (cancelled in the store)."""
+        current = self.get(connection_id, tiktok_order_id)
+        known = tuple(current.duplicate_store_orders) if current else ()
+        merged = list(dict.fromkeys([*known, *duplicates]))
+        return self._update(connection_id, tiktok_order_id,
+                            "SET duplicate_store_orders = :d, store_order_id = :o, updated_at = :now",
+                            "attribute_exists(pk)", {":d": merged, ":o": store_order_id, ":now": now})
+
+    def set_verify(self, connection_id: str, tiktok_order_id: str, verify_after: int | None, checks: int) -> bool:
+        """The next search for a twin store order (``None``: no more searches)."""
+        if verify_after is None:
+            return self._update(connection_id, tiktok_order_id, "SET verify_checks = :n REMOVE verify_after",
+                                "attribute_exists(pk)", {":n": checks})
+        return self._update(connection_id, tiktok_order_id, "SET verify_checks = :n, verify_after = :v",
+                            "attribute_exists(pk)", {":n": checks, ":v": verify_after})
+
+    def _update(self, connection_id: str, tiktok_order_id: str, expression: str, condition: str,
+                values: Mapping[str, Any]) -> bool:
+        from connector import dynamo
+
+        names = {"#s": "state"} if "#s" in condition or "#s" in expression else {}
+        try:
+            self.client.update_item(TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+                                    UpdateExpression=expression, ConditionExpression=condition,
+                                    ExpressionAttributeValues=dynamo.values(dict(values)),
+                                    **({"ExpressionAttributeNames": names} if names else {}))
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def release(self, connection_id: str, tiktok_order_id: str, token: str, state: str, now: int,
                 reason: str | None = None) -> bool:
@@ -335,8 +542,10 @@ class OrderRepository:
         removes: tuple[str, ...] = ("claim_token", "claim_expires_at")
         if state in ("cancelled", "skipped"):
             removes += ("pending_units",)
-        return self._transition(connection_id, tiktok_order_id, state, now,
-                                sets={"reason": reason} if reason else {}, removes=removes,
+        sets: dict[str, Any] = {"reason": reason} if reason else {}
+        if state == "waiting_hold":
+            sets["deadline_at"] = now + HOLD_RECHECK_S
+        return self._transition(connection_id, tiktok_order_id, state, now, sets=sets, removes=removes,
                                 condition="#s = :c AND claim_token = :t", values={":c": "claimed", ":t": token})
 
     def set_state(self, connection_id: str, tiktok_order_id: str, state: str, now: int, *,
@@ -386,17 +595,29 @@ class OrderRepository:
             all_values[f":v{i}"] = _plain(value)
             parts.append(f"#f{i} = :v{i}")
         expression = "SET " + ", ".join(parts)
+        if "deadline_at" not in sets and state not in OPEN_STATES:
+            removes = (*removes, "deadline_at")
         if add_attempt:
             expression += " ADD attempts :one"
             all_values[":one"] = 1
         if removes:
             expression += " REMOVE " + ", ".join(removes)
+        update = {"TableName": self._table, "Key": self._key(connection_id, tiktok_order_id),
+                  "UpdateExpression": expression, "ConditionExpression": condition,
+                  "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo.values(all_values)}
+        releases: list[dict[str, Any]] = []
+        if "pending_units" in removes:  # released in the same transaction as the record moves on
+            current = self.get(connection_id, tiktok_order_id)
+            if current is not None and current.pending_units:
+                releases = pending.release_ops(self._table, connection_id, tiktok_order_id, current.pending_units,
+                                               now)
         try:
-            self.client.update_item(TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
-                                    UpdateExpression=expression, ConditionExpression=condition,
-                                    ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(all_values))
+            if releases:
+                self.client.transact_write_items(TransactItems=[{"Update": update}, *releases])
+            else:
+                self.client.update_item(**update)
         except Exception as exc:
-            if dynamo.is_condition_failure(exc):
+            if _condition_failed(exc):
                 return False
             raise
         return True

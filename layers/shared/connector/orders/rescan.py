@@ -1,8 +1,9 @@
-"""O1 / O8: the re-scan. TikTok's order search over an update-time window finds every order a
-lost webhook would have hidden: orders not in the store yet get a relay execution, relayed orders
-whose TikTok status moved on are brought up to date. The schedule scans overlapping windows (an
-order's ``update_time`` can land behind a window already read); a merchant can re-scan any range
-(task ``order_rescan``), and retry a blocked order by hand (task ``order_retry``)."""
+"""The re-scan and the sweeper. TikTok's order search over an update-time window finds every order
+a lost webhook would have hidden: orders not in the store yet get a relay execution, relayed
+orders whose TikTok status moved on are brought up to date. The schedule scans overlapping windows
+(an order's ``update_time`` can land behind a window already read); a merchant can re-scan any
+range (task ``order_rescan``), and retry a blocked order by hand (task ``order_retry``). Before
+each scan the sweeper resumes every open order record past its deadline (:func:`sweep`)."""
 
 from __future__ import annotations
 
@@ -42,8 +43,11 @@ def rescan(c: Collaborators, ctx: Context, since: int, until: int, correlation_i
         counts["seen"] += 1
         record = orders.get(connection_id, order.id)
         if record is None or record.store_order_id is None:
-            if record is not None and record.state in ("skipped", "cancelled", "blocked"):
-                counts["not_relayed"] += 1  # blocked: its own retries or the merchant's hand
+            if record is not None and record.state in ("skipped", "cancelled", "blocked", "retrying"):
+                counts["not_relayed"] += 1  # blocked / retrying: its own retries, the sweeper or the merchant
+                continue
+            if record is not None and record.state == "claimed" and (record.claim_expires_at or 0) > c.clock():
+                counts["not_relayed"] += 1  # a live relay owns it; the sweeper resumes it if it dies
                 continue
             decision = decide(order, settings)
             if decision in ("relay", "wait_hold") or (decision == "cancelled" and record is not None):
@@ -62,6 +66,36 @@ def rescan(c: Collaborators, ctx: Context, since: int, until: int, correlation_i
     count("OrderRescanRelayStarted", counts["relay_started"])
     logger().info("order re-scan", extra={"connection_id": connection_id, **counts})
     return counts
+
+
+# -------------------------------------------------------------------------- the sweeper
+SWEEP_LIMIT = 200
+"""Relays started per connection and run, oldest order first (a backlog after an outage drains
+over several runs instead of hitting the store all at once)."""
+
+
+def sweep(c: Collaborators, ctx: Context, now: int, correlation_id: str, *,
+          starter: Starter | None = None) -> dict[str, int]:
+    """Resume every open order record past its deadline (a dead claim, a retry that is due, a
+    hold or a block to look at again), whatever TikTok's update time says. Each resume is a new
+    relay execution with a name of its own, so it never depends on an old name being free."""
+    import uuid
+
+    from connector.orders import service
+    from connector.orders.records import OrderRepository
+
+    start = starter or service.start_relay
+    connection_id = ctx.connection.connection_id
+    started = 0
+    due = [r for r in OrderRepository(ctx.table).due(connection_id, now, limit=SWEEP_LIMIT)
+           if r.shop_id == ctx.shop.shop_id]
+    for record in due:
+        name = service.execution_name("sweep", record.tiktok_order_id, f"{now}:{uuid.uuid4().hex}")
+        started += int(start(connection_id, record.shop_id, record.tiktok_order_id, correlation_id, name))
+    count("OrderSweepResumed", started)
+    if due:
+        logger().info("order sweep", extra={"connection_id": connection_id, "due": len(due), "resumed": started})
+    return {"swept": started}
 
 
 # -------------------------------------------------------------------------- the schedule
@@ -87,6 +121,12 @@ def scheduled(c: Collaborators, now: int, correlation_id: str) -> dict[str, Any]
         got = c.repo.client.get_item(TableName=c.repo.table_name, Key=key, ConsistentRead=True)
         last = int(dynamo.from_item(got["Item"])["last_until"]) if "Item" in got else None
         since = max(0, (last - OVERLAP_S) if last is not None else now - FIRST_LOOKBACK_S)
+        try:
+            for shop in c.repo.shops(connection_id):
+                swept = sweep(c, context(c, connection_id, shop.shop_id), now, correlation_id)
+                totals["swept"] = totals.get("swept", 0) + swept["swept"]
+        except ConnectorError as exc:
+            logger().warning("order sweep failed", extra={"connection_id": connection_id, "error": exc.code})
         try:
             for shop in c.repo.shops(connection_id):
                 counts = rescan(c, context(c, connection_id, shop.shop_id), since, now, correlation_id)
@@ -148,7 +188,7 @@ def run_retry_task(message: TaskMessage) -> str:
     tasks.create(TaskRecord(connection_id=message.connection_id, task_id=message.task_id, kind=message.kind,
                             correlation_id=message.correlation_id, created_at=stamp, updated_at=stamp, total=1))
     record = OrderRepository(w.env.table_name).get(message.connection_id, order_id)
-    if record is None or record.state != "blocked":
+    if record is None or record.state not in ("blocked", "retrying"):
         outcome, reason = "not_blocked", "the order is not blocked (nothing to retry)"
     else:
         started = start_relay(message.connection_id, record.shop_id, order_id, message.correlation_id,

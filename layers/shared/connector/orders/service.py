@@ -112,11 +112,55 @@ def relay_deps(c: Collaborators, ctx: Context, correlation_id: str) -> RelayDeps
         c.notifier.emit(connection_id, "order_blocked", f"TikTok order {order_id}: {reason}", correlation_id)
 
     return RelayDeps(
+        notify_duplicate=duplicate_notifier(c, connection_id, correlation_id), settle_s=settle_seconds(),
+        retry_base_s=_int_env("ORDER_RETRY_SECONDS", 2), give_up_s=_int_env("ORDER_RETRY_GIVE_UP_SECONDS", 72 * 3600),
         orders=OrderRepository(ctx.table), links=LinkRepository(ctx.table),
         settings=SettingsRepository(ctx.table).get(connection_id).orders,
         tiktok=c.tiktok_for(connection_id, correlation_id), shop=ctx.ref, store=c.store_for(ctx.connection),
         notify_blocked=notify_blocked, clock=c.clock, after_store_create=crash_hook_from_env(),
         stock_changed=_stock_changed(connection_id, correlation_id))
+
+
+def transient_errors() -> tuple[type[Exception], ...]:
+    """Failures worth trying again later: the store or TikTok busy or down."""
+    from connector.stores.errors import RateLimited as StoreRateLimited
+    from connector.stores.errors import ServerError as StoreServerError
+    from connector.tiktok.errors import RateLimited, ServerError
+
+    return (RateLimited, ServerError, StoreRateLimited, StoreServerError)
+
+
+def error_code(exc: Exception) -> str:
+    """A transient error's kind for the record (``store_unavailable (503)``): no message, no payload."""
+    code = getattr(exc, "code", None) or type(exc).__name__
+    status = getattr(exc, "http_status", None)
+    return f"{code} ({status})" if status else str(code)
+
+
+def _int_env(name: str, default: int) -> int:
+    from connector.runtime import environ
+
+    try:
+        return max(1, int(environ().get(name) or default))
+    except ValueError:
+        return default
+
+
+def settle_seconds() -> int:
+    """``ORDER_SETTLE_SECONDS`` (template parameter ``OrderSettleSeconds``, default 60)."""
+    from connector.runtime import environ
+
+    try:
+        return max(1, int(environ().get("ORDER_SETTLE_SECONDS") or 60))
+    except ValueError:
+        return 60
+
+
+def duplicate_notifier(c: Collaborators, connection_id: str, correlation_id: str) -> Callable[[str, str], None]:
+    def notify(order_id: str, what: str) -> None:
+        c.notifier.emit(connection_id, "order_duplicate", f"TikTok order {order_id}: {what}", correlation_id)
+
+    return notify
 
 
 def flow_deps(c: Collaborators, ctx: Context, correlation_id: str) -> FlowDeps:
@@ -150,19 +194,28 @@ def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
     if connection is None or not connection.syncing:
         # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
         # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
-        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0}
+        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0, "wait_s": 0}
     ctx = context(c, connection_id, event.get("shop_id"))
-    result = relay(relay_deps(c, ctx, correlation_id), connection_id, ctx.shop.shop_id, order_id, token)
+    deps = relay_deps(c, ctx, correlation_id)
+    try:
+        result = relay(deps, connection_id, ctx.shop.shop_id, order_id, token)
+    except transient_errors() as exc:
+        # The store or TikTok is down or busy: park the order ``retrying`` (durable, growing delays).
+        from connector.orders.relay import park
+
+        logger().warning("order relay: transient failure", extra={"tiktok_order_id": order_id,
+                                                                  "error": type(exc).__name__})
+        result = park(deps, connection_id, ctx.shop.shop_id, order_id, token, error_code(exc))
     if result.outcome == "created" and result.tiktok_status not in (None, "AWAITING_SHIPMENT", "ON_HOLD"):
         # Relayed late (a missed order): bring the store up to TikTok's status at once.
         record = OrderRepository(ctx.table).get(connection_id, order_id)
         if record is not None:
-            deps = flow_deps(c, ctx, correlation_id)
+            flows = flow_deps(c, ctx, correlation_id)
             from connector.orders.flows import sync_from_tiktok
 
-            sync_from_tiktok(deps, record, deps.tiktok.get_orders(ctx.ref, [order_id])[0])
+            sync_from_tiktok(flows, record, flows.tiktok.get_orders(ctx.ref, [order_id])[0])
     return {"outcome": result.outcome, "tiktok_order_id": order_id, "attempts": result.attempts,
-            "store_order_id": result.store_order_id}
+            "store_order_id": result.store_order_id, "wait_s": result.wait_s}
 
 
 # ---------------------------------------------------------------------- events
@@ -185,6 +238,8 @@ def on_tiktok_event(message: EventMessage, c: Collaborators) -> str:
             return "blocked"  # its relay retries it (or the merchant, by hand)
         if record is not None and record.state == "claimed" and (record.claim_expires_at or 0) > c.clock():
             return "relay_running"
+        if record is not None and record.state == "retrying" and (record.deadline_at or 0) > c.clock():
+            return "retrying"  # tried again at its deadline (its relay, or the sweeper)
         if record is None:
             # Most order webhooks of a new order are not worth an execution (UNPAID first, FBT
             # off): one read of TikTok decides, and duplicates of a paid order reach the claim.
@@ -232,8 +287,33 @@ def on_store_event(message: EventMessage, c: Collaborators) -> str:
     store_order = store.get_order(store_order_id)
     if not store_order.tiktok_order_id:
         return "not_a_tiktok_order"
-    record = OrderRepository(c.repo.table_name).get(message.connection_id, store_order.tiktok_order_id)
-    if record is None or record.store_order_id != store_order.ext_id:
+    orders = OrderRepository(c.repo.table_name)
+    record = orders.get(message.connection_id, store_order.tiktok_order_id)
+    if record is None:
         return "unknown_order"
+    if record.state == "cancelled" and record.store_order_id in (None, store_order.ext_id) \
+            and store_order.payment_status.value != "cancelled" and record.relayed_at is None:
+        # Cancelled on TikTok before it was recorded; this store order (its create was in doubt,
+        # or lost the race with the cancellation) is cancelled too, restocking it.
+        from connector.orders.relay import cancel_store_orders
+
+        ctx = context(c, message.connection_id, record.shop_id)
+        cancel_store_orders(relay_deps(c, ctx, message.correlation_id), record, [store_order], int(c.clock()))
+        return "cancelled_late_store_order"
+    if record.store_order_id is not None and record.store_order_id != store_order.ext_id:
+        if store_order.ext_id in record.duplicate_store_orders:
+            return "duplicate_cancelled"
+        # A second store order for one TikTok order: keep the oldest, cancel the rest.
+        from connector.orders import duplicates
+
+        found = store.find_orders_by_tiktok_id(store_order.tiktok_order_id)
+        if not any(o.ext_id == store_order.ext_id for o in found):
+            found.append(store_order)  # the search lags: the event's order is newer than those listed
+        found.sort(key=duplicates.age)
+        duplicates.settle(store, orders, message.connection_id, store_order.tiktok_order_id, found, int(c.clock()),
+                          duplicate_notifier(c, message.connection_id, message.correlation_id))
+        return "duplicate_cancelled"
+    if record.store_order_id is None:
+        return "not_recorded_yet"  # the relay (settling or about to record) finds it by its search
     ctx = context(c, message.connection_id, record.shop_id)
     return flows.from_store(flow_deps(c, ctx, message.correlation_id), record, store_order)

@@ -90,3 +90,11 @@ class ServerError(StoreError):
     status = 502
     code = "store_unavailable"
     retryable = True
+
+
+class AmbiguousWrite(ServerError):
+    """A write that is not safe to repeat (creating an order) failed in a way that does not say
+    whether the store did it: a 5xx, a timeout or a connection lost after the request was sent.
+    The caller must find out (search the store over a settle window) before writing again."""
+
+    code = "store_write_ambiguous"

@@ -373,10 +373,20 @@ class StorePlatform(Protocol):
 
     # orders
     def create_order(self, draft: StoreOrderDraft) -> StoreOrder:
-        """Create the store order (idempotent on ``draft.tiktok_order_id``)."""
+        """Create the store order with one POST, after a look-up by ``draft.tiktok_order_id``
+        (an order found is returned). A failure that leaves it unknown whether the store created
+        the order raises :class:`~connector.stores.errors.AmbiguousWrite`: the adapter never
+        posts twice; the relay searches over a settle window before it posts again."""
         ...
 
-    def find_order_by_tiktok_id(self, tiktok_order_id: str) -> StoreOrder | None: ...
+    def find_order_by_tiktok_id(self, tiktok_order_id: str) -> StoreOrder | None:
+        """The oldest store order carrying the TikTok order id."""
+        ...
+
+    def find_orders_by_tiktok_id(self, tiktok_order_id: str) -> list[StoreOrder]:
+        """Every store order carrying the TikTok order id, oldest first (more than one is a
+        duplicate for the relay's detector)."""
+        ...
 
     def get_order(self, order_ext_id: str) -> StoreOrder: ...
 

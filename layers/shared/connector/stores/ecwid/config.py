@@ -69,9 +69,22 @@ def default_limiter() -> RateLimiter:
     return LocalRateLimiter()
 
 
-@functools.cache
+HTTP_TIMEOUT_S = 20.0
+"""Read timeout of calls to Ecwid (``ECWID_HTTP_TIMEOUT_SECONDS`` overrides it: the local cloud
+shortens it to provoke lost answers)."""
+
+
 def default_http() -> httpx.Client:
-    """One pooled client per process (thread-safe; the token travels per request, not here)."""
+    """One pooled client per process and timeout (thread-safe; the token travels per request)."""
+    try:
+        timeout = float(environ().get("ECWID_HTTP_TIMEOUT_SECONDS") or HTTP_TIMEOUT_S)
+    except ValueError:
+        timeout = HTTP_TIMEOUT_S
+    return _http(timeout if timeout > 0 else HTTP_TIMEOUT_S)
+
+
+@functools.cache
+def _http(timeout: float) -> httpx.Client:
     import httpx
 
-    return httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0))
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)))

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from connector.ratelimit import RateLimiter
 from connector.stores.ecwid import config, normalize
 from connector.stores.ecwid.transport import EcwidTransport
-from connector.stores.errors import NotFound, ServerError, ValidationError
+from connector.stores.errors import AmbiguousWrite, NotFound, ServerError, StoreError, ValidationError
 from connector.stores.protocol import (
     Cancellation,
     DeletedProduct,
@@ -223,41 +223,53 @@ class EcwidStore:
     # -----------------------------------------------------------------------------------------
 
     def create_order(self, draft: StoreOrderDraft) -> StoreOrder:
-        """Create the order so that Ecwid decrements stock itself, exactly once.
+        """Create the order so that Ecwid decrements stock itself: one POST, never repeated here.
 
-        Idempotent on the TikTok order id: an order already carrying it is returned as is. The
-        POST is never blindly retried: after a 5xx or a timeout the order may exist anyway, so
-        we look it up by the TikTok id first and post again only if it is not there.
+        An order already carrying the TikTok id is returned as is. Ecwid has no idempotency key,
+        so after a 5xx, a timeout or a connection lost once the request was sent the order may
+        exist although the answer says otherwise, and the search by TikTok id may not show it yet
+        (it lags behind writes): :class:`AmbiguousWrite` is raised and the caller decides when a
+        new POST is safe (the relay: after several searches over a settle window).
         """
         existing = self.find_order_by_tiktok_id(draft.tiktok_order_id)
         if existing is not None:
             return existing
         body = normalize.order_body(draft)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                created = self._api.call("POST", "/orders", body=body, idempotent=False)
-                break
-            except ServerError:
-                # Give a slow store a moment to finish what it may have started, then look.
-                self._sleep(self._api.backoff(attempt))
-                found = self.find_order_by_tiktok_id(draft.tiktok_order_id)
-                if found is not None:
-                    logger.info("ecwid order found after a failed create", extra={"order": found.ext_id})
-                    return found
-                if attempt >= self._max_attempts:
-                    raise
+        try:
+            created = self._api.call("POST", "/orders", body=body, idempotent=False)
+        except ServerError as exc:
+            raise AmbiguousWrite(
+                f"ecwid POST /orders for tiktok order {draft.tiktok_order_id}: {exc.code} "
+                f"({exc.platform_code or exc.http_status}); the order may exist",
+                platform=config.PLATFORM,
+                http_status=exc.http_status,
+                platform_code=exc.platform_code,
+            ) from None
         created_map = created if isinstance(created, dict) else {}
         order_id = created_map.get("orderId") or created_map.get("id")
-        if order_id is None:
-            found = self.find_order_by_tiktok_id(draft.tiktok_order_id)
-            if found is None:
-                raise ServerError("ecwid POST /orders: no order id in the answer", platform=config.PLATFORM)
-            return found
-        return self.get_order(str(order_id))
+        try:
+            if order_id is None:
+                found = self.find_order_by_tiktok_id(draft.tiktok_order_id)
+                if found is None:
+                    raise ServerError("ecwid POST /orders: no order id in the answer", platform=config.PLATFORM)
+                return found
+            return self.get_order(str(order_id))
+        except StoreError as exc:  # the POST went through: whatever fails now, the order exists
+            raise AmbiguousWrite(
+                f"ecwid order {order_id or '?'} created for tiktok order {draft.tiktok_order_id}, then "
+                f"reading it failed ({exc.code})",
+                platform=config.PLATFORM,
+            ) from None
 
     def find_order_by_tiktok_id(self, tiktok_order_id: str) -> StoreOrder | None:
+        found = self.find_orders_by_tiktok_id(tiktok_order_id)
+        if len(found) > 1:
+            logger.warning(
+                "several ecwid orders carry one tiktok order id", extra={"orders": [o.ext_id for o in found]}
+            )
+        return found[0] if found else None
+
+    def find_orders_by_tiktok_id(self, tiktok_order_id: str) -> list[StoreOrder]:
         matches: list[dict[str, Any]] = []
         strangers = 0
         for item in self._paged("/orders", {config.ORDER_REFERENCE_FILTER: tiktok_order_id}):
@@ -272,15 +284,8 @@ class EcwidStore:
                 "ecwid order search returned orders of other references: is the filter still supported?",
                 extra={"filter": config.ORDER_REFERENCE_FILTER, "unrelated": strangers},
             )
-        if not matches:
-            return None
         matches.sort(key=lambda item: int(item.get("internalId") or item.get("orderNumber") or 0))
-        if len(matches) > 1:
-            logger.warning(
-                "several ecwid orders carry one tiktok order id",
-                extra={"orders": [str(m.get("orderId") or m.get("id")) for m in matches]},
-            )
-        return normalize.order(matches[0])
+        return [normalize.order(item) for item in matches]
 
     def get_order(self, order_ext_id: str) -> StoreOrder:
         data = self._api.call("GET", _order_path(order_ext_id))

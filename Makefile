@@ -45,6 +45,7 @@ browser:
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 template-check: $(VENV)/.installed $(SAMVENV)/.installed node_modules/.installed
 	$(SAMVENV)/bin/sam validate --template template.yaml --region $(AWS_DEFAULT_REGION)

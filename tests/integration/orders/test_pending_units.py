@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from connector.orders.pending import PendingUnits
 from connector.orders.records import OrderRepository
+from connector.pending import PendingUnits
 from tests.integration.orders.test_order_records import _record
 
 pytestmark = pytest.mark.dynamodb_local

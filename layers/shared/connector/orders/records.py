@@ -6,9 +6,9 @@ This is the contract other features build on:
   builds the overview (revenue, top products, top customers) from :class:`OrderRecord`;
 - the stock sync subtracts ``pending_units`` (variant_key -> units of paid TikTok orders not yet
   in the store, invariant 2) from the quantities it sends to TikTok
-  (:meth:`OrderRepository.pending_units`, or :class:`connector.orders.pending.PendingUnits` for
+  (:meth:`OrderRepository.pending_units`, or :class:`connector.pending.PendingUnits` for
   some variants). Every write that sets or removes a record's ``pending_units`` writes the
-  compact per-variant items of :mod:`connector.orders.pending` in the same transaction.
+  compact per-variant items of :mod:`connector.pending` in the same transaction.
 
 Money is ``Decimal``, stored as strings; TikTok ids are strings. The record holds no buyer
 details at all: ``buyer_ref`` is a keyed hash of TikTok's buyer user id, stable per connection,
@@ -30,7 +30,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from connector.orders import pending
+from connector import pending
 
 OrderState = Literal[
     "waiting_hold",  # paid but on hold (TikTok's cancellation window); relayed when it ends
@@ -304,8 +304,8 @@ class OrderRepository:
     def pending_units(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units paid on TikTok but not in the store yet, over every order of the
         connection not relayed yet (for the stock sync, invariant 2): read from the compact
-        per-variant items (:mod:`connector.orders.pending`), not from the order records."""
-        from connector.orders.pending import PendingUnits
+        per-variant items (:mod:`connector.pending`), not from the order records."""
+        from connector.pending import PendingUnits
 
         return PendingUnits(self._table, self.client).all(connection_id)
 

@@ -105,9 +105,9 @@ class StockDeps:
     def pending_units(self, connection_id: str) -> Mapping[str, int]:
         if self.pending is not None:
             return self.pending(connection_id)
-        from connector.orders.records import OrderRepository
+        from connector.pending import PendingUnits
 
-        return OrderRepository(self.table_name, self.dynamodb).pending_units(connection_id)
+        return PendingUnits(self.table_name, self.dynamodb).all(connection_id)
 
 
 def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str,

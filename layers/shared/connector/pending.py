@@ -1,4 +1,5 @@
-"""Pending units: units of a store variant paid on TikTok and not in the store yet (invariant 2).
+"""Pending units: units of a store variant paid on TikTok and not in the store yet (the stock
+sync holds them back from TikTok's figure).
 
 One compact item per variant: ``CONN#<id>`` / ``PENDING#<variant_key>``, holding one number
 attribute per order that holds units of it (``o#<tiktok_order_id>``). Holding and releasing an

@@ -11,8 +11,8 @@ from connector.connections.oauth_state import InvalidState
 from connector.connections.pages import esc, page
 from connector.connections.wiring import Wired, store_oauth, wire
 from connector.errors import ConnectorError
-from connector.observability import log_context, logger, metrics
-from connector.web import resolver
+from connector.observability import logger, metrics
+from connector.web import resolver, serve
 
 app = resolver()
 
@@ -121,5 +121,4 @@ def tiktok_callback() -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with log_context(correlation_id=event["requestContext"].get("requestId")):
-        return app.resolve(event, context)
+    return serve(app, event, context)

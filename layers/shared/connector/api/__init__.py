@@ -26,12 +26,15 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def owned(router: Any, w: Wired, connection_id: str) -> Connection:
     from connector.connections import merchant
     from connector.runtime import now
+    from connector.web import mark_verified
 
     event = router.current_event
-    return merchant.authorize(
+    connection = merchant.authorize(
         w.c.repo.get(connection_id), connection_id, token=merchant.bearer(event.headers),
         session=merchant.session_from_cookies(list(event.cookies or [])),
         signing_key=w.creds.state_signing_key, now=int(now()))
+    mark_verified()
+    return connection
 
 
 def correlation(router: Any) -> str:

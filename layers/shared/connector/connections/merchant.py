@@ -47,7 +47,7 @@ def session_value(signing_key: str, connection_id: str, now: int, ttl_s: int = S
 
 def _session_connection(signing_key: str, value: str, now: int) -> str | None:
     parts = value.split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit() and len(parts[1]) <= 12):
         return None
     connection_id, expires, mac = parts[0], int(parts[1]), parts[2]
     if not hmac.compare_digest(_mac(signing_key, connection_id, expires).encode(), mac.encode()) or now > expires:

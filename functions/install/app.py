@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.connections import merchant
-from connector.connections.install import ExchangeFailed, InstallDenied, InstallFlow
+from connector.connections.install import CodeRefused, ExchangeFailed, InstallDenied, InstallFlow
 from connector.connections.oauth_state import InvalidState
 from connector.connections.pages import esc, page
 from connector.connections.wiring import Wired, store_oauth, wire
@@ -43,6 +43,10 @@ def _arg(name: str) -> str | None:
 
 def _failure(exc: ConnectorError, retry_url: str) -> Any:
     logger().info("install step refused", extra={"error": exc.code, "reason": exc.reason})
+    if isinstance(exc, CodeRefused):
+        return _html(400, page("This authorization is no longer valid",
+                               "The store did not accept the authorization: it was altered, has expired or was "
+                               "used already. Nothing was changed.", link=("Start the installation again", retry_url)))
     if isinstance(exc, InvalidState):
         return _html(400, page("This link is no longer valid",
                                "The installation link was altered, has expired or was used already. "
@@ -78,7 +82,7 @@ def _store_callback(w: Wired, base: str) -> Any:
     try:
         step = _flow(w).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
                                        redirect_uri=f"{base}/oauth/ecwid/callback")
-    except (InvalidState, InstallDenied, ExchangeFailed) as exc:
+    except (InvalidState, CodeRefused, InstallDenied, ExchangeFailed) as exc:
         return _failure(exc, retry)
     if step.market_install:
         # No state came with it, so do not bounce the browser on by itself (login-CSRF): the

@@ -13,6 +13,7 @@ models already, so the document is built from those models instead.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -118,6 +119,13 @@ def document_json(app: Any | None = None) -> str:
 
         app = router.api_resolver
     return json.dumps(document(app), indent=2, sort_keys=False) + "\n"
+
+
+@functools.cache
+def served_json() -> str:
+    """The document the API serves: built once per container (building it takes a good part of a
+    second, too much to pay again on every anonymous request)."""
+    return document_json()
 
 
 def load_merchant_app() -> Any:

@@ -310,5 +310,5 @@ def openapi_document() -> Any:
 
     from connector.api import openapi
 
-    return Response(status_code=200, content_type="application/json", body=openapi.document_json(),
+    return Response(status_code=200, content_type="application/json", body=openapi.served_json(),
                     headers={"Cache-Control": "public, max-age=300"})

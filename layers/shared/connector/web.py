@@ -78,14 +78,15 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _where(exc: BaseException) -> str:
-    """The innermost frame of the connector's own code that the exception passed through
-    (file:line), so an operator can find the spot without the message, which may quote input."""
+    """The innermost frame of the project's own code the exception passed through (the last two
+    parts of its path and the line), so an operator finds the spot without the message, which
+    may quote the input."""
     tb = exc.__traceback__
     place = "unknown"
     while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if "connector" in name or "/functions/" in name:
-            place = f"{name.rsplit('/', 2)[-2]}/{name.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+        name = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+        if "site-packages" not in name and "/lib/python" not in name and not name.startswith("<"):
+            place = f"{'/'.join(name.rsplit('/', 2)[-2:])}:{tb.tb_lineno}"
         tb = tb.tb_next
     return place
 

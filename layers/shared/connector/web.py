@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from connector import metrics
 from connector.errors import ConnectorError
 from connector.observability import count, log_context, logger
 
@@ -40,11 +41,10 @@ def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
 #: JSON bodies are a few kilobytes; a batch of stock or price updates stays well under this.
 MAX_BODY_BYTES = 256 * 1024
 
-#: Metric names (listed in docs/operations.md#metrics).
-UNEXPECTED = "HttpUnexpectedError"
-UNEXPECTED_VERIFIED = "HttpUnexpectedErrorVerified"
-BODY_TOO_LARGE = "HttpBodyTooLarge"
-UNAVAILABLE = "HttpUnavailable"
+UNEXPECTED = metrics.HTTP_UNEXPECTED
+UNEXPECTED_VERIFIED = metrics.HTTP_UNEXPECTED_VERIFIED
+BODY_TOO_LARGE = metrics.HTTP_BODY_TOO_LARGE
+UNAVAILABLE = metrics.HTTP_UNAVAILABLE
 
 #: AWS error codes that mean "the service is busy or down", not "your input is wrong".
 _TRANSIENT_AWS_CODES = frozenset({

@@ -82,6 +82,8 @@ class Site:
     store_id: int
     victim_id: str
     victim_token: str
+    victim_shop_id: str
+    victim_store_id: int
     write_log: WriteLog
     log: Path
     sent: int = 0
@@ -143,16 +145,17 @@ def _install(w: World, name: str) -> tuple[dict[str, Any], int, dict[str, str]]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """A world with one merchant installed (the fuzz's target) and a second one whose connection
-    the disconnect route may end."""
+    the disconnect route and the webhooks (an uninstall, a deauthorization) may end."""
     log = tmp_path_factory.mktemp("fuzz") / "functions.jsonl"
     with world(function_log=log) as w:
         seller, store_id, values = _install(w, "Fuzz")
-        _victim_seller, _victim_store, victim = _install(w, "Victim")
+        victim_seller, victim_store, victim = _install(w, "Victim")
         w.cloud.wait_idle(timeout=60)
         write_log = WriteLog()
         write_log.attach(w)
         running = Site(w, values["connection-id"], values["merchant-token"], str(seller["shops"][0]["id"]),
-                       store_id, victim["connection-id"], victim["merchant-token"], write_log, log)
+                       store_id, victim["connection-id"], victim["merchant-token"],
+                       str(victim_seller["shops"][0]["id"]), victim_store, write_log, log)
         # The counter sees a request's writes: an install link stores its OAuth state.
         before = running.writes()
         status, _body = running.call(Req("GET", "/install/ecwid"), {})
@@ -424,7 +427,7 @@ def _ecwid_bodies(st: Any, text: Any, json_values: Any, nested: Any, site: Site)
     ids = st.sampled_from(["$raw:" + n for n in RAW_NUMBERS]) | text | st.integers()
     created = st.sampled_from(["$raw:" + n for n in RAW_NUMBERS]) | st.integers(min_value=0, max_value=2**40)
     event = st.fixed_dictionaries({"eventId": ids, "eventCreated": created}, optional={
-        "storeId": st.sampled_from([site.store_id, str(site.store_id), "$raw:1e20"]) | ids,
+        "storeId": st.sampled_from([site.victim_store_id, str(site.victim_store_id), "$raw:1e20"]) | ids,
         "entityId": ids, "eventType": st.sampled_from(ECWID_TYPES) | text,
         "data": json_values | st.fixed_dictionaries({}, optional={"orderId": ids, "newPaymentStatus": json_values}),
         "extra": json_values | nested,
@@ -450,7 +453,8 @@ def _tiktok_bodies(st: Any, text: Any, json_values: Any, nested: Any, site: Site
     ids = st.sampled_from(["$raw:" + n for n in RAW_NUMBERS]) | text | st.integers()
     data = st.dictionaries(st.sampled_from(TIKTOK_FIELDS) | text, json_values | ids, max_size=5)
     envelope = st.fixed_dictionaries({"type": st.sampled_from(sorted(EVENT_TYPES)) | ids}, optional={
-        "shop_id": st.sampled_from([site.shop_id, int(site.shop_id) if site.shop_id.isdigit() else 0]) | ids,
+        "shop_id": st.sampled_from([site.victim_shop_id, int(site.victim_shop_id) if site.victim_shop_id.isdigit()
+                                    else 0]) | ids,
         "tts_notification_id": ids, "timestamp": ids | st.integers(min_value=0, max_value=2**40),
         "data": data | json_values | nested.map(lambda n: "$raw:" + n),
     })

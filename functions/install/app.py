@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.connections import merchant
-from connector.connections.install import ExchangeFailed, InstallDenied, InstallFlow
+from connector.connections.install import CodeRefused, ExchangeFailed, InstallDenied, InstallFlow
 from connector.connections.oauth_state import (
     InvalidState,
     WrongBrowser,
@@ -19,8 +19,8 @@ from connector.connections.pages import SECURITY_HEADERS, esc, page
 from connector.connections.repository import SellerChanged, ShopTaken
 from connector.connections.wiring import Wired, store_oauth, wire
 from connector.errors import ConnectorError
-from connector.observability import log_context, logger, metrics
-from connector.web import resolver
+from connector.observability import logger, metrics
+from connector.web import resolver, serve
 
 app = resolver()
 
@@ -67,6 +67,10 @@ def _failure(w: Wired, exc: ConnectorError, retry_url: str) -> Any:
                                "This authorization was started in another browser, so it cannot be finished "
                                "here. Nothing was connected. If you want to connect your own store, start the "
                                "installation from your own browser.", link=("Start the installation", retry_url)))
+    if isinstance(exc, CodeRefused):
+        return _html(400, page("This authorization is no longer valid",
+                               "The store did not accept the authorization: it was altered, has expired or was "
+                               "used already. Nothing was changed.", link=("Start the installation again", retry_url)))
     if isinstance(exc, InvalidState):
         return _html(400, page("This link is no longer valid",
                                "The installation link was altered, has expired or was used already. "
@@ -115,7 +119,7 @@ def _store_callback(w: Wired, base: str) -> Any:
     try:
         step = _flow(w).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
                                        redirect_uri=f"{base}/oauth/ecwid/callback", browser=_browser())
-    except (InvalidState, InstallDenied, ExchangeFailed) as exc:
+    except (InvalidState, CodeRefused, InstallDenied, ExchangeFailed) as exc:
         return _failure(w, exc, retry)
     if step.tiktok_authorize_url is None:
         # An app-market install: no state came with it, so nothing proves this browser asked for
@@ -162,5 +166,4 @@ def tiktok_callback() -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with log_context(correlation_id=event["requestContext"].get("requestId")):
-        return app.resolve(event, context)
+    return serve(app, event, context)

@@ -14,8 +14,8 @@ from connector.connections import credentials, lifecycle
 from connector.connections.install import InstallFlow
 from connector.connections.models import Connection
 from connector.connections.wiring import Wired, store_oauth, wire
-from connector.observability import log_context, metrics
-from connector.web import json_response, resolver
+from connector.observability import metrics
+from connector.web import json_response, resolver, serve
 
 app = resolver()
 # Feature routes (connector.api.<feature>.router); each route also has its event in template.yaml.
@@ -116,5 +116,4 @@ def revoke_credentials(connection_id: str) -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with log_context(correlation_id=event["requestContext"].get("requestId")):
-        return app.resolve(event, context)
+    return serve(app, event, context)

@@ -9,9 +9,9 @@ from connector import appsecrets
 from connector.config import BaseEnv, load_env
 from connector.connections.events import WebhookIntake, receive_tiktok
 from connector.connections.repository import ConnectionRepository
-from connector.observability import log_context, logger, metrics
+from connector.observability import logger, metrics
 from connector.queues import SqsSender
-from connector.web import json_response, raw_body, resolver
+from connector.web import json_response, raw_body, resolver, serve
 
 app = resolver()
 
@@ -31,5 +31,4 @@ def receive() -> Any:
 
 @metrics().log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with log_context(correlation_id=event["requestContext"].get("requestId")):
-        return app.resolve(event, context)
+    return serve(app, event, context)

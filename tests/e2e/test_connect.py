@@ -137,7 +137,7 @@ def test_refusals_and_failed_exchanges_create_nothing(connected_world: World) ->
     denied = _callback(w, f"error=access_denied&{httpx.QueryParams({'state': issue()})}")
     assert denied.status_code == 200 and "cancelled" in denied.text
     failed = _callback(w, f"code=not-a-code&{httpx.QueryParams({'state': issue()})}")
-    assert failed.status_code == 502 and "retry" in failed.text.lower()
+    assert failed.status_code == 400 and "start the installation again" in failed.text.lower()
     assert len(metas(w)) == before
 
     # Refusing on TikTok's page: the connection stays pending, nothing else is saved.

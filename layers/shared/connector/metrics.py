@@ -70,6 +70,16 @@ def webhook_ignored(reason: str) -> str:
     return f"WebhookIgnored_{reason}"
 
 
+# --------------------------------------------------------------------------- the HTTP edge
+HTTP_UNEXPECTED = "HttpUnexpectedError"
+"""An unexpected exception on an unverified request, answered 400 (``connector.web``)."""
+HTTP_UNEXPECTED_VERIFIED = "HttpUnexpectedErrorVerified"
+"""An unexpected exception on a signed webhook or an authenticated request: a bug (alarmed)."""
+HTTP_BODY_TOO_LARGE = "HttpBodyTooLarge"
+"""A body over the edge's bound, answered 413 before any handler read it."""
+HTTP_UNAVAILABLE = "HttpUnavailable"
+"""An AWS service throttled or could not be reached: answered 503, retry later."""
+
 # --------------------------------------------------------------------------- notifications (U5)
 NOTIFICATIONS_RECORDED = "NotificationsRecorded"
 """A merchant notification waiting for its digest."""
@@ -93,7 +103,8 @@ CATALOGUE = (PRODUCTS_PUSHED, PRODUCTS_FAILED, ORDERS_RELAYED, ORDERS_BLOCKED, O
              NOTIFICATION_EMAILS_SENT, TOKENS_REFRESHED, TOKEN_REFRESH_FAILED,
              *(webhook_accepted(s) for s in WEBHOOK_SOURCES), *(webhook_duplicate(s) for s in WEBHOOK_SOURCES),
              *(webhook_bad_signature(s) for s in WEBHOOK_SOURCES),
-             *(webhook_ignored(r) for r in WEBHOOK_REJECT_REASONS))
+             *(webhook_ignored(r) for r in WEBHOOK_REJECT_REASONS), HTTP_UNEXPECTED, HTTP_UNEXPECTED_VERIFIED,
+             HTTP_BODY_TOO_LARGE, HTTP_UNAVAILABLE)
 
 
 def latency(name: str, milliseconds: float) -> None:

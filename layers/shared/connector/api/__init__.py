@@ -27,16 +27,21 @@ def owned(router: Any, w: Wired, connection_id: str) -> Connection:
     from connector.connections import merchant
     from connector.console import access, session
     from connector.runtime import now
+    from connector.web import mark_verified
 
     event = router.current_event
     console_session = session.from_headers(event.headers)
     if console_session is not None:  # the console's pages call these routes with their session header
-        return access.authorize_console(w.c.repo.get(connection_id), connection_id, console_session,
-                                        signing_key=w.creds.state_signing_key, now=int(now()))
-    return merchant.authorize(
+        connection = access.authorize_console(w.c.repo.get(connection_id), connection_id, console_session,
+                                              signing_key=w.creds.state_signing_key, now=int(now()))
+        mark_verified()
+        return connection
+    connection = merchant.authorize(
         w.c.repo.get, connection_id, token=merchant.bearer(event.headers),
         session=merchant.session_from_cookies(list(event.cookies or [])),
         signing_key=w.creds.state_signing_key, now=int(now()))
+    mark_verified()
+    return connection
 
 
 def correlation(router: Any) -> str:

@@ -29,7 +29,7 @@ def decode_token(token: str, prefix: str) -> str:
         sk = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         sk = ""
-    if not sk.startswith(prefix):
+    if not sk.startswith(prefix) or len(sk.encode()) > 1024:  # a sort key holds 1 KB
         raise BadRequest("the page token is not one this listing gave out", reason="bad_page_token")
     return sk
 

@@ -117,6 +117,17 @@ def document_json(app: Any) -> str:
     return json.dumps(document(app), indent=2, sort_keys=False) + "\n"
 
 
+_SERVED: dict[int, str] = {}
+
+
+def served_json(app: Any) -> str:
+    """The document the API serves: built once per container (building it takes a good part of a
+    second, too much to pay again on every anonymous request)."""
+    if id(app) not in _SERVED:
+        _SERVED[id(app)] = document_json(app)
+    return _SERVED[id(app)]
+
+
 def load_merchant_app() -> Any:
     """The merchant API's resolver, imported from the checkout (for the command and tests)."""
     import importlib.util

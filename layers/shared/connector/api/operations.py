@@ -269,5 +269,5 @@ def openapi_document() -> Any:
 
     from connector.api import openapi
 
-    return Response(status_code=200, content_type="application/json", body=openapi.document_json(router.api_resolver),
+    return Response(status_code=200, content_type="application/json", body=openapi.served_json(router.api_resolver),
                     headers={"Cache-Control": "public, max-age=300"})

@@ -142,7 +142,7 @@ def decode_page_token(token: str) -> str:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise ValueError("page token is not valid") from exc
-    if not raw.startswith(_PRODUCT_PREFIX):
+    if not raw.startswith(_PRODUCT_PREFIX) or len(raw.encode()) > 1024:  # a sort key holds 1 KB
         raise ValueError("page token is not valid")
     return raw
 

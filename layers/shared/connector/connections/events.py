@@ -23,6 +23,7 @@ from connector.errors import BadRequest, Unauthorized
 from connector.observability import count, logger
 from connector.queues import MessageSender
 from connector.runtime import now as wall_clock
+from connector.web import mark_verified
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 
@@ -102,6 +103,7 @@ def receive_tiktok(raw: bytes, authorization: str | None, creds: AppCredentials,
                                                           authorization):
         count("WebhookBadSignature_tiktok")
         raise InvalidSignature("the Authorization signature does not match this body", reason="bad_signature")
+    mark_verified()
     event = webhooks.parse_event(raw)  # InvalidWebhook (400) when it is not an envelope
     if isinstance(event, webhooks.UnknownEvent):
         return _ignored("tiktok", "unknown_event_type", event.dedupe_key)
@@ -119,20 +121,21 @@ def receive_tiktok(raw: bytes, authorization: str | None, creds: AppCredentials,
 
 def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials, repo: ConnectionRepository,
                   intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
-    from connector.stores.ecwid.webhooks import EcwidWebhooks
+    from connector.stores.ecwid.webhooks import EcwidWebhooks, signed_fields
     from connector.stores.errors import ValidationError as StoreValidationError
     from connector.stores.protocol import EventKind
 
     if not creds.ecwid_client_secret:
         raise InvalidSignature("no Ecwid client secret is configured", reason="bad_signature")
     hooks = EcwidWebhooks(creds.ecwid_client_secret)
+    try:  # only the two signed fields are read before the signature is checked
+        signed_fields(raw)
+    except StoreValidationError:
+        raise BadRequest("the body is not an Ecwid webhook", reason="malformed_body") from None
     if not hooks.verify(headers, raw):
         count("WebhookBadSignature_ecwid")
-        try:  # a body that is not even an event is malformed rather than forged
-            hooks.parse(raw)
-        except StoreValidationError:
-            raise BadRequest("the body is not an Ecwid webhook", reason="malformed_body") from None
         raise InvalidSignature("X-Ecwid-Webhook-Signature does not match", reason="bad_signature")
+    mark_verified()
     try:
         event = hooks.parse(raw)
     except StoreValidationError:

@@ -45,6 +45,13 @@ class ExchangeFailed(UpstreamError):
     code = "exchange_failed"
 
 
+class CodeRefused(BadRequest):
+    """The platform refused the authorization code (made up, used or expired): the caller's
+    input, answered 400; a platform that fails or cannot be reached stays :class:`ExchangeFailed`."""
+
+    code = "code_refused"
+
+
 @dataclass
 class StoreStep:
     connection: Connection
@@ -89,7 +96,7 @@ class InstallFlow:
         TikTok: a market install's code may have been handed to this browser by somebody else
         (login CSRF), so its merchant continues through the install link, which proves the store
         logged in to this browser."""
-        from connector.stores.errors import StoreError
+        from connector.stores.errors import AuthError, StoreError
 
         market = state is None
         if not market:
@@ -100,6 +107,8 @@ class InstallFlow:
             raise BadRequest("the store sent no authorization code", reason="no_code")
         try:
             grant = self.store_oauth.exchange_code(code=code, redirect_uri=redirect_uri)
+        except AuthError as exc:
+            raise CodeRefused("the store refused the authorization code", reason=exc.code) from None
         except StoreError as exc:
             raise ExchangeFailed("the store did not accept the authorization code", reason=exc.code) from None
         now = int(self._now())

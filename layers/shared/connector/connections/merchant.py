@@ -68,7 +68,7 @@ def session_value(signing_key: str, connection: Connection, now: int, ttl_s: int
 def _session_claim(signing_key: str, value: str, now: int) -> tuple[str, int] | None:
     """(connection id, session version) of a genuine, unexpired session value."""
     parts = value.split(".")
-    if len(parts) != 4 or not parts[1].isdigit() or not parts[2].isdigit():
+    if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 12 for p in parts[1:3]):
         return None
     connection_id, version, expires, mac = parts[0], int(parts[1]), int(parts[2]), parts[3]
     if not hmac.compare_digest(_mac(signing_key, connection_id, version, expires).encode(), mac.encode()):

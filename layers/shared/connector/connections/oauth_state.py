@@ -79,6 +79,11 @@ class StateRecord(BaseModel):
     issue_merchant_token: bool = False
 
 
+def _unix_seconds(text: str) -> bool:
+    """ASCII digits only, at most 12 of them (``str.isdigit`` also accepts "²", which ``int`` refuses)."""
+    return text.isascii() and text.isdigit() and len(text) <= 12
+
+
 def _sign(key: str, state_id: str, expires: int, purpose: str) -> str:
     digest = hmac.new(key.encode(), f"{state_id}.{expires}.{purpose}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
@@ -114,7 +119,7 @@ class OAuthStates:
     def verify(self, state: str | None, purpose: Purpose) -> tuple[str, int]:
         """Signature and expiry only (no table access): (state id, expiry)."""
         parts = (state or "").split(".")
-        if len(parts) != 3 or not parts[0] or not parts[1].isdigit():
+        if len(parts) != 3 or not parts[0] or not _unix_seconds(parts[1]):
             raise InvalidState("the state is missing or malformed")
         state_id, expires_text, signature = parts
         expires = int(expires_text)

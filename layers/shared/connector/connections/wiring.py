@@ -57,6 +57,15 @@ def wire() -> Wired:
 
 
 def store_oauth(w: Wired) -> EcwidOAuth:
+    from connector.stores.ecwid import config
+
+    return _store_oauth(w.creds.ecwid_client_id, w.creds.ecwid_client_secret, config.oauth_base())
+
+
+@functools.lru_cache(maxsize=8)
+def _store_oauth(client_id: str, client_secret: str, oauth_base: str) -> EcwidOAuth:
+    """One client (its HTTP pool and TLS context, ~0.1 s to build) per app and endpoint, reused
+    across invocations: an anonymous callback does not pay for a new one each time."""
     from connector.stores.ecwid.oauth import EcwidOAuth
 
-    return EcwidOAuth(w.creds.ecwid_client_id, w.creds.ecwid_client_secret)
+    return EcwidOAuth(client_id, client_secret, oauth_base=oauth_base)

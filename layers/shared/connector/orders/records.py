@@ -200,16 +200,27 @@ def encode_page_token(last_key: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode().rstrip("=")
 
 
+#: The attributes of a state-index page's last key (the table's key and the index's key).
+_PAGE_KEY_NAMES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk"})
+
+
 def decode_page_token(token: str) -> dict[str, Any]:
+    """The start key a page token stands for: exactly the table's and the index's key attributes,
+    each a string of at most 1,024 characters (400 for anything else)."""
     from connector.errors import BadRequest
 
+    refused = BadRequest("the page token is not one this API gave out", reason="bad_page_token")
     try:
         padded = token + "=" * (-len(token) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError):
-        raise BadRequest("the page token is not one this API gave out", reason="bad_page_token") from None
-    if not isinstance(value, dict):
-        raise BadRequest("the page token is not one this API gave out", reason="bad_page_token")
+    except (ValueError, TypeError, RecursionError):
+        raise refused from None
+    if not isinstance(value, dict) or set(value) != _PAGE_KEY_NAMES:
+        raise refused
+    for attribute in value.values():
+        if not (isinstance(attribute, dict) and set(attribute) == {"S"} and isinstance(attribute["S"], str)
+                and 0 < len(attribute["S"]) <= 1024):
+            raise refused
     return value
 
 
@@ -286,7 +297,8 @@ class OrderRepository:
             "ScanIndexForward": not newest_first, "Limit": max(1, min(limit, MAX_PAGE_SIZE))}
         if page_token:
             start = decode_page_token(page_token)
-            if start.get("gsi1pk", {}).get("S") != keys.order_state_index_pk(connection_id, state):
+            if (start["gsi1pk"]["S"] != keys.order_state_index_pk(connection_id, state)
+                    or start["pk"]["S"] != keys.conn_pk(connection_id)):
                 raise BadRequest("the page token belongs to another listing", reason="bad_page_token")
             kwargs["ExclusiveStartKey"] = start
         page = self.client.query(**kwargs)

@@ -154,14 +154,18 @@ class ProductAuditStatusChangeData(_Data):
     audit: Audit
 
 
+#: The envelope's ``timestamp`` is UNIX seconds, at most the last second of year 9999.
+MAX_TIMESTAMP = 253_402_300_799
+
+
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="allow", defer_build=True)
 
     event_type: ClassVar[str] = "UNKNOWN"
     type: int
-    tts_notification_id: Id | None = None
-    shop_id: Id | None = None
-    timestamp: int | None = None
+    tts_notification_id: Annotated[Id, Field(min_length=1, max_length=128)] | None = None
+    shop_id: Annotated[Id, Field(max_length=64)] | None = None
+    timestamp: int | None = Field(default=None, ge=0, le=MAX_TIMESTAMP)
 
     @property
     def dedupe_key(self) -> str:
@@ -321,12 +325,12 @@ def parse_event(raw: bytes | str | dict[str, Any]) -> WebhookEvent:
     else:
         try:
             payload = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise InvalidWebhook("webhook body is not JSON") from None
     if not isinstance(payload, dict):
         raise InvalidWebhook("webhook body is not a JSON object")
     kind = payload.get("type")
-    if isinstance(kind, str) and kind.isdigit():
+    if isinstance(kind, str) and kind.isascii() and kind.isdigit() and len(kind) <= 6:
         kind = int(kind)
         payload = {**payload, "type": kind}
     model = EVENT_TYPES.get(kind) if isinstance(kind, int) and not isinstance(kind, bool) else None

@@ -146,7 +146,7 @@ def test_missed_webhook_is_found_by_the_rescan(shop: Shop) -> None:
     answer = shop.api("POST", "/orders/rescan", json={"since": int(time.time()) - 600})
 
     assert answer.status_code == 202, answer.text
-    relayed(shop, placed["id"])
+    relayed(shop, placed["id"], timeout=60)  # the re-scan runs as a task: queue, worker, then the relay
 
 
 def _ship_in_store(shop: Shop, store_order_id: str, tracking: str, carrier: str | None = None) -> None:

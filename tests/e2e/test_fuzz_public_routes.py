@@ -361,7 +361,8 @@ def request_strategy(route: PublicRoute, site: Site) -> Any:
     key = route.name
     param_names = [p.strip("{}+") for p in route.path.split("/") if p.startswith("{")]
     cid = site.connection_id
-    if route.path.endswith("/disconnect"):  # a real disconnect would end this world: a second merchant's
+    # A real disconnect, rotation or revocation would end this world's credentials: a second merchant's
+    if route.path.endswith(("/disconnect", "/credentials/rotate", "/credentials/revoke")):
         cid, token = site.victim_id, site.victim_token
     else:
         token = site.token
@@ -416,11 +417,15 @@ def _quote(segment: str) -> str:
 
 
 def _session(site: Site, connection_id: str) -> str:
+    """A genuine session of the connection as it is now (its current session version)."""
     import time
 
     from connector.connections import merchant
+    from connector.connections.repository import ConnectionRepository
 
-    return merchant.session_value(site.w.app_secret["state_signing_key"], connection_id, int(time.time()))
+    repo = ConnectionRepository(site.w.cloud.table_name(), client=site.w.cloud.client("dynamodb"))
+    return merchant.session_value(site.w.app_secret["state_signing_key"], repo.require(connection_id),
+                                  int(time.time()))
 
 
 def _ecwid_bodies(st: Any, text: Any, json_values: Any, nested: Any, site: Site) -> Any:

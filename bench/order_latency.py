@@ -39,8 +39,8 @@ def _percentile(values: list[float], q: float) -> float:
 
 def run(orders: int, interval_s: float, seed: int) -> dict[str, Any]:
     from bench import cost
+    from local.order_scenario import connect
     from local.world import world
-    from tests.e2e.order_world import connect
 
     with world(parameters={"OrderBlockedRetrySeconds": 1, "OrderRelayRetrySeconds": 1}) as w:
         shop = connect(w, products=4, linked=4, quantity=50_000)

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from connector.orders.records import OrderRecord
+from local.order_scenario import Shop, connect
 from local.sandbox_ecwid.server import Fault
 from local.world import World, world
-from tests.e2e.order_world import Shop, connect
 from tests.support.wait import until
 
 QTY = 500

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 import pytest
 
 from connector.orders.records import OPEN_STATES, ORDER_STATES, OrderRecord, deadline_of
+from local.order_scenario import Shop, connect
 from local.sandbox_ecwid.server import Fault
 from local.world import World, world
-from tests.e2e.order_world import Shop, connect
 from tests.support.wait import until
 
 QTY = 500

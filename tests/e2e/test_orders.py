@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from connector.stores.protocol import Cancellation, Fulfilment
+from local.order_scenario import Shop, connect
 from local.world import World, world
-from tests.e2e.order_world import Shop, connect
 from tests.support.wait import until
 
 QTY = 500

@@ -24,9 +24,9 @@ import pytest
 
 from connector.orders import relay as relay_module
 from connector.orders.records import deadline_of
+from local.order_scenario import Shop, connect
 from local.sandbox_ecwid.server import Fault as EcwidFault
 from local.world import World, world
-from tests.e2e.order_world import Shop, connect
 from tests.support.wait import until
 
 ORDERS = int(os.environ.get("ORDER_CHAOS_ORDERS", "200"))

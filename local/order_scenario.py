@@ -1,4 +1,4 @@
-"""Set-up shared by the order e2e tests (tests/e2e/test_orders*.py) and the order latency bench:
+"""An order scenario on the local cloud, used by the order e2e tests and the order latency bench:
 a connected store on the local cloud with products on both sides, linked SKU by SKU (written
 directly as SKU links, so the order tests do not depend on the catalog push), equal stock."""
 
@@ -106,7 +106,7 @@ class Shop:
     def stock_equal(self, sku_id: str, timeout: float = 20) -> int:
         """Wait until TikTok lists what the store holds for this SKU (the stores decrement
         themselves; the stock sync then sends the store's figure); returns it."""
-        from tests.support.wait import until
+        from local.wait import until
 
         until(lambda: self.store_stock(self.skus[sku_id]) == self.tiktok_stock(sku_id), timeout=timeout,
               what=f"stock of {sku_id} equal on both sides")
@@ -125,6 +125,7 @@ def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500
     """Install a store, create ``products`` Ecwid products and one TikTok product with a SKU per
     store product (same stock), and link the first ``linked`` of them."""
     from connector.tiktok.models import (
+        AttributeValueInput,
         ImageRef,
         InventoryEntry,
         PackageDimensions,
@@ -135,7 +136,7 @@ def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500
         SalesAttributeInput,
         SkuInput,
     )
-    from tests.support.wait import until
+    from local.wait import until
 
     seller = w.tiktok.create_seller("Order Seller", "US")
     store_id = w.ecwid.create_store("Order Store", currency="USD")
@@ -164,9 +165,9 @@ def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500
                                                                                         value_name=f"Color {i}")],
                           inventory=[InventoryEntry(warehouse_id=shop["default_warehouse_id"], quantity=quantity)],
                           price=Price(amount=Decimal(price), currency="USD")) for i in range(products)],
-        "package_weight": PackageWeight(value=Decimal("0.25"), unit="KILOGRAM"),
+        "package_weight": PackageWeight(value="0.25", unit="KILOGRAM"),
         "package_dimensions": PackageDimensions(length="30", width="20", height="3", unit="CENTIMETER"),
-        "product_attributes": [ProductAttributeInput(id="101610", values=[{"id": "3001"}])],
+        "product_attributes": [ProductAttributeInput(id="101610", values=[AttributeValueInput(id="3001")])],
         "brand_id": "7082427311584347905",
     }))
     w.tiktok.review_now(created.product_id)

@@ -28,7 +28,7 @@ from local.sandbox_tiktok.orders import OrderApi
 from local.sandbox_tiktok.products import ProductApi
 from local.sandbox_tiktok.state import Seller, Shop, Warehouse
 
-FAULT_KINDS = ("error", "timeout", "rate_limit")
+FAULT_KINDS = ("error", "timeout", "late", "rate_limit")
 
 
 class TikTokSandbox(AuthApi, ProductApi, OrderApi):
@@ -81,6 +81,7 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         outcome (state - sellers, products, orders - is kept). Tests call it between cases."""
         webhook_url, time_scale, rate, redirect_url = self._defaults
         self.clear_faults()
+        self.end_outage()
         self.set_webhook_faults()
         self.webhooks.url = webhook_url
         self.config = Config(time_scale=time_scale, redirect_url=redirect_url)
@@ -157,8 +158,10 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         after: bool = False,
     ) -> None:
         """The next ``count`` API calls (whose path contains ``path``) fail: ``error`` (HTTP
-        ``status`` with 36009003), ``timeout`` (stall ``delay_s`` then 504; ``after`` runs the
-        handler first, so the work is done but the answer lost) or ``rate_limit`` (429)."""
+        ``status`` with 36009003; ``after``: once the call is applied), ``timeout`` (stall
+        ``delay_s`` then 504; ``after`` runs the handler first, so the work is done but the answer
+        lost), ``late`` (stall ``delay_s``, then apply and answer: the call lands after the client
+        gave up and after its later calls) or ``rate_limit`` (429). See :class:`Fault`."""
         args = _fault_args(
             {
                 "kind": kind,
@@ -182,6 +185,13 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
                 args["after"],
             )
         )
+
+    def set_search_lag(self, seconds: float) -> None:
+        """Product and order search answer as of ``seconds`` ago: a new item shows up, and an
+        edit shows, only once it is that old (0 turns the lag off)."""
+        with self.state.lock:
+            self.config.search_lag_s = _seconds_value("seconds", seconds)
+            self.clear_search_index()
 
     def set_webhook_faults(self, *, drop: int = 0, duplicate: int = 0, delay_s: float = 0.0, reorder: int = 0) -> None:
         self.webhooks.faults = WebhookFaults(drop=drop, duplicate=duplicate, delay_s=delay_s, reorder=reorder)
@@ -303,6 +313,9 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
             ("POST", "/faults", lambda r: self.inject_fault(**_fault_args(_body(r)))),
             ("GET", "/faults", lambda r: [f.json() for f in self.faults()]),
             ("DELETE", "/faults", lambda r: self.clear_faults()),
+            ("POST", "/outage", self._admin_outage),
+            ("DELETE", "/outage", lambda r: self.end_outage()),
+            ("POST", "/search_lag", lambda r: self.set_search_lag(seconds(_body(r), "seconds"))),
             ("POST", "/reset", lambda r: self.reset_behaviour()),
             ("POST", "/webhook_faults", lambda r: self.set_webhook_faults(**_webhook_fault_args(_body(r)))),
             ("DELETE", "/webhook_faults", lambda r: self.set_webhook_faults()),
@@ -361,6 +374,12 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         with self.state.lock:
             return [self._seller_json(s) for s in self.state.sellers.values()]
 
+    def _admin_outage(self, request: Request) -> dict[str, Any]:
+        """``{"seconds": n}`` starts an outage of n seconds; without it, until ``DELETE /outage``."""
+        body = only(_body(request), {"seconds"})
+        self.start_outage(seconds(body, "seconds", None))
+        return {"ok": True}
+
     def _admin_config(self, request: Request) -> dict[str, Any]:
         body = only(_body(request), {*asdict(self.config), "webhook_url"})
         changes: dict[str, Any] = {}
@@ -406,6 +425,10 @@ def _fault_args(body: dict[str, Any]) -> dict[str, Any]:
         "delay_s": seconds(body, "delay_s", 2.0),
         "after": flag(body, "after"),
     }
+
+
+def _seconds_value(name: str, value: Any) -> float:
+    return float(seconds({name: value}, name))
 
 
 def _webhook_fault_args(body: dict[str, Any]) -> dict[str, Any]:

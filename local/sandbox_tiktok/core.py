@@ -229,6 +229,9 @@ class Core:
                 entry["code"] = err.code
                 headers = {"retry-after": "1"} if err.code == c.TOO_MANY_REQUESTS else None
                 return self.envelope(err.code, err.message, request_id, None, status=err.http_status, headers=headers)
+            except Exception:  # a sandbox bug: logged as an internal error, shown by the server as a 500
+                entry["code"] = c.INTERNAL_ERROR
+                raise
             finally:
                 with self._log_lock:
                     self._log.append(entry)

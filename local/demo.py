@@ -86,8 +86,10 @@ class Progress:
         total = max(total, 1)
         share = min(1.0, done / total)
         filled = int(share * self.WIDTH)
-        line = (f"    {self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} "
-                f"{time.monotonic() - self.started:5.1f} s")
+        line = (
+            f"    {self.label} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} "
+            f"{time.monotonic() - self.started:5.1f} s"
+        )
         if self.tty:
             print("\r" + line, end="", flush=True)
         elif int(share * 4) > self.shown:
@@ -127,8 +129,13 @@ class Merchant:
     token: str = field(repr=False)
 
     def call(self, method: str, path: str, status: int, what: str, **kwargs: Any) -> dict[str, Any]:
-        response = httpx.request(method, f"{self.url}/connections/{self.connection_id}{path}",
-                                 headers={"authorization": f"Bearer {self.token}"}, timeout=30, **kwargs)
+        response = httpx.request(
+            method,
+            f"{self.url}/connections/{self.connection_id}{path}",
+            headers={"authorization": f"Bearer {self.token}"},
+            timeout=30,
+            **kwargs,
+        )
         return expect(response, status, what)
 
     def products(self) -> list[dict[str, Any]]:
@@ -146,8 +153,11 @@ class Merchant:
         return self.call("GET", f"/products/{product_id}", 200, f"reading product {product_id}")
 
     def order(self, order_id: str) -> dict[str, Any] | None:
-        response = httpx.get(f"{self.url}/connections/{self.connection_id}/orders/{order_id}",
-                             headers={"authorization": f"Bearer {self.token}"}, timeout=30)
+        response = httpx.get(
+            f"{self.url}/connections/{self.connection_id}/orders/{order_id}",
+            headers={"authorization": f"Bearer {self.token}"},
+            timeout=30,
+        )
         return None if response.status_code == 404 else expect(response, 200, f"reading order {order_id}")
 
     def task(self, task_id: str) -> dict[str, Any]:
@@ -188,7 +198,7 @@ class Report:
 
 def _clip(text: str | None, width: int) -> str:
     text = (text or "-").replace("\n", " ")
-    return text if len(text) <= width else text[:width - 1] + "~"
+    return text if len(text) <= width else text[: width - 1] + "~"
 
 
 # ====================================================================================== connect
@@ -200,8 +210,10 @@ def connect(w: Any, report: Report) -> tuple[Merchant, dict[str, Any], int, list
     seeded = w.ecwid.seed_catalog(store_id, CATALOG_SIZE, seed=CATALOG_SEED)
     seller = w.tiktok.create_seller("Demo Outdoor Goods US", "US")
     flawed = Counter(s.flaws[0] for s in seeded if s.flaws)
-    show(f"Ecwid store {store_id}: {len(seeded)} products, {sum(flawed.values())} with a deliberate flaw "
-         f"({', '.join(f'{k} {v}' for k, v in sorted(flawed.items()))})")
+    show(
+        f"Ecwid store {store_id}: {len(seeded)} products, {sum(flawed.values())} with a deliberate flaw "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(flawed.items()))})"
+    )
     show(f"TikTok seller {seller['id']} with one US shop")
 
     step("The merchant opens the install link and approves on Ecwid, then on TikTok Shop")
@@ -211,18 +223,28 @@ def connect(w: Any, report: Report) -> tuple[Merchant, dict[str, Any], int, list
         raise DemoFailed(f"the install journey ended with HTTP {page.status_code}: {page.text[:300]}")
     values = page_values(page)
     merchant = Merchant(w.url, values["connection-id"], values["merchant-token"])
-    show(f"install link -> Ecwid OAuth -> TikTok authorization -> callback: "
-         f"{report.time('install (both consents)', time.monotonic() - started):.2f} s")
+    show(
+        f"install link -> Ecwid OAuth -> TikTok authorization -> callback: "
+        f"{report.time('install (both consents)', time.monotonic() - started):.2f} s"
+    )
     show(f"connection {merchant.connection_id}; the success page showed the merchant's API token once")
 
     step("The merchant reads their connection through the merchant API")
-    view = expect(httpx.get(f"{w.url}/connections/{merchant.connection_id}",
-                            headers={"authorization": f"Bearer {merchant.token}"}, timeout=30), 200,
-                  "reading the connection")
+    view = expect(
+        httpx.get(
+            f"{w.url}/connections/{merchant.connection_id}",
+            headers={"authorization": f"Bearer {merchant.token}"},
+            timeout=30,
+        ),
+        200,
+        "reading the connection",
+    )
     show(f"state: {view['state']}  store currency: {view['store_currency']}  seller: {view['seller_name']}")
     for shop in view["shops"]:
-        show(f"shop {shop['shop_id']} ({shop['region']}, {shop['currency']}), "
-             f"default warehouse {shop['default_warehouse_id']}")
+        show(
+            f"shop {shop['shop_id']} ({shop['region']}, {shop['currency']}), "
+            f"default warehouse {shop['default_warehouse_id']}"
+        )
     if view["state"] != "active":
         raise DemoFailed(f"the connection is {view['state']}: {view.get('reason')}")
 
@@ -231,13 +253,15 @@ def connect(w: Any, report: Report) -> tuple[Merchant, dict[str, Any], int, list
     show(f"state after the check: {checked.get('state')}  reason: {checked.get('reason') or '-'}")
 
     step("Another merchant's token cannot read this connection")
-    stranger = httpx.get(f"{w.url}/connections/{merchant.connection_id}",
-                         headers={"authorization": "Bearer not-theirs"}, timeout=30)
+    stranger = httpx.get(
+        f"{w.url}/connections/{merchant.connection_id}", headers={"authorization": "Bearer not-theirs"}, timeout=30
+    )
     show(f"answered HTTP {stranger.status_code}")
     if stranger.status_code not in (401, 403):
         raise DemoFailed("a foreign token was accepted")
-    report.add("connection", f"Ecwid store {store_id} <-> TikTok shop(s) "
-                             f"{', '.join(s['shop_id'] for s in view['shops'])}")
+    report.add(
+        "connection", f"Ecwid store {store_id} <-> TikTok shop(s) {', '.join(s['shop_id'] for s in view['shops'])}"
+    )
     return merchant, view, store_id, seeded
 
 
@@ -271,20 +295,25 @@ def sync_catalog(w: Any, merchant: Merchant, report: Report) -> dict[str, dict[s
     task = merchant.follow(task["task_id"], "pushing products")
     counts = {k: v for k, v in task["counts"].items() if k != "done"}
     took = report.time("catalog: first sync", time.monotonic() - started)
-    show(f"task {task['kind']}: {task['state']} in {took:.1f} s - "
-         + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    show(
+        f"task {task['kind']}: {task['state']} in {took:.1f} s - "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    )
 
     step("TikTok reviews the new listings (webhooks move them out of review)")
     started = time.monotonic()
     by_status, polls = wait_for_reviews(w, merchant)
-    show(f"reviews done in {time.monotonic() - started:.1f} s"
-         + (f" (the listing-poll schedule ran {polls} time(s))" if polls else ""))
+    show(
+        f"reviews done in {time.monotonic() - started:.1f} s"
+        + (f" (the listing-poll schedule ran {polls} time(s))" if polls else "")
+    )
 
     step("Product statuses, as the merchant API lists them (GET /connections/{id}/products)")
     products = {p["store_product_id"]: p for p in merchant.products()}
     show("by status: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()) if v))
-    reasons = Counter(code for p in products.values() if p["status"] != "active" for code in p["problems"] or
-                      [p["status"]])
+    reasons = Counter(
+        code for p in products.values() if p["status"] != "active" for code in p["problems"] or [p["status"]]
+    )
     not_live = [p for p in products.values() if p["status"] != "active"]
     print(f"\n    {'store id':>9}  {'title':<24} {'status':<12} reason", flush=True)
     print(f"    {'-' * 9}  {'-' * 24} {'-' * 12} {'-' * 60}", flush=True)
@@ -294,44 +323,62 @@ def sync_catalog(w: Any, merchant: Merchant, report: Report) -> dict[str, dict[s
         if key in shown:
             continue  # one example per kind of reason; the counts follow
         shown.add(key)
-        print(f"    {p['store_product_id']:>9}  {_clip(p['title'], 24):<24} {p['status']:<12} "
-              f"{_clip(p['reason'], 90)}", flush=True)
+        print(
+            f"    {p['store_product_id']:>9}  {_clip(p['title'], 24):<24} {p['status']:<12} {_clip(p['reason'], 90)}",
+            flush=True,
+        )
     show("")
     show("reasons (problem code: products): " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
     live = sum(1 for p in products.values() if p["status"] == "active")
     if live < len(products) // 3:  # about half wait for category attributes the merchant has not filled yet
         raise DemoFailed(f"only {live} of {len(products)} products went live")
-    report.add("catalog", f"{len(products)} products pulled; {live} live on TikTok; "
-                          + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()) if v and k != "active"))
+    report.add(
+        "catalog",
+        f"{len(products)} products pulled; {live} live on TikTok; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()) if v and k != "active"),
+    )
     report.add("not synced, why", ", ".join(f"{k} {v}" for k, v in reasons.most_common()) or "-")
     return products
 
 
-def fix_one(w: Any, merchant: Merchant, store_id: int, seeded: list[Any], products: dict[str, dict[str, Any]],
-            report: Report) -> str:
+def fix_one(
+    w: Any, merchant: Merchant, store_id: int, seeded: list[Any], products: dict[str, dict[str, Any]], report: Report
+) -> str:
     from local.sandbox_ecwid.catalog import FLAW_NO_WEIGHT
 
     step("The merchant fixes a flawed product in the store (adds its missing weight) and re-syncs it")
-    candidates = [str(s.product_id) for s in seeded if FLAW_NO_WEIGHT in s.flaws
-                  and products.get(str(s.product_id), {}).get("status") == "sync_failed"
-                  and products[str(s.product_id)]["problems"] == ["missing_weight"]]
+    candidates = [
+        str(s.product_id)
+        for s in seeded
+        if FLAW_NO_WEIGHT in s.flaws
+        and products.get(str(s.product_id), {}).get("status") == "sync_failed"
+        and products[str(s.product_id)]["problems"] == ["missing_weight"]
+    ]
     if not candidates:
         raise DemoFailed("no product failed for its missing weight alone: the catalog's validation did not report it")
     product_id = candidates[0]
     show(f"product {product_id} '{products[product_id]['title']}': {products[product_id]['reason']}")
     started = time.monotonic()
     w.ecwid.update_product(store_id, int(product_id), {"weight": Decimal("0.8")})  # the store sends its webhook
-    live = wait_for(lambda: (p := merchant.product(product_id))["status"] == "active" and p, 60,
-                    f"product {product_id} live on TikTok after the fix")
-    show(f"store edit -> webhook -> pushed -> reviewed -> active on TikTok: "
-         f"{report.time('catalog: store fix -> live', time.monotonic() - started):.1f} s "
-         f"(TikTok product {live['tiktok_product_id']})")
-    task_id = merchant.call("POST", "/catalog/sync", 202, "re-syncing the product",
-                            json={"product_ids": [product_id]})["task_id"]
+    live = wait_for(
+        lambda: (p := merchant.product(product_id))["status"] == "active" and p,
+        60,
+        f"product {product_id} live on TikTok after the fix",
+    )
+    show(
+        f"store edit -> webhook -> pushed -> reviewed -> active on TikTok: "
+        f"{report.time('catalog: store fix -> live', time.monotonic() - started):.1f} s "
+        f"(TikTok product {live['tiktok_product_id']})"
+    )
+    task_id = merchant.call("POST", "/catalog/sync", 202, "re-syncing the product", json={"product_ids": [product_id]})[
+        "task_id"
+    ]
     task = merchant.follow(task_id, "re-sync")
     counts = {k: v for k, v in task["counts"].items() if k != "done"}
-    show(f"re-sync task: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} "
-         "(already up to date on TikTok: nothing sent twice)")
+    show(
+        f"re-sync task: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))} "
+        "(already up to date on TikTok: nothing sent twice)"
+    )
     report.add("fixed", f"product {product_id} (missing weight) -> active")
     return product_id
 
@@ -367,14 +414,28 @@ def store_order(w: Any, store_id: int, tiktok_order_id: str) -> dict[str, Any] |
     return next((o for o in w.ecwid.orders(store_id) if str(o.get("externalOrderId")) == tiktok_order_id), None)
 
 
-def orders(w: Any, merchant: Merchant, view: dict[str, Any], store_id: int, products: dict[str, dict[str, Any]],
-           seeded: list[Any], report: Report) -> None:
+def orders(
+    w: Any,
+    merchant: Merchant,
+    view: dict[str, Any],
+    store_id: int,
+    products: dict[str, dict[str, Any]],
+    seeded: list[Any],
+    report: Report,
+) -> None:
     shop_id = view["shops"][0]["shop_id"]
     step("The merchant maps their carriers to TikTok shipping providers (settings)")
     providers = w.tiktok.shipping_providers(w.tiktok.state.shops[shop_id])  # the list Seller Center shows
-    merchant.call("PATCH", "/settings", 200, "setting the carriers", json={
-        "carriers": {"default_provider_id": providers[0]["id"], "by_carrier": {"UPS": providers[1]["id"]}},
-        "orders": {"placeholder_email": "tiktok-buyers@demo.localhost"}})
+    merchant.call(
+        "PATCH",
+        "/settings",
+        200,
+        "setting the carriers",
+        json={
+            "carriers": {"default_provider_id": providers[0]["id"], "by_carrier": {"UPS": providers[1]["id"]}},
+            "orders": {"placeholder_email": "tiktok-buyers@demo.localhost"},
+        },
+    )
     show(f"UPS -> {providers[1]['name']} ({providers[1]['id']}); anything else -> {providers[0]['name']}")
 
     step("Buyers check out on TikTok Shop; the paid orders appear in the store")
@@ -394,34 +455,52 @@ def orders(w: Any, merchant: Merchant, view: dict[str, Any], store_id: int, prod
 
     wait_for(all_in_store, 60, "the paid orders in the store", interval=0.05)
     for order_id, found in seen.items():
-        record = wait_for(lambda o=order_id: (r := merchant.order(o)) and r["state"] == "created" and r,  # type: ignore[misc]
-                          30, f"order {order_id} recorded")
-        show(f"TikTok order {order_id} -> store order {found['id']} ({record['currency']} {record['total']}, "
-             f"{len(record['lines'])} line(s)), state {record['state']}")
+        record = wait_for(
+            lambda o=order_id: (r := merchant.order(o)) and r["state"] == "created" and r,  # type: ignore[misc]
+            30,
+            f"order {order_id} recorded",
+        )
+        show(
+            f"TikTok order {order_id} -> store order {found['id']} ({record['currency']} {record['total']}, "
+            f"{len(record['lines'])} line(s)), state {record['state']}"
+        )
     relays = report.latencies["order: paid on TikTok -> store order"]
     show(f"paid on TikTok -> order in the store: max {max(relays):.2f} s over {len(relays)} orders")
     ship_id, cancel_id = list(seen)[:2]
 
     step("The merchant ships one order in the store with a UPS tracking number; TikTok gets it")
     started = time.monotonic()
-    w.ecwid.state.update_order(store_id, str(seen[ship_id]["id"]), {
-        "fulfillmentStatus": "SHIPPED", "trackingNumber": TRACKING,
-        "shippingOption": {**(seen[ship_id].get("shippingOption") or {}), "shippingCarrierName": "UPS"}})
-    shipped = wait_for(lambda: (o := w.tiktok.order(ship_id))["status"] == "AWAITING_COLLECTION" and o, 30,
-                       f"TikTok order {ship_id} shipped with its tracking")
+    w.ecwid.state.update_order(
+        store_id,
+        str(seen[ship_id]["id"]),
+        {
+            "fulfillmentStatus": "SHIPPED",
+            "trackingNumber": TRACKING,
+            "shippingOption": {**(seen[ship_id].get("shippingOption") or {}), "shippingCarrierName": "UPS"},
+        },
+    )
+    shipped = wait_for(
+        lambda: (o := w.tiktok.order(ship_id))["status"] == "AWAITING_COLLECTION" and o,
+        30,
+        f"TikTok order {ship_id} shipped with its tracking",
+    )
     if shipped.get("tracking_number") != TRACKING:
         raise DemoFailed(f"TikTok shows tracking {shipped.get('tracking_number')!r}, not the store's")
-    show(f"TikTok order {ship_id}: {shipped['status']}, tracking {shipped['tracking_number']} via provider "
-         f"{shipped.get('shipping_provider_id')}: "
-         f"{report.time('order: store shipment -> TikTok tracking', time.monotonic() - started):.2f} s")
+    show(
+        f"TikTok order {ship_id}: {shipped['status']}, tracking {shipped['tracking_number']} via provider "
+        f"{shipped.get('shipping_provider_id')}: "
+        f"{report.time('order: store shipment -> TikTok tracking', time.monotonic() - started):.2f} s"
+    )
     wait_for(lambda: (r := merchant.order(ship_id)) and r["state"] == "shipped", 30, "order recorded as shipped")
 
     step("The merchant cancels another order in the store; TikTok cancels it too")
     started = time.monotonic()
     w.ecwid.state.update_order(store_id, str(seen[cancel_id]["id"]), {"paymentStatus": "CANCELLED"})
     wait_for(lambda: w.tiktok.order(cancel_id)["status"] == "CANCELLED", 30, f"TikTok order {cancel_id} cancelled")
-    show(f"TikTok order {cancel_id}: CANCELLED: "
-         f"{report.time('order: store cancellation -> TikTok', time.monotonic() - started):.2f} s")
+    show(
+        f"TikTok order {cancel_id}: CANCELLED: "
+        f"{report.time('order: store cancellation -> TikTok', time.monotonic() - started):.2f} s"
+    )
     wait_for(lambda: (r := merchant.order(cancel_id)) and r["state"] == "cancelled", 30, "order recorded cancelled")
 
     blocked_order(w, merchant, shop_id, store_id, products, report)
@@ -438,8 +517,10 @@ def orders(w: Any, merchant: Merchant, view: dict[str, Any], store_id: int, prod
         return quantity if quantity == new_quantity else None
 
     wait_for(on_tiktok, 30, f"TikTok SKU {pick.sku_id} at {new_quantity}", interval=0.02)
-    show(f"store product {pick.store_product_id}: {pick.quantity} -> {new_quantity}; TikTok SKU {pick.sku_id} shows "
-         f"{new_quantity} after {report.time('stock: store change -> TikTok', time.monotonic() - started):.2f} s")
+    show(
+        f"store product {pick.store_product_id}: {pick.quantity} -> {new_quantity}; TikTok SKU {pick.sku_id} shows "
+        f"{new_quantity} after {report.time('stock: store change -> TikTok', time.monotonic() - started):.2f} s"
+    )
 
     listed = merchant.call("GET", "/orders", 200, "listing orders")["orders"]
     states = Counter(o["state"] for o in listed)
@@ -447,50 +528,79 @@ def orders(w: Any, merchant: Merchant, view: dict[str, Any], store_id: int, prod
     twice = [k for k, n in in_store.items() if n > 1]
     if twice or set(in_store) != {o["tiktok_order_id"] for o in listed}:
         raise DemoFailed(f"store orders do not match TikTok's one for one (twice: {twice})")
-    report.add("orders", f"{len(listed)} TikTok orders, each once in the store: "
-                         + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+    report.add(
+        "orders",
+        f"{len(listed)} TikTok orders, each once in the store: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(states.items())),
+    )
 
 
-def blocked_order(w: Any, merchant: Merchant, shop_id: str, store_id: int, products: dict[str, dict[str, Any]],
-                  report: Report) -> None:
+def blocked_order(
+    w: Any, merchant: Merchant, shop_id: str, store_id: int, products: dict[str, dict[str, Any]], report: Report
+) -> None:
     step("A listing made by hand in Seller Center sells; no store product is linked to it: the order is blocked")
-    candidates = [p for p in sorted(products.values(), key=lambda p: int(p["store_product_id"]))
-                  if p["status"] == "sync_failed" and p["variant_count"] == 1 and p["sku"] and p["enabled"]
-                  and not w.ecwid.product(store_id, int(p["store_product_id"])).get("unlimited")
-                  and int(w.ecwid.product(store_id, int(p["store_product_id"])).get("quantity") or 0) >= 2]
+    candidates = [
+        p
+        for p in sorted(products.values(), key=lambda p: int(p["store_product_id"]))
+        if p["status"] == "sync_failed"
+        and p["variant_count"] == 1
+        and p["sku"]
+        and p["enabled"]
+        and not w.ecwid.product(store_id, int(p["store_product_id"])).get("unlimited")
+        and int(w.ecwid.product(store_id, int(p["store_product_id"])).get("quantity") or 0) >= 2
+    ]
     if not candidates:
         raise DemoFailed("no unlisted store product with stock to link a hand-made listing to")
     target = candidates[0]
     tiktok_product_id, sku_id = hand_made_listing(w, view_seller(w, shop_id), shop_id, target["sku"])
-    show(f"TikTok listing {tiktok_product_id} (seller SKU {target['sku']}) was made in Seller Center; "
-         f"store product {target['store_product_id']} is not on TikTok ({_clip(target['reason'], 60)})")
+    show(
+        f"TikTok listing {tiktok_product_id} (seller SKU {target['sku']}) was made in Seller Center; "
+        f"store product {target['store_product_id']} is not on TikTok ({_clip(target['reason'], 60)})"
+    )
     order_id = str(w.tiktok.place_order(shop_id, [(sku_id, 1)])["id"])
-    record = wait_for(lambda: (r := merchant.order(order_id)) and r["state"] == "blocked" and r["attempts"] >= 4
-                      and r, 60, f"order {order_id} blocked after its automatic retries", interval=0.2)
+    record = wait_for(
+        lambda: (r := merchant.order(order_id)) and r["state"] == "blocked" and r["attempts"] >= 4 and r,
+        60,
+        f"order {order_id} blocked after its automatic retries",
+        interval=0.2,
+    )
     show(f"order {order_id}: {record['state']} after {record['attempts']} attempts: {record['reason']}")
     if store_order(w, store_id, order_id) is not None:
         raise DemoFailed("a blocked order reached the store")
     report.add("blocked", f"order {order_id}: {record['reason']}")
 
     step("The merchant links the listing to the store product (merchant API) and retries the order")
-    linked = merchant.call("POST", f"/catalog/products/{target['store_product_id']}/link", 200,
-                           "linking the listing by hand", json={"tiktok_product_id": tiktok_product_id})
-    show(f"linked by {linked['product']['linked_by']}: {len(linked['links'])} SKU link(s); "
-         f"product status now {linked['product']['status']}")
+    linked = merchant.call(
+        "POST",
+        f"/catalog/products/{target['store_product_id']}/link",
+        200,
+        "linking the listing by hand",
+        json={"tiktok_product_id": tiktok_product_id},
+    )
+    show(
+        f"linked by {linked['product']['linked_by']}: {len(linked['links'])} SKU link(s); "
+        f"product status now {linked['product']['status']}"
+    )
     started = time.monotonic()
     task_id = merchant.call("POST", f"/orders/{order_id}/retry", 202, "retrying the order")["task_id"]
     found = wait_for(lambda: store_order(w, store_id, order_id), 30, f"order {order_id} in the store after the retry")
-    record = wait_for(lambda: (r := merchant.order(order_id)) and r["state"] == "created" and r, 30,
-                      f"order {order_id} recorded")
-    show(f"retry task {task_id}: order {order_id} -> store order {found['id']} "
-         f"in {report.time('order: retry -> store order', time.monotonic() - started):.2f} s (state {record['state']})")
+    record = wait_for(
+        lambda: (r := merchant.order(order_id)) and r["state"] == "created" and r, 30, f"order {order_id} recorded"
+    )
+    show(
+        f"retry task {task_id}: order {order_id} -> store order {found['id']} "
+        f"in {report.time('order: retry -> store order', time.monotonic() - started):.2f} s (state {record['state']})"
+    )
     report.add("unblocked", f"order {order_id}: linked by hand, retried, relayed")
 
 
 def fill_categories(w: Any, merchant: Merchant, report: Report) -> None:
     step("The merchant fills each category's required attributes once (merchant API); the held products sync")
-    held = [p for p in merchant.products() if p["status"] == "sync_failed"
-            and p["problems"] == ["missing_required_attribute"]]
+    held = [
+        p
+        for p in merchant.products()
+        if p["status"] == "sync_failed" and p["problems"] == ["missing_required_attribute"]
+    ]
     if not held:
         raise DemoFailed("no product was held for a required attribute: the catalog's validation did not report it")
     mappings = merchant.call("GET", "/catalog/categories", 200, "listing category mappings")["categories"]
@@ -505,26 +615,43 @@ def fill_categories(w: Any, merchant: Merchant, report: Report) -> None:
             name, value_id = next(iter(spec["values"].items())) if spec["values"] else ("natural", "")
             values[attribute_id] = [{"id": value_id}] if value_id else [{"name": name.title()}]
             chosen.append(f"{spec['name']} = {name.title()}")
-        merchant.call("PUT", f"/catalog/categories/{mapping['store_category_id']}", 200,
-                      f"filling category {mapping['store_category_id']}", json={"attribute_values": values})
+        merchant.call(
+            "PUT",
+            f"/catalog/categories/{mapping['store_category_id']}",
+            200,
+            f"filling category {mapping['store_category_id']}",
+            json={"attribute_values": values},
+        )
         filled += 1
-        show(f"{mapping['store_category_name'] or mapping['store_category_id']} -> "
-             f"{mapping['tiktok_category_name']}: {', '.join(chosen)}")
+        show(
+            f"{mapping['store_category_name'] or mapping['store_category_id']} -> "
+            f"{mapping['tiktok_category_name']}: {', '.join(chosen)}"
+        )
     started = time.monotonic()
-    task_id = merchant.call("POST", "/catalog/sync", 202, "syncing the held products",
-                            json={"product_ids": [p["store_product_id"] for p in held]})["task_id"]
+    task_id = merchant.call(
+        "POST",
+        "/catalog/sync",
+        202,
+        "syncing the held products",
+        json={"product_ids": [p["store_product_id"] for p in held]},
+    )["task_id"]
     task = merchant.follow(task_id, "syncing held products")
     counts = {k: v for k, v in task["counts"].items() if k != "done"}
     by_status, _ = wait_for_reviews(w, merchant)
     took = report.time("catalog: category fill -> live", time.monotonic() - started)
-    show(f"task {task['kind']}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-         + f"; reviewed in {took:.1f} s")
+    show(
+        f"task {task['kind']}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + f"; reviewed in {took:.1f} s"
+    )
     show("by status now: " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()) if v))
     if counts.get("created", 0) < len(held) * 9 // 10:
         raise DemoFailed(f"only {counts.get('created', 0)} of {len(held)} held products went to TikTok after the fill")
-    report.add("categories filled", f"{filled} categories; {counts.get('created', 0)} of {len(held)} held "
-                                    f"products then created; now " + ", ".join(
-                                        f"{k} {v}" for k, v in sorted(by_status.items()) if v))
+    report.add(
+        "categories filled",
+        f"{filled} categories; {counts.get('created', 0)} of {len(held)} held "
+        f"products then created; now " + ", ".join(f"{k} {v}" for k, v in sorted(by_status.items()) if v),
+    )
 
 
 def view_seller(w: Any, shop_id: str) -> str:
@@ -549,17 +676,33 @@ def hand_made_listing(w: Any, seller_id: str, shop_id: str, seller_sku: str) -> 
     shop = w.tiktok.state.shops[shop_id]
     warehouse = shop.default_warehouse().id
     tokens = w.tiktok.issue_tokens(seller_id)
-    client = TikTokClient(w.app_secret["tiktok_app_key"], w.app_secret["tiktok_app_secret"], api_base=w.tiktok.url,
-                          auth_base=w.tiktok.auth_url).with_tokens(StaticToken(tokens["access_token"]))
+    client = TikTokClient(
+        w.app_secret["tiktok_app_key"],
+        w.app_secret["tiktok_app_secret"],
+        api_base=w.tiktok.url,
+        auth_base=w.tiktok.auth_url,
+    ).with_tokens(StaticToken(tokens["access_token"]))
     ref = ShopRef(shop_id, shop.cipher)
     image = client.upload_image(ref, render_png(800, 800, (10, 120, 200), "hand"))
-    created = client.create_product(ref, ProductInput(
-        title="Hand made listing", description="<p>Made in Seller Center</p>", category_id="1000945",
-        category_version="v2", main_images=[ImageRef(uri=image.uri)],
-        skus=[SkuInput(seller_sku=seller_sku, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=5)],
-                       price=Price(amount=Decimal("12.00"), currency="USD"))],
-        package_weight=PackageWeight(value="0.5", unit="KILOGRAM"),
-        package_dimensions=PackageDimensions(length="10", width="10", height="10", unit="CENTIMETER")))
+    created = client.create_product(
+        ref,
+        ProductInput(
+            title="Hand made listing",
+            description="<p>Made in Seller Center</p>",
+            category_id="1000945",
+            category_version="v2",
+            main_images=[ImageRef(uri=image.uri)],
+            skus=[
+                SkuInput(
+                    seller_sku=seller_sku,
+                    inventory=[InventoryEntry(warehouse_id=warehouse, quantity=5)],
+                    price=Price(amount=Decimal("12.00"), currency="USD"),
+                )
+            ],
+            package_weight=PackageWeight(value="0.5", unit="KILOGRAM"),
+            package_dimensions=PackageDimensions(length="10", width="10", height="10", unit="CENTIMETER"),
+        ),
+    )
     w.tiktok.review_now(created.product_id)
     return str(created.product_id), str(created.skus[0].id)
 
@@ -568,9 +711,16 @@ def hand_made_listing(w: Any, seller_id: str, shop_id: str, seller_sku: str) -> 
 def canary(w: Any, report: Report) -> None:
     step("An operator canary crosses API -> tasks queue -> worker -> state machine -> table")
     canary_id = expect(signed("POST", f"{w.url}/ops/canary"), 202, "starting the canary")["canary_id"]
-    run = wait_for(lambda: (r := expect(signed("GET", f"{w.url}/ops/canary/{canary_id}"), 200,
-                                        "reading the canary")).get("status") == "completed" and r,
-                   30, "the canary to complete", interval=0.05)
+    run = wait_for(
+        lambda: (
+            (r := expect(signed("GET", f"{w.url}/ops/canary/{canary_id}"), 200, "reading the canary")).get("status")
+            == "completed"
+            and r
+        ),
+        30,
+        "the canary to complete",
+        interval=0.05,
+    )
     show(f"stages {', '.join(run['stages'])}: {run['latency_ms']} ms end to end")
     report.add("canary", f"{run['latency_ms']} ms end to end")
 
@@ -604,13 +754,19 @@ def journey(w: Any, keep: bool) -> int:
     canary(w, report)
     final_report(w, merchant, report)
     print("\nDEMO OK: every step worked.", flush=True)
-    print(f"\nThe merchant console: {console_link(merchant)}\n    (a sign-in link valid 15 minutes; "
-          f"{w.url}/console asks for the connection id and token)", flush=True)
+    print(
+        f"\nThe merchant console: {console_link(merchant)}\n    (a sign-in link valid 15 minutes; "
+        f"{w.url}/console asks for the connection id and token)",
+        flush=True,
+    )
     if keep:
-        print(f"\nEverything keeps running:\n    gateway        {w.url}\n    install link   {w.install_link()}"
-              f"\n    merchant API   {w.url}/connections/{merchant.connection_id} (Bearer token: the success page's)"
-              f"\n    OpenAPI        {w.url}/openapi.json"
-              f"\n    TikTok sandbox {w.tiktok.url}\n    Ecwid sandbox  {w.ecwid.url}\n(Ctrl-C to stop)", flush=True)
+        print(
+            f"\nEverything keeps running:\n    gateway        {w.url}\n    install link   {w.install_link()}"
+            f"\n    merchant API   {w.url}/connections/{merchant.connection_id} (Bearer token: the success page's)"
+            f"\n    OpenAPI        {w.url}/openapi.json"
+            f"\n    TikTok sandbox {w.tiktok.url}\n    Ecwid sandbox  {w.ecwid.url}\n(Ctrl-C to stop)",
+            flush=True,
+        )
         while True:
             time.sleep(3600)
     return 0
@@ -618,8 +774,11 @@ def journey(w: Any, keep: bool) -> int:
 
 def console_link(merchant: Merchant) -> str:
     """A sign-in link to the merchant console (the merchant API hands it out as a redirect)."""
-    answer = httpx.get(f"{merchant.url}/connections/{merchant.connection_id}/console",
-                       headers={"authorization": f"Bearer {merchant.token}"}, timeout=30)
+    answer = httpx.get(
+        f"{merchant.url}/connections/{merchant.connection_id}/console",
+        headers={"authorization": f"Bearer {merchant.token}"},
+        timeout=30,
+    )
     if answer.status_code != 302:
         raise DemoFailed(f"no console sign-in link: {answer.status_code} {answer.text[:200]}")
     return str(answer.headers["location"])
@@ -632,12 +791,16 @@ def run(keep: bool) -> int:
     started = time.monotonic()
     log_path = Path(".local-cloud") / "functions.log"
     # Short retry pauses so the journey's retries happen while you watch (defaults: 5 s, 600 s).
-    with world(function_log=log_path, parameters={"CatalogRetrySeconds": 1, "OrderBlockedRetrySeconds": 1,
-                                                  "OrderRelayRetrySeconds": 1}) as w:
+    with world(
+        function_log=log_path,
+        parameters={"CatalogRetrySeconds": 1, "OrderBlockedRetrySeconds": 1, "OrderRelayRetrySeconds": 1},
+    ) as w:
         info = w.cloud.describe()
-        show(f"up in {time.monotonic() - started:.1f} s: {len(info['functions'])} functions, "
-             f"{len(info['queues'])} queues, {len(info['state_machines'])} state machine(s), "
-             f"{len(info['routes'])} routes")
+        show(
+            f"up in {time.monotonic() - started:.1f} s: {len(info['functions'])} functions, "
+            f"{len(info['queues'])} queues, {len(info['state_machines'])} state machine(s), "
+            f"{len(info['routes'])} routes"
+        )
         show(f"gateway {w.url}")
         try:
             return journey(w, keep)
@@ -657,7 +820,7 @@ def main(argv: list[str] | None = None) -> int:
         code = 0
     except Exception as exc:  # every failure ends the demo with its step and reason
         kind = "" if isinstance(exc, DemoFailed) else f"{type(exc).__name__}: "
-        print(f"\nDEMO FAILED at step \"{_CURRENT['step']}\": {kind}{exc}", file=sys.stderr, flush=True)
+        print(f'\nDEMO FAILED at step "{_CURRENT["step"]}": {kind}{exc}', file=sys.stderr, flush=True)
         code = 1
     print(f"(demo wall time {time.monotonic() - started:.0f} s)", flush=True)
     return code

@@ -156,14 +156,16 @@ class Server:
                     self._write(json_response({"error": "server stopping"}, 503), {"connection": "close"})
                     return
                 try:
-                    response = outer.dispatch(Request(
-                        method=self.command,
-                        path=split.path,
-                        query=parse_qs(split.query, keep_blank_values=True),
-                        headers={k.lower(): v for k, v in self.headers.items()},
-                        body=body,
-                        raw_query=split.query,
-                    ))
+                    response = outer.dispatch(
+                        Request(
+                            method=self.command,
+                            path=split.path,
+                            query=parse_qs(split.query, keep_blank_values=True),
+                            headers={k.lower(): v for k, v in self.headers.items()},
+                            body=body,
+                            raw_query=split.query,
+                        )
+                    )
                 finally:
                     outer._leave()
                 self._write(response, {})

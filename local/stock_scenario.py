@@ -35,14 +35,17 @@ class Linked:
         """A merchant's edit of one combination's stock (index 2 and 3 share the product's)."""
         state = self.world.ecwid.state
         if index < 2:
-            state.update_combination(self.store_id, self.product_id, self.combination_ids[index],
-                                     {"quantity": quantity})
+            state.update_combination(
+                self.store_id, self.product_id, self.combination_ids[index], {"quantity": quantity}
+            )
         else:
             state.update_product(self.store_id, self.product_id, {"quantity": quantity}, notify=notify)
 
     def tiktok_quantities(self) -> list[int]:
-        skus = {s["id"]: sum(i["quantity"] for i in s["inventory"])
-                for s in self.world.tiktok.product(self.tiktok_product_id)["skus"]}
+        skus = {
+            s["id"]: sum(i["quantity"] for i in s["inventory"])
+            for s in self.world.tiktok.product(self.tiktok_product_id)["skus"]
+        }
         return [skus[sku] for sku in self.sku_ids]
 
     def tiktok_status(self) -> str:
@@ -66,15 +69,30 @@ def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
     values = page_values(page)
     connection_id, token = values["connection-id"], values["merchant-token"]
     table, ddb = w.cloud.table_name(), w.cloud.client("dynamodb")
-    SettingsRepository(table, ddb).put(connection_id, ConnectionSettings().patched(
-        {"catalog": {"auto_pull": False, "auto_update": False}}), int(time.time()))
+    SettingsRepository(table, ddb).put(
+        connection_id,
+        ConnectionSettings().patched({"catalog": {"auto_pull": False, "auto_update": False}}),
+        int(time.time()),
+    )
 
     sizes = ["M", "L", "XL", "XXL"]
-    product_id = w.ecwid.add_product(store_id, {
-        "name": f"{name} tee", "sku": f"{name}-TEE", "price": 20, "quantity": 9,
-        "combinations": [{"options": [{"name": "Size", "value": s}], **({"sku": f"{name}-{s}", "quantity": q}
-                                                                          if q is not None else {})}
-                         for s, q in zip(sizes, [6, 8, None, None], strict=True)]}, notify=False)
+    product_id = w.ecwid.add_product(
+        store_id,
+        {
+            "name": f"{name} tee",
+            "sku": f"{name}-TEE",
+            "price": 20,
+            "quantity": 9,
+            "combinations": [
+                {
+                    "options": [{"name": "Size", "value": s}],
+                    **({"sku": f"{name}-{s}", "quantity": q} if q is not None else {}),
+                }
+                for s, q in zip(sizes, [6, 8, None, None], strict=True)
+            ],
+        },
+        notify=False,
+    )
     combination_ids = [int(c["id"]) for c in w.ecwid.product(store_id, product_id)["combinations"]]
 
     shop = seller["shops"][0]
@@ -82,10 +100,19 @@ def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
     links = LinkRepository(table, ddb)
     for index, (cid, sku_id) in enumerate(zip(combination_ids, sku_ids, strict=True)):
         key = f"{product_id}:{cid}"
-        links.put(SkuLink(connection_id=connection_id, store_product_id=str(product_id), variant_key=key,
-                          stock_key=key if index < 2 else str(product_id), seller_sku=f"{name}-{sizes[index]}",
-                          shop_id=shop["id"], tiktok_product_id=tiktok_product_id, tiktok_sku_id=sku_id,
-                          linked_by="hand"))
+        links.put(
+            SkuLink(
+                connection_id=connection_id,
+                store_product_id=str(product_id),
+                variant_key=key,
+                stock_key=key if index < 2 else str(product_id),
+                seller_sku=f"{name}-{sizes[index]}",
+                shop_id=shop["id"],
+                tiktok_product_id=tiktok_product_id,
+                tiktok_sku_id=sku_id,
+                linked_by="hand",
+            )
+        )
     return Linked(w, connection_id, token, store_id, product_id, combination_ids, tiktok_product_id, sku_ids)
 
 
@@ -112,27 +139,48 @@ def _tiktok_listing(w: World, seller_id: str, shop: dict[str, Any]) -> tuple[str
     )
     from connector.tiktok.oauth import RefreshingTokens
 
-    app = TikTokClient(APP_KEY, w.app_secret["tiktok_app_secret"], api_base=w.tiktok.url,
-                       auth_base=w.tiktok.auth_url, authorize_url=w.tiktok.authorize_url)
-    client = app.with_tokens(RefreshingTokens(TokenSet.model_validate(w.tiktok.issue_tokens(seller_id)),
-                                              app.refresh_access_token))
+    app = TikTokClient(
+        APP_KEY,
+        w.app_secret["tiktok_app_secret"],
+        api_base=w.tiktok.url,
+        auth_base=w.tiktok.auth_url,
+        authorize_url=w.tiktok.authorize_url,
+    )
+    client = app.with_tokens(
+        RefreshingTokens(TokenSet.model_validate(w.tiktok.issue_tokens(seller_id)), app.refresh_access_token)
+    )
     ref = ShopRef(shop["id"], shop["cipher"])
     buffer = io.BytesIO()
     Image.new("RGB", (800, 800), (20, 120, 200)).save(buffer, format="PNG")
     uri = client.upload_image(ref, buffer.getvalue()).uri
-    created = client.create_product(ref, ProductInput.model_validate({
-        "title": "Organic Cotton Crew T-shirt", "description": "<p>Soft organic cotton tee.</p>",
-        "category_id": "1000302", "main_images": [ImageRef(uri=uri)],
-        "skus": [SkuInput(seller_sku=f"TEE-{color}-{size}",
-                          sales_attributes=[SalesAttributeInput(id="100000", value_name=color),
-                                            SalesAttributeInput(id="100007", value_name=size)],
-                          inventory=[InventoryEntry(warehouse_id=shop["default_warehouse_id"], quantity=1)],
-                          price=Price(amount=Decimal("19.90"), currency="USD"))
-                 for color in ("Black", "White") for size in ("M", "L")],
-        "package_weight": PackageWeight(value="0.25", unit="KILOGRAM"),
-        "package_dimensions": PackageDimensions(length="30", width="20", height="3", unit="CENTIMETER"),
-        "product_attributes": [ProductAttributeInput(id="101610", values=[AttributeValueInput(id="3001")])],
-        "brand_id": "7082427311584347905"}))
+    created = client.create_product(
+        ref,
+        ProductInput.model_validate(
+            {
+                "title": "Organic Cotton Crew T-shirt",
+                "description": "<p>Soft organic cotton tee.</p>",
+                "category_id": "1000302",
+                "main_images": [ImageRef(uri=uri)],
+                "skus": [
+                    SkuInput(
+                        seller_sku=f"TEE-{color}-{size}",
+                        sales_attributes=[
+                            SalesAttributeInput(id="100000", value_name=color),
+                            SalesAttributeInput(id="100007", value_name=size),
+                        ],
+                        inventory=[InventoryEntry(warehouse_id=shop["default_warehouse_id"], quantity=1)],
+                        price=Price(amount=Decimal("19.90"), currency="USD"),
+                    )
+                    for color in ("Black", "White")
+                    for size in ("M", "L")
+                ],
+                "package_weight": PackageWeight(value="0.25", unit="KILOGRAM"),
+                "package_dimensions": PackageDimensions(length="30", width="20", height="3", unit="CENTIMETER"),
+                "product_attributes": [ProductAttributeInput(id="101610", values=[AttributeValueInput(id="3001")])],
+                "brand_id": "7082427311584347905",
+            }
+        ),
+    )
     wait_for(lambda: w.tiktok.product(created.product_id)["status"] == "ACTIVATE", 10, "TikTok review")
     client.close()
     return created.product_id, [s.id for s in created.skus]

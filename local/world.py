@@ -46,27 +46,46 @@ class World:
 
 
 @contextlib.contextmanager
-def world(*, function_log: Path | None = None, tiktok_time_scale: float = 0.001,
-          ecwid_time_scale: float = 0.001, environment: Mapping[str, str] | None = None,
-          parameters: Mapping[str, Any] | None = None) -> Iterator[World]:
+def world(
+    *,
+    function_log: Path | None = None,
+    tiktok_time_scale: float = 0.001,
+    ecwid_time_scale: float = 0.001,
+    environment: Mapping[str, str] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Iterator[World]:
     app_secret = {
-        "tiktok_app_key": APP_KEY, "tiktok_app_secret": secrets.token_hex(16),
-        "ecwid_client_id": ECWID_CLIENT_ID, "ecwid_client_secret": secrets.token_hex(16),
+        "tiktok_app_key": APP_KEY,
+        "tiktok_app_secret": secrets.token_hex(16),
+        "ecwid_client_id": ECWID_CLIENT_ID,
+        "ecwid_client_secret": secrets.token_hex(16),
         "state_signing_key": secrets.token_urlsafe(32),
     }
     tiktok = TikTokSandbox(APP_KEY, app_secret["tiktok_app_secret"], time_scale=tiktok_time_scale).start()
     ecwid = EcwidSandbox(ECWID_CLIENT_ID, app_secret["ecwid_client_secret"], time_scale=ecwid_time_scale).start()
     env = {
-        "TIKTOK_API_BASE": tiktok.url, "TIKTOK_AUTH_BASE": tiktok.auth_url,
+        "TIKTOK_API_BASE": tiktok.url,
+        "TIKTOK_AUTH_BASE": tiktok.auth_url,
         "TIKTOK_AUTHORIZE_URL": tiktok.authorize_url,
-        "ECWID_API_BASE": ecwid.url, "ECWID_OAUTH_BASE": ecwid.oauth_url, **dict(environment or {}),
+        "ECWID_API_BASE": ecwid.url,
+        "ECWID_OAUTH_BASE": ecwid.oauth_url,
+        **dict(environment or {}),
     }
     # Own names, so several clouds can share one process (moto's state is per process).
     stack = f"world-{secrets.token_hex(3)}"
     # Merchant emails go out from a verified local SES identity; moto keeps them (notifications outbox).
-    cloud = LocalCloud(parameters={"CanaryRetrySeconds": 1, "AppSecretName": f"{stack}/app",
-                                   "NotificationSender": LOCAL_SENDER, **dict(parameters or {})},
-                       environment=env, secret_values=app_secret, function_log=function_log, stack_name=stack)
+    cloud = LocalCloud(
+        parameters={
+            "CanaryRetrySeconds": 1,
+            "AppSecretName": f"{stack}/app",
+            "NotificationSender": LOCAL_SENDER,
+            **dict(parameters or {}),
+        },
+        environment=env,
+        secret_values=app_secret,
+        function_log=function_log,
+        stack_name=stack,
+    )
     try:
         cloud.start()
         tiktok.set_webhook_url(f"{cloud.url}/webhooks/tiktok")
@@ -105,8 +124,9 @@ class Browser:
         action = str(page.url).split("/oauth/authorize")[0] + "/oauth/authorize"
         return self.http.post(action, data=form)
 
-    def install(self, w: World, *, seller_id: str, store_id: int | None = None,
-                decision: str = "approve") -> httpx.Response:
+    def install(
+        self, w: World, *, seller_id: str, store_id: int | None = None, decision: str = "approve"
+    ) -> httpx.Response:
         """Open the install link, pass the store's consent (auto-approved by the sandbox for
         ``store_id``, or its default store), then TikTok's: the final page."""
         if store_id is not None:

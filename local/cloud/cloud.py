@@ -189,16 +189,22 @@ class LocalCloud:
 
         factory: Any = boto3.client
         return factory(
-            service, region_name=self.region, endpoint_url=f"http://127.0.0.1:{self.moto_port}",
-            aws_access_key_id=LOCAL_CREDENTIALS[0], aws_secret_access_key=LOCAL_CREDENTIALS[1],
+            service,
+            region_name=self.region,
+            endpoint_url=f"http://127.0.0.1:{self.moto_port}",
+            aws_access_key_id=LOCAL_CREDENTIALS[0],
+            aws_secret_access_key=LOCAL_CREDENTIALS[1],
         )
 
     # ------------------------------------------------------------------ template
     def _check_types(self) -> None:
-        unknown = sorted({
-            f"{rid} ({res['Type']})" for rid, res in self.template["Resources"].items()
-            if res["Type"] not in CREATORS and res["Type"] not in _ON_IMPORT_PATH
-        })
+        unknown = sorted(
+            {
+                f"{rid} ({res['Type']})"
+                for rid, res in self.template["Resources"].items()
+                if res["Type"] not in CREATORS and res["Type"] not in _ON_IMPORT_PATH
+            }
+        )
         if unknown:
             raise TemplateError("the local cloud cannot bring up: " + ", ".join(unknown))
 
@@ -278,8 +284,11 @@ class LocalCloud:
     def queue_depth(self, logical_id: str) -> int:
         attrs = self.client("sqs").get_queue_attributes(
             QueueUrl=self.queue_url(logical_id),
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                            "ApproximateNumberOfMessagesDelayed"],
+            AttributeNames=[
+                "ApproximateNumberOfMessages",
+                "ApproximateNumberOfMessagesNotVisible",
+                "ApproximateNumberOfMessagesDelayed",
+            ],
         )["Attributes"]
         return sum(int(v) for v in attrs.values())
 
@@ -292,12 +301,18 @@ class LocalCloud:
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until every queue is empty, no poller is mid-batch and no execution runs."""
-        queues = [rid for rid, res in self.template["Resources"].items()
-                  if res["Type"] == "AWS::SQS::Queue" and rid in self.physical and not _is_dlq(self.template, rid)]
+        queues = [
+            rid
+            for rid, res in self.template["Resources"].items()
+            if res["Type"] == "AWS::SQS::Queue" and rid in self.physical and not _is_dlq(self.template, rid)
+        ]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if (all(self.queue_depth(q) == 0 for q in queues) and not any(m.busy for m in self.mappings)
-                    and self.running_executions() == 0):
+            if (
+                all(self.queue_depth(q) == 0 for q in queues)
+                and not any(m.busy for m in self.mappings)
+                and self.running_executions() == 0
+            ):
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the local cloud did not settle within {timeout} s")
@@ -319,8 +334,11 @@ class LocalCloud:
             **self.meter.snapshot(),
             "lambda_invocations": sum(fn.stats.invocations for fn in self.host.functions),
             "lambda_gb_seconds": round(gb_seconds, 3),
-            "lambda_by_function": {fn.logical_id: {"invocations": fn.stats.invocations, "billed_ms": fn.stats.billed_ms}
-                                   for fn in self.host.functions if fn.stats.invocations},
+            "lambda_by_function": {
+                fn.logical_id: {"invocations": fn.stats.invocations, "billed_ms": fn.stats.billed_ms}
+                for fn in self.host.functions
+                if fn.stats.invocations
+            },
             "http_api_requests": self.gateway.requests if self.gateway else 0,
             "state_transitions": self._state_transitions() - getattr(self, "_transitions_before", 0),
         }
@@ -334,7 +352,8 @@ class LocalCloud:
                 for execution in page["executions"]:
                     # Every page of the history: a catalog push of 10,000 products has thousands of events.
                     for events in sfn.get_paginator("get_execution_history").paginate(
-                            executionArn=execution["executionArn"], PaginationConfig={"PageSize": 1000}):
+                        executionArn=execution["executionArn"], PaginationConfig={"PageSize": 1000}
+                    ):
                         total += sum(1 for e in events["events"] if e["type"].endswith("StateEntered"))
         return total
 
@@ -362,28 +381,39 @@ class LocalCloud:
                     auth = (ep.get("Auth") or {}).get("Authorizer")
                     if auth not in (None, "NONE", "AWS_IAM"):
                         raise TemplateError(f"{fn.logical_id}.{event_name}: authorizer {auth} is not emulated")
-                    self.routes.append(Route(ep.get("Method", "ANY").upper(), ep["Path"], fn.logical_id,
-                                             iam=auth == "AWS_IAM"))
+                    self.routes.append(
+                        Route(ep.get("Method", "ANY").upper(), ep["Path"], fn.logical_id, iam=auth == "AWS_IAM")
+                    )
                 elif kind == "SQS":
                     queue_arn = self.resolver.resolve(ep["Queue"])
                     queue_name = queue_arn.rsplit(":", 1)[1]
                     url = f"http://127.0.0.1:{self.moto_port}/{ACCOUNT_ID}/{queue_name}"
                     scaling = (ep.get("ScalingConfig") or {}).get("MaximumConcurrency", 2)
-                    self.mappings.append(SqsMapping(
-                        function=fn.logical_id, queue_url=url, queue_arn=queue_arn, region=self.region,
-                        batch_size=int(ep.get("BatchSize", 10)),
-                        window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
-                        report_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
-                        concurrency=min(int(scaling), 4), retry_delay=self.sqs_retry_delay,
-                    ))
+                    self.mappings.append(
+                        SqsMapping(
+                            function=fn.logical_id,
+                            queue_url=url,
+                            queue_arn=queue_arn,
+                            region=self.region,
+                            batch_size=int(ep.get("BatchSize", 10)),
+                            window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
+                            report_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
+                            concurrency=min(int(scaling), 4),
+                            retry_delay=self.sqs_retry_delay,
+                        )
+                    )
                 elif kind in ("Schedule", "ScheduleV2"):
                     name = f"{fn.logical_id}.{event_name}"
-                    self.schedules.append(Schedule(
-                        name=name, function=fn.logical_id, kind=kind,
-                        expression=self.resolver.resolve(ep[_SCHEDULE_FIELD[kind]]),
-                        arn=f"arn:aws:scheduler:{self.region}:{ACCOUNT_ID}:schedule/default/{name}",
-                        enabled=ep.get("State", "ENABLED") == "ENABLED" and ep.get("Enabled", True) is not False,
-                    ))
+                    self.schedules.append(
+                        Schedule(
+                            name=name,
+                            function=fn.logical_id,
+                            kind=kind,
+                            expression=self.resolver.resolve(ep[_SCHEDULE_FIELD[kind]]),
+                            arn=f"arn:aws:scheduler:{self.region}:{ACCOUNT_ID}:schedule/default/{name}",
+                            enabled=ep.get("State", "ENABLED") == "ENABLED" and ep.get("Enabled", True) is not False,
+                        )
+                    )
                 else:
                     raise TemplateError(f"{fn.logical_id}.{event_name}: event type {kind} is not emulated")
 
@@ -421,8 +451,9 @@ def _install_lambda_dispatch(host: FunctionHost) -> None:
     """Make moto's Lambda (as called by the Step Functions interpreter) run our handlers."""
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    def invoke(self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-               response_headers: Any) -> bytes:
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
         event = json.loads(body) if body else {}
         result = _ACTIVE_HOST[0].invoke(function_name, event)
         if result.failed:
@@ -453,4 +484,3 @@ def _send_function_logs_to(path: Path) -> None:
     functions.FUNCTION_LOG[:] = [stream]
     functions.route_metric_lines()
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-

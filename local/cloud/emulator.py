@@ -96,9 +96,17 @@ def _every_item(table: Any) -> list[Any]:
 
 
 _STRING_RANGE: dict[str, Callable[..., bool]] = {
-    "BEGINS_WITH": lambda v, a: v.startswith(a), "EQ": lambda v, a: v == a, "=": lambda v, a: v == a,
-    "LT": lambda v, a: v < a, "<": lambda v, a: v < a, "LE": lambda v, a: v <= a, "<=": lambda v, a: v <= a,
-    "GT": lambda v, a: v > a, ">": lambda v, a: v > a, "GE": lambda v, a: v >= a, ">=": lambda v, a: v >= a,
+    "BEGINS_WITH": lambda v, a: v.startswith(a),
+    "EQ": lambda v, a: v == a,
+    "=": lambda v, a: v == a,
+    "LT": lambda v, a: v < a,
+    "<": lambda v, a: v < a,
+    "LE": lambda v, a: v <= a,
+    "<=": lambda v, a: v <= a,
+    "GT": lambda v, a: v > a,
+    ">": lambda v, a: v > a,
+    "GE": lambda v, a: v >= a,
+    ">=": lambda v, a: v >= a,
     "BETWEEN": lambda v, a, b: a <= v <= b,
 }
 
@@ -112,8 +120,9 @@ def in_range(items: list[Any], comparison: str | None, objs: list[Any]) -> list[
     test = _STRING_RANGE.get(comparison)
     if test is not None and all(getattr(o, "type", None) == "S" for o in objs):
         args = [o.value for o in objs]
-        return [i for i in items if i.range_key is not None and i.range_key.type == "S"
-                and test(i.range_key.value, *args)]
+        return [
+            i for i in items if i.range_key is not None and i.range_key.type == "S" and test(i.range_key.value, *args)
+        ]
     return [i for i in items if i.range_key is not None and i.range_key.compare(comparison, objs)]
 
 
@@ -183,8 +192,11 @@ def install() -> None:
             table = self.tables.get(table_name)
             if table is not None and isinstance(key, dict) and table.hash_key_attr in key:
                 range_value = key.get(table.range_key_attr) if table.range_key_attr else None
-                _refile(table, DynamoType(key[table.hash_key_attr]),
-                        DynamoType(range_value) if range_value is not None else None)
+                _refile(
+                    table,
+                    DynamoType(key[table.hash_key_attr]),
+                    DynamoType(range_value) if range_value is not None else None,
+                )
 
     setattr(Table, "all_items", all_items)  # noqa: B010 (patching the emulator's classes)
     setattr(Table, "query", narrowed_query)  # noqa: B010

@@ -81,8 +81,12 @@ class SqsMapping:
         try:
             deadline = time.monotonic() + self.window_s
             while len(messages) < self.batch_size and time.monotonic() < deadline:
-                more = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=min(
-                    10, self.batch_size - len(messages)), AttributeNames=["All"], MessageAttributeNames=["All"])
+                more = sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=min(10, self.batch_size - len(messages)),
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
                 messages.extend(more.get("Messages", []))
                 if not more.get("Messages"):  # an empty queue: look again shortly, not in a busy loop
                     time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
@@ -106,13 +110,16 @@ class SqsMapping:
             failed = set()
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            chunk = done[start:start + 10]
-            sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)])
+            chunk = done[start : start + 10]
+            sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+            )
         for message in messages:
             if message["MessageId"] in failed:
-                sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=self.retry_delay)
+                sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+                )
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         return {

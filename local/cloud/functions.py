@@ -70,8 +70,13 @@ def thread_local_http_requests() -> None:
     base: Any = api_gateway.BaseRouter
     if type(base).__name__ == "ThreadLocalRouterMeta":
         return
-    type.__setattr__(base, "current_event", property(lambda self: getattr(_REQUESTS, "event", None),
-                                                     lambda self, value: setattr(_REQUESTS, "event", value)))
+    type.__setattr__(
+        base,
+        "current_event",
+        property(
+            lambda self: getattr(_REQUESTS, "event", None), lambda self, value: setattr(_REQUESTS, "event", value)
+        ),
+    )
     base.__class__ = type("ThreadLocalRouterMeta", (type(base),), {"current_event": _RequestSlot()})
 
 
@@ -186,8 +191,9 @@ class FunctionHost:
             INVOKING.active = False
         elapsed_ms = (time.monotonic() - started) * 1000
         if elapsed_ms > function.timeout_s * 1000 and not result.failed:
-            result = InvokeResult(error_type="Sandbox.Timedout",
-                                  error_message=f"Task timed out after {function.timeout_s} seconds")
+            result = InvokeResult(
+                error_type="Sandbox.Timedout", error_message=f"Task timed out after {function.timeout_s} seconds"
+            )
         function.stats.invocations += 1
         function.stats.billed_ms += max(1, int(elapsed_ms + 0.999))
         if result.failed:

@@ -49,8 +49,15 @@ class Route:
 
 
 class Gateway:
-    def __init__(self, host: FunctionHost, routes: list[Route], credentials: tuple[str, str],
-                 region: str, api_id: str = "local", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: FunctionHost,
+        routes: list[Route],
+        credentials: tuple[str, str],
+        region: str,
+        api_id: str = "local",
+        port: int = 0,
+    ) -> None:
         self.host = host
         self.routes = sorted(routes, key=lambda r: (r.path.count("{"), -len(r.path)))
         self._compiled = [(route, route.regex()) for route in self.routes]
@@ -99,8 +106,9 @@ class Gateway:
             return json_response({"message": "Internal Server Error"}, 500)
         return to_http(result.payload)
 
-    def event(self, request: Request, route: Route, params: dict[str, str],
-              iam: dict[str, Any] | None) -> dict[str, Any]:
+    def event(
+        self, request: Request, route: Route, params: dict[str, str], iam: dict[str, Any] | None
+    ) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         content_type = request.header("content-type", "") or ""
         body: str | None = None
@@ -200,14 +208,16 @@ def verify_sigv4(request: Request, credentials: tuple[str, str], region: str) ->
     pairs = sorted(
         (quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, values in request.query.items() for v in values
     )
-    canonical = "\n".join([
-        request.method,
-        quote(request.path, safe="/~"),
-        "&".join(f"{k}={v}" for k, v in pairs),
-        canonical_headers,
-        signed_headers,
-        hashlib.sha256(request.body).hexdigest(),
-    ])
+    canonical = "\n".join(
+        [
+            request.method,
+            quote(request.path, safe="/~"),
+            "&".join(f"{k}={v}" for k, v in pairs),
+            canonical_headers,
+            signed_headers,
+            hashlib.sha256(request.body).hexdigest(),
+        ]
+    )
     scope = f"{date}/{region}/{service}/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     key = ("AWS4" + credentials[1]).encode()

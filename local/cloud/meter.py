@@ -80,8 +80,11 @@ def dynamodb_units(action: str, request_body: bytes, response_body: bytes) -> tu
     if action in _DDB_WRITES:
         return 0.0, float(_kb(len(json.dumps(request.get("Item") or request.get("Key") or {})), 1024))
     if action == "BatchWriteItem":
-        units = sum(_kb(len(json.dumps(entry)), 1024) for entries in request.get("RequestItems", {}).values()
-                    for entry in entries)
+        units = sum(
+            _kb(len(json.dumps(entry)), 1024)
+            for entries in request.get("RequestItems", {}).values()
+            for entry in entries
+        )
         return 0.0, float(units)
     if action == "TransactWriteItems":
         return 0.0, float(sum(2 * _kb(len(json.dumps(entry)), 1024) for entry in request.get("TransactItems", [])))
@@ -94,8 +97,9 @@ def dynamodb_units(action: str, request_body: bytes, response_body: bytes) -> tu
         items = [i for found in response.get("Responses", {}).values() for i in found]
         return float(sum(0.5 * _kb(len(json.dumps(i)), 4096) for i in items)), 0.0
     if action == "TransactGetItems":
-        return float(sum(2 * _kb(len(json.dumps(r.get("Item") or {})), 4096)
-                         for r in response.get("Responses", []))), 0.0
+        return float(
+            sum(2 * _kb(len(json.dumps(r.get("Item") or {})), 4096) for r in response.get("Responses", []))
+        ), 0.0
     return 0.0, 0.0
 
 

@@ -77,13 +77,22 @@ def _moto_pieces() -> tuple[type, Any]:
                 body = self.rfile.read(length) if length else b""
                 split = urlsplit(self.path)
                 environ: dict[str, Any] = {
-                    "REQUEST_METHOD": self.command, "SCRIPT_NAME": "",
+                    "REQUEST_METHOD": self.command,
+                    "SCRIPT_NAME": "",
                     "PATH_INFO": unquote_to_bytes(split.path).decode("latin-1"),
-                    "QUERY_STRING": split.query, "SERVER_NAME": host, "SERVER_PORT": str(port),
-                    "SERVER_PROTOCOL": self.request_version, "REMOTE_ADDR": self.client_address[0],
-                    "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(length),
-                    "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-                    "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
+                    "QUERY_STRING": split.query,
+                    "SERVER_NAME": host,
+                    "SERVER_PORT": str(port),
+                    "SERVER_PROTOCOL": self.request_version,
+                    "REMOTE_ADDR": self.client_address[0],
+                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                    "CONTENT_LENGTH": str(length),
+                    "wsgi.version": (1, 0),
+                    "wsgi.url_scheme": "http",
+                    "wsgi.input": io.BytesIO(body),
+                    "wsgi.errors": sys.stderr,
+                    "wsgi.multithread": True,
+                    "wsgi.multiprocess": False,
                     "wsgi.run_once": False,
                 }
                 for name, value in self.headers.items():
@@ -125,7 +134,6 @@ def _moto_pieces() -> tuple[type, Any]:
     return CachedDispatcher, serve
 
 
-
 class MotoServer:
     """moto on a local port as the local cloud runs it: the faster queries, the kept-alive
     server, one DynamoDB request at a time (so conditional writes are atomic, as on AWS) and,
@@ -144,8 +152,9 @@ class MotoServer:
                 emulator.install()
                 dispatcher, serve = _moto_pieces()
                 app = dispatcher(create_backend_app)
-                self._server = serve(self._ip_address, self._port,
-                                     app if meter_ is None else MeteringMiddleware(app, meter_))
+                self._server = serve(
+                    self._ip_address, self._port, app if meter_ is None else MeteringMiddleware(app, meter_)
+                )
                 self._server_ready_event.set()
                 self._server.serve_forever()
 

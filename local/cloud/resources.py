@@ -35,11 +35,13 @@ def _table(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
     description = ddb.create_table(**params)["TableDescription"]
     ttl = props.get("TimeToLiveSpecification")
     if ttl and ttl.get("Enabled"):
-        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "Enabled": True, "AttributeName": ttl["AttributeName"]})
+        ddb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]}
+        )
     if (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
-        ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
-            "PointInTimeRecoveryEnabled": True})
+        ddb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
     cloud.physical[rid] = name
     cloud.resolver.refs[rid] = name
     cloud.resolver.attrs[(rid, "Arn")] = description["TableArn"]
@@ -50,8 +52,16 @@ def _queue(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
     fifo = bool(props.get("FifoQueue"))
     name = props.get("QueueName") or cloud._name(rid) + (".fifo" if fifo else "")
     attributes: dict[str, str] = {}
-    for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds",
-                "MaximumMessageSize", "FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"):
+    for key in (
+        "VisibilityTimeout",
+        "MessageRetentionPeriod",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "MaximumMessageSize",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "SqsManagedSseEnabled",
+    ):
         if key in props:
             value = props[key]
             attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
@@ -122,8 +132,9 @@ def _topic(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
 
 def _subscription(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
     props = cloud.resolver.resolve(res["Properties"])
-    arn = cloud.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
-                                        Endpoint=props["Endpoint"])["SubscriptionArn"]
+    arn = cloud.client("sns").subscribe(
+        TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
+    )["SubscriptionArn"]
     cloud.resolver.refs[rid] = arn
 
 
@@ -156,15 +167,22 @@ def _function(cloud: LocalCloud, rid: str, _res: dict[str, Any]) -> None:
     name = props.get("FunctionName") or cloud._name(rid)
     variables = (props.get("Environment") or {}).get("Variables") or {}
     env = {k: str(cloud.resolver.resolve(v)) for k, v in variables.items()}
-    env.update({
-        "AWS_LAMBDA_FUNCTION_NAME": name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
-        "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
-    })
+    env.update(
+        {
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
+            "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
+        }
+    )
     env.update(cloud.environment)
     fn = LocalFunction(
-        logical_id=rid, name=name, region=cloud.region, code_dir=REPO_ROOT / props["CodeUri"],
-        handler=props["Handler"], timeout_s=int(props.get("Timeout", 3)), memory_mb=int(props.get("MemorySize", 128)),
+        logical_id=rid,
+        name=name,
+        region=cloud.region,
+        code_dir=REPO_ROOT / props["CodeUri"],
+        handler=props["Handler"],
+        timeout_s=int(props.get("Timeout", 3)),
+        memory_mb=int(props.get("MemorySize", 128)),
         environment=env,
     )
     cloud.host.add(fn)
@@ -182,7 +200,8 @@ def _state_machine(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
     definition = tpl.substitute_definition(text, substitutions)
     name = props.get("Name") or cloud._name(rid)
     arn = cloud.client("stepfunctions").create_state_machine(
-        name=name, definition=json.dumps(definition),
+        name=name,
+        definition=json.dumps(definition),
         roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-role",
     )["stateMachineArn"]
     cloud.state_machines[rid] = arn

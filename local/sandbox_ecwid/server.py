@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from local.admin_input import AdminInputError, flag, only, pattern, seconds, text, whole
 from local.httpkit import Request, Response, Router, Server, html_response, json_response, redirect
 from local.sandbox_ecwid.catalog import Catalog, generate_catalog
 from local.sandbox_ecwid.images import render_png
@@ -358,6 +359,8 @@ class EcwidSandbox:
                 response = handler(request)
             except ApiError as exc:
                 response = _error(exc.status, exc.message, exc.code)
+            except Exception:  # a sandbox fault: answered plainly and still logged
+                response = _error(500, "Internal server error", "INTERNAL")
         if not request.path.startswith("/_admin"):
             with self._requests_lock:
                 self._requests.append(
@@ -451,11 +454,16 @@ class EcwidSandbox:
                 "/_admin/stores/{store}/uninstall",
                 lambda q: _run(lambda: self.uninstall(_sid(q)), {"ok": True}),
             ),
-            ("POST", "/_admin/faults", lambda q: asdict(self.add_fault(**_fault_args(_body(q))))),
+            ("POST", "/_admin/faults", lambda q: _plain_fault(self.add_fault(**_fault_args(_body(q))))),
             ("DELETE", "/_admin/faults", lambda q: _run(self.clear_faults, {"ok": True})),
             ("PUT", "/_admin/outage", self._admin_outage),
-            ("PUT", "/_admin/search-lag", lambda q: _run(lambda: self.set_search_lag(
-                float(_body(q).get("seconds") or 0)), {"ok": True})),
+            (
+                "PUT",
+                "/_admin/search-lag",
+                lambda q: _run(
+                    lambda: self.set_search_lag(seconds(only(_body(q), {"seconds"}), "seconds")), {"ok": True}
+                ),
+            ),
             ("PUT", "/_admin/rate-limit", self._admin_rate_limit),
             ("PUT", "/_admin/webhooks", self._admin_webhooks),
             ("GET", "/_admin/webhooks", self._admin_webhook_log),
@@ -618,8 +626,14 @@ class EcwidSandbox:
         def serve(request: Request) -> Response:
             try:
                 return _json(handler(request))
-            except (KeyError, TypeError, ValueError) as exc:
-                return _error(400, f"Bad admin request: {type(exc).__name__}: {exc}", "BAD_ADMIN_REQUEST")
+            except AdminInputError as exc:
+                return _error(400, f"Bad admin request: {exc.field} {exc.reason}", "BAD_ADMIN_REQUEST")
+            except KeyError as exc:
+                return _error(400, f"Bad admin request: {exc.args[0]} is required or unknown", "BAD_ADMIN_REQUEST")
+            except ApiError as exc:
+                return _error(400 if exc.status >= 500 else exc.status, exc.message, exc.code)
+            except Exception:  # the admin API never answers 500 nor shows interpreter text
+                return _error(400, "Bad admin request: a field has a value the sandbox cannot use", "BAD_ADMIN_REQUEST")
 
         return serve
 
@@ -631,18 +645,17 @@ class EcwidSandbox:
         return {"id": self.add_category(_sid(request), body["name"], int(body.get("parentId") or 0))}
 
     def _admin_rate_limit(self, request: Request) -> Any:
-        body = _body(request)
-        self.set_rate_limit(int(body["requestsPerMinute"]), float(body.get("windowSeconds", 60)))
+        body = only(_body(request), {"requestsPerMinute", "windowSeconds"})
+        self.set_rate_limit(whole(body, "requestsPerMinute"), seconds(body, "windowSeconds", 60.0))
         return {"ok": True}
 
     def _admin_outage(self, request: Request) -> Any:
         """``{"seconds": n}`` starts an outage (``null``: until ended), ``{"end": true}`` ends it."""
-        body = _body(request)
-        if body.get("end"):
+        body = only(_body(request), {"seconds", "end"})
+        if flag(body, "end"):
             self.end_outage()
         else:
-            seconds = body.get("seconds")
-            self.start_outage(float(seconds) if seconds is not None else None)
+            self.start_outage(seconds(body, "seconds", None))
         return {"ok": True}
 
     def _admin_clock(self, request: Request) -> Any:
@@ -726,15 +739,23 @@ def _sid(request: Request) -> int:
     return int(request.params["store"])
 
 
-def _fault_args(body: dict[str, Any]) -> dict[str, Any]:
-    names = {
-        "method": "method",
-        "path": "path",
-        "status": "status",
-        "times": "times",
-        "delay": "delay",
-        "retryAfter": "retry_after",
-        "after": "after",
-        "stall": "stall",
+_FAULT_FIELDS = {"method", "path", "status", "times", "delay", "retryAfter", "after", "stall"}
+
+
+def _fault_args(raw: Any) -> dict[str, Any]:
+    """The admin API's fault, checked field by field (a bad value is a 400 naming the field)."""
+    body = only(raw, _FAULT_FIELDS)
+    return {
+        "method": text(body, "method", choices=("GET", "POST", "PUT", "DELETE", "get", "post", "put", "delete")),
+        "path": pattern(body, "path"),
+        "status": whole(body, "status", 500, low=400, high=599),
+        "times": whole(body, "times", 1, low=1),
+        "delay": seconds(body, "delay", 0.0),
+        "retry_after": whole(body, "retryAfter", None),
+        "after": flag(body, "after"),
+        "stall": seconds(body, "stall", 0.0),
     }
-    return {names[k]: v for k, v in body.items() if k in names}
+
+
+def _plain_fault(fault: Fault) -> dict[str, Any]:
+    return asdict(fault)

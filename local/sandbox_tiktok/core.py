@@ -11,12 +11,14 @@ handler sees it, in TikTok's order of checks.
 5. the seller granted the API's scope (105005);
 6. rate limit per app + shop (or seller) + API path: a token bucket one second deep
    (HTTP 429, 36009002);
-7. injected faults (5xx, timeouts) for tests.
+7. for tests: an outage window (every call answers 503 with TikTok's envelope) and injected
+   faults per path (see :class:`Fault`).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import json
@@ -25,12 +27,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from local.httpkit import Request, Response, Router, json_response
 from local.sandbox_tiktok import codes as c
 from local.sandbox_tiktok.delivery import Scheduler, WebhookDispatcher
 from local.sandbox_tiktok.state import Seller, Shop, State
+
+T = TypeVar("T")
 
 TIMESTAMP_PAST_S = 300
 TIMESTAMP_FUTURE_S = 30
@@ -84,13 +88,24 @@ class Call:
 
 @dataclass
 class Fault:
-    kind: str  # error | timeout | rate_limit
+    """The next ``remaining`` API calls whose path contains ``path`` fail in one of the ways a
+    real platform does:
+
+    - ``error``: HTTP ``status`` with ``code``; before the handler (the call never happened) or,
+      with ``after``, once the handler has applied the call (the work is done, the answer is a 5xx);
+    - ``timeout``: stall ``delay_s`` then 504; with ``after`` the handler runs first (done, answer lost);
+    - ``late``: stall ``delay_s`` then apply and answer normally - a client whose timeout is
+      shorter has given up, and its later calls to the same path land first;
+    - ``rate_limit``: 429.
+    """
+
+    kind: str  # error | timeout | late | rate_limit
     remaining: int
     path: str | None = None  # substring of the request path; None = every API call
     status: int = 500
     code: int = c.INTERNAL_ERROR
     delay_s: float = 0.0
-    after: bool = False  # timeout only: run the handler first, then stall (the answer is lost)
+    after: bool = False  # error / timeout: run the handler first, then fail (the answer is lost)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -116,6 +131,7 @@ class Config:
     rate_limits: dict[str, float] = field(default_factory=dict)  # path pattern -> rate
     time_scale: float = 1.0
     review_delay_s: float = 30.0  # before time_scale
+    search_lag_s: float = 0.0  # product and order search lag behind writes by this long
     unpaid_pay_after_s: float = 60.0
     hold_s: float = 3600.0
     access_token_ttl_s: int = 7 * 86400
@@ -153,6 +169,8 @@ class Core:
             now=self.state.now,
         )
         self._faults: list[Fault] = []
+        self._outage_until: float | None = None
+        self._search_index: dict[str, tuple[float, Any]] = {}  # item id -> (written_at, copy)
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._rl_lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
@@ -193,13 +211,17 @@ class Core:
                     known = self.state.shop_by_cipher(cipher_given)
                 entry["shop_id"] = known.id if known else None
             try:
+                if self.in_outage():
+                    raise c.ApiError(c.INTERNAL_ERROR, "Service unavailable, please retry later", 503)
                 call = self._gate(request, pattern, cipher, request_id)
                 entry["shop_id"] = call.shop.id if call.shop else entry["shop_id"]
                 fault = self._take_fault(request.path)
-                if fault is not None and not (fault.kind == "timeout" and fault.after):
+                if fault is not None and fault.kind == "late":
+                    time.sleep(fault.delay_s)
+                elif fault is not None and not fault.after:
                     self._apply_fault(fault)
                 data = handler(request, call)
-                if fault is not None and fault.kind == "timeout" and fault.after:
+                if fault is not None and fault.kind != "late" and fault.after:
                     self._apply_fault(fault)
                 entry["code"] = 0
                 return self.envelope(c.OK, "Success", request_id, data)
@@ -207,6 +229,9 @@ class Core:
                 entry["code"] = err.code
                 headers = {"retry-after": "1"} if err.code == c.TOO_MANY_REQUESTS else None
                 return self.envelope(err.code, err.message, request_id, None, status=err.http_status, headers=headers)
+            except Exception:  # a sandbox bug: logged as an internal error, shown by the server as a 500
+                entry["code"] = c.INTERNAL_ERROR
+                raise
             finally:
                 with self._log_lock:
                     self._log.append(entry)
@@ -301,7 +326,46 @@ class Core:
         with self._rl_lock:
             self._buckets.clear()
 
+    # --- search lag ---------------------------------------------------------------------------
+
+    def clear_search_index(self) -> None:
+        self._search_index.clear()
+
+    def searchable(self, items: list[T]) -> list[T]:
+        """What product / order search sees under a search lag: an item written within the lag
+        shows as the version search last held (or not at all if it held none). Call with the
+        state lock held."""
+        lag = self.config.search_lag_s
+        if lag <= 0:
+            return items
+        settled_before = time.monotonic() - lag
+        visible: list[T] = []
+        for item in items:
+            written_at: float = getattr(item, "written_at", 0.0)
+            key: str = getattr(item, "id", "")
+            if written_at <= settled_before:
+                held = self._search_index.get(key)
+                if held is None or held[0] != written_at:
+                    self._search_index[key] = (written_at, copy.deepcopy(item))
+                visible.append(item)
+            elif key in self._search_index:
+                visible.append(self._search_index[key][1])
+        return visible
+
     # --- faults -----------------------------------------------------------------------------
+
+    def start_outage(self, seconds: float | None = None) -> None:
+        """Every API call answers 503 (code 36009003) for ``seconds`` (``None``: until ended)."""
+        with self._rl_lock:
+            self._outage_until = time.monotonic() + (seconds if seconds is not None else 10.0**9)
+
+    def end_outage(self) -> None:
+        with self._rl_lock:
+            self._outage_until = None
+
+    def in_outage(self) -> bool:
+        with self._rl_lock:
+            return self._outage_until is not None and time.monotonic() < self._outage_until
 
     def add_fault(self, fault: Fault) -> None:
         with self._rl_lock:

@@ -177,6 +177,7 @@ class OrderApi(Core):
         descending = (request.arg("sort_order") or "DESC") == "DESC"
         with self.state.lock:
             found = [o for o in self.state.orders.values() if call.shop and o.shop_id == call.shop.id]
+            found = self.searchable(found)
             if body.get("order_status"):
                 found = [o for o in found if o.status == body["order_status"]]
             if body.get("shipping_type"):

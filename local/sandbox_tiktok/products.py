@@ -450,6 +450,7 @@ class ProductApi(Core):
         body = _object(call.body)
         with self.state.lock:
             found = [p for p in self.state.products.values() if call.shop and p.shop_id == call.shop.id]
+            found = self.searchable(found)
             status = body.get("status")
             if status and status != "ALL":
                 found = [p for p in found if p.status == status]

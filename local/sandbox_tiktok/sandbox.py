@@ -12,11 +12,13 @@ demo and other processes can do the same over HTTP.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import asdict
 from typing import Any
 
+from local.admin_input import AdminInputError, flag, only, seconds, text, whole
 from local.httpkit import Request, Response, Server, json_response
 from local.sandbox_tiktok import codes as c
 from local.sandbox_tiktok.auth import AUTH_PREFIX, AuthApi
@@ -25,6 +27,8 @@ from local.sandbox_tiktok.delivery import WebhookFaults
 from local.sandbox_tiktok.orders import OrderApi
 from local.sandbox_tiktok.products import ProductApi
 from local.sandbox_tiktok.state import Seller, Shop, Warehouse
+
+FAULT_KINDS = ("error", "timeout", "late", "rate_limit")
 
 
 class TikTokSandbox(AuthApi, ProductApi, OrderApi):
@@ -77,6 +81,7 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         outcome (state - sellers, products, orders - is kept). Tests call it between cases."""
         webhook_url, time_scale, rate, redirect_url = self._defaults
         self.clear_faults()
+        self.end_outage()
         self.set_webhook_faults()
         self.webhooks.url = webhook_url
         self.config = Config(time_scale=time_scale, redirect_url=redirect_url)
@@ -153,11 +158,40 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         after: bool = False,
     ) -> None:
         """The next ``count`` API calls (whose path contains ``path``) fail: ``error`` (HTTP
-        ``status`` with 36009003), ``timeout`` (stall ``delay_s`` then 504; ``after`` runs the
-        handler first, so the work is done but the answer lost) or ``rate_limit`` (429)."""
-        if kind not in ("error", "timeout", "rate_limit"):
-            raise ValueError("kind is error, timeout or rate_limit")
-        self.add_fault(Fault(kind, count, path, status, code if code is not None else 36009003, delay_s, after))
+        ``status`` with 36009003; ``after``: once the call is applied), ``timeout`` (stall
+        ``delay_s`` then 504; ``after`` runs the handler first, so the work is done but the answer
+        lost), ``late`` (stall ``delay_s``, then apply and answer: the call lands after the client
+        gave up and after its later calls) or ``rate_limit`` (429). See :class:`Fault`."""
+        args = _fault_args(
+            {
+                "kind": kind,
+                "count": count,
+                "path": path,
+                "status": status,
+                "code": code,
+                "delay_s": delay_s,
+                "after": after,
+            }
+        )
+        code = args["code"]
+        self.add_fault(
+            Fault(
+                args["kind"],
+                args["count"],
+                args["path"],
+                args["status"],
+                code if code is not None else c.INTERNAL_ERROR,
+                args["delay_s"],
+                args["after"],
+            )
+        )
+
+    def set_search_lag(self, seconds: float) -> None:
+        """Product and order search answer as of ``seconds`` ago: a new item shows up, and an
+        edit shows, only once it is that old (0 turns the lag off)."""
+        with self.state.lock:
+            self.config.search_lag_s = _seconds_value("seconds", seconds)
+            self.clear_search_index()
 
     def set_webhook_faults(self, *, drop: int = 0, duplicate: int = 0, delay_s: float = 0.0, reorder: int = 0) -> None:
         self.webhooks.faults = WebhookFaults(drop=drop, duplicate=duplicate, delay_s=delay_s, reorder=reorder)
@@ -276,11 +310,14 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
             ("POST", "/shops/{shop_id}", lambda r: self.set_shop(r.params["shop_id"], **_body(r))),
             ("POST", "/config", self._admin_config),
             ("GET", "/config", lambda r: asdict(self.config) | {"webhook_url": self.webhooks.url}),
-            ("POST", "/faults", lambda r: self.inject_fault(**_body(r))),
+            ("POST", "/faults", lambda r: self.inject_fault(**_fault_args(_body(r)))),
             ("GET", "/faults", lambda r: [f.json() for f in self.faults()]),
             ("DELETE", "/faults", lambda r: self.clear_faults()),
+            ("POST", "/outage", self._admin_outage),
+            ("DELETE", "/outage", lambda r: self.end_outage()),
+            ("POST", "/search_lag", lambda r: self.set_search_lag(seconds(_body(r), "seconds"))),
             ("POST", "/reset", lambda r: self.reset_behaviour()),
-            ("POST", "/webhook_faults", lambda r: self.set_webhook_faults(**_body(r))),
+            ("POST", "/webhook_faults", lambda r: self.set_webhook_faults(**_webhook_fault_args(_body(r)))),
             ("DELETE", "/webhook_faults", lambda r: self.set_webhook_faults()),
             ("GET", "/webhooks", lambda r: self.deliveries(int(r.arg("type") or 0) or None)),
             ("DELETE", "/webhooks", lambda r: self.webhooks.clear()),
@@ -337,36 +374,104 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
         with self.state.lock:
             return [self._seller_json(s) for s in self.state.sellers.values()]
 
+    def _admin_outage(self, request: Request) -> dict[str, Any]:
+        """``{"seconds": n}`` starts an outage of n seconds; without it, until ``DELETE /outage``."""
+        body = only(_body(request), {"seconds"})
+        self.start_outage(seconds(body, "seconds", None))
+        return {"ok": True}
+
     def _admin_config(self, request: Request) -> dict[str, Any]:
-        body = _body(request)
-        if "webhook_url" in body:
-            self.set_webhook_url(body.pop("webhook_url"))
-        if "rate_limit_per_second" in body:
-            self.set_rate_limit(float(body.pop("rate_limit_per_second")))
-        for path, rate in (body.pop("rate_limits", None) or {}).items():
-            self.set_rate_limit(float(rate), path)
-        for key, value in body.items():
-            if not hasattr(self.config, key):
-                raise ValueError(f"unknown setting {key}")
+        body = only(_body(request), {*asdict(self.config), "webhook_url"})
+        changes: dict[str, Any] = {}
+        for key in body:
+            if key in ("webhook_url", "redirect_url"):
+                changes[key] = text(body, key)
+            elif key == "rate_limits":
+                limits = body[key]
+                if not isinstance(limits, dict):
+                    raise AdminInputError(key, "must be an object of API path to requests per second")
+                changes[key] = {path: seconds(limits, path) for path in limits}
+            elif key.endswith("_ttl_s"):
+                changes[key] = whole(body, key, low=1)
+            else:
+                changes[key] = seconds(body, key)
+        if "webhook_url" in changes:
+            self.set_webhook_url(changes.pop("webhook_url"))
+        if "rate_limit_per_second" in changes:
+            self.set_rate_limit(changes.pop("rate_limit_per_second"))
+        for path, rate in (changes.pop("rate_limits", None) or {}).items():
+            self.set_rate_limit(rate, path)
+        for key, value in changes.items():
             setattr(self.config, key, value)
         return asdict(self.config) | {"webhook_url": self.webhooks.url}
 
 
 def _body(request: Request) -> dict[str, Any]:
-    body = request.json()
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise ValueError("admin bodies are JSON objects")
-    return body
+    try:
+        body = request.json()
+    except ValueError:
+        raise AdminInputError("body", "must be valid JSON") from None
+    return only(body, set(body) if isinstance(body, dict) else set())
+
+
+def _fault_args(body: dict[str, Any]) -> dict[str, Any]:
+    only(body, {"kind", "count", "path", "status", "code", "delay_s", "after"})
+    return {
+        "kind": text(body, "kind", "error", choices=FAULT_KINDS),
+        "count": whole(body, "count", 1, low=1),
+        "path": text(body, "path"),
+        "status": whole(body, "status", 500, low=500, high=599),
+        "code": whole(body, "code", None),
+        "delay_s": seconds(body, "delay_s", 2.0),
+        "after": flag(body, "after"),
+    }
+
+
+def _seconds_value(name: str, value: Any) -> float:
+    return float(seconds({name: value}, name))
+
+
+def _webhook_fault_args(body: dict[str, Any]) -> dict[str, Any]:
+    only(body, {"drop", "duplicate", "delay_s", "reorder"})
+    return {
+        "drop": whole(body, "drop", 0),
+        "duplicate": whole(body, "duplicate", 0),
+        "delay_s": seconds(body, "delay_s", 0.0),
+        "reorder": whole(body, "reorder", 0),
+    }
+
+
+_KWARG = re.compile(r"(?:unexpected keyword argument|required (?:keyword-only |positional )?arguments?:?) '(\w+)'")
+
+
+def _refusal(field: str, reason: str) -> Response:
+    return json_response({"error": "bad_request", "field": field, "detail": f"{field} {reason}"}, 400)
 
 
 def _admin(fn: Any) -> Any:
+    """An admin route: a bad field is a 400 naming it; the admin API never answers 500 and never
+    shows interpreter text."""
+
     def handler(request: Request) -> Response:
         try:
             result = fn(request)
-        except (KeyError, ValueError, TypeError) as exc:
-            return json_response({"error": type(exc).__name__, "detail": str(exc)}, 400)
+        except AdminInputError as exc:
+            return _refusal(exc.field, exc.reason)
+        except KeyError as exc:
+            return _refusal(str(exc.args[0]) if exc.args else "body", "is required or not found")
+        except TypeError as exc:
+            named = _KWARG.search(str(exc))
+            if named and "unexpected" in str(exc):
+                return _refusal(named.group(1), "is not a known field")
+            if named:
+                return _refusal(named.group(1), "is required")
+            return _refusal("body", "has a value of the wrong kind")
+        except c.ApiError as exc:
+            return json_response({"error": "bad_request", "field": "body", "detail": exc.message}, 400)
+        except ValueError as exc:  # the sandbox's own reason (an unknown SKU, a wrong status)
+            return json_response({"error": "bad_request", "field": "body", "detail": str(exc)}, 400)
+        except Exception:
+            return _refusal("body", "has a value the sandbox cannot use")
         return json_response(result if result is not None else {"ok": True})
 
     return handler

@@ -189,6 +189,17 @@ class Product:
     approved_once: bool = False
     review_token: int = 0  # bumps on each edit so a stale scheduled review is ignored
 
+    written_at: float = field(default=0.0, compare=False, repr=False)
+    """When ``update_time`` was last set (monotonic): what search lag measures from."""
+
+    def __post_init__(self) -> None:
+        self.written_at = time.monotonic()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "update_time":
+            object.__setattr__(self, "written_at", time.monotonic())
+
     def audit(self) -> dict[str, str]:
         """The review state as the 202502 search and 202509 edits answer it."""
         if self.status == "PENDING":
@@ -309,6 +320,17 @@ class Order:
     tracking_number: str | None = None
     shipping_provider: str | None = None
     shipping_provider_id: str | None = None
+
+    written_at: float = field(default=0.0, compare=False, repr=False)
+    """When ``update_time`` was last set (monotonic): what search lag measures from."""
+
+    def __post_init__(self) -> None:
+        self.written_at = time.monotonic()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "update_time":
+            object.__setattr__(self, "written_at", time.monotonic())
 
     def json(self) -> dict[str, Any]:
         return {

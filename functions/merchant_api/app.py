@@ -20,10 +20,10 @@ from connector.web import json_response, resolver, serve
 app = resolver()
 # Feature routes (connector.api.<feature>.router); each route also has its event in template.yaml.
 # for module in (...): app.include_router(module.router)
-app.include_router(importlib.import_module("connector.api.operations").router)  # U1-U4, OpenAPI
-app.include_router(importlib.import_module("connector.api.stock").router)  # P13 update stock / price
-app.include_router(importlib.import_module("connector.api.orders").router)  # O3 retry, O8 re-scan
-app.include_router(importlib.import_module("connector.api.catalog").router)  # P1-P3, P6, P8, P11
+app.include_router(importlib.import_module("connector.api.operations").router)  # tasks, status, settings, OpenAPI
+app.include_router(importlib.import_module("connector.api.stock").router)  # update stock / update price
+app.include_router(importlib.import_module("connector.api.orders").router)  # retry blocked orders, re-scan missed ones
+app.include_router(importlib.import_module("connector.api.catalog").router)  # pull, mappings, push, sync rules, links
 app.include_router(importlib.import_module("connector.console.routes").router)  # the merchant console
 
 
@@ -51,7 +51,7 @@ def read(connection_id: str) -> Any:
 
 @app.post("/connections/<connection_id>/check")
 def check(connection_id: str) -> Any:
-    """Check both sides, read the warehouses and compare currencies (C4)."""
+    """Check both sides, read the warehouses and compare currencies."""
     w = wire()
     _owned(w, connection_id)
     return json_response(200, lifecycle.check(w.c, connection_id, _correlation()).model_dump())
@@ -59,7 +59,7 @@ def check(connection_id: str) -> Any:
 
 @app.post("/connections/<connection_id>/disconnect")
 def disconnect(connection_id: str) -> Any:
-    """Stop syncing and forget the tokens; with {"purge": true} delete the connection's data (C5)."""
+    """Stop syncing and forget the tokens; with {"purge": true} delete the connection's data."""
     w = wire()
     _owned(w, connection_id)
     raw = app.current_event.decoded_body
@@ -71,7 +71,7 @@ def disconnect(connection_id: str) -> Any:
 
 @app.get("/connections/<connection_id>/reauthorize")
 def reauthorize(connection_id: str) -> Any:
-    """Redirect to TikTok Shop's authorization page again (after "needs re-authorization", C3).
+    """Redirect to TikTok Shop's authorization page again (after "needs re-authorization").
 
     Open it in the browser that will approve: the authorization is bound to that browser, and
     only the TikTok seller the connection holds may approve it."""

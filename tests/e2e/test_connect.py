@@ -1,4 +1,4 @@
-"""Connecting a store to TikTok Shop on the local cloud, with both sandboxes (features C1-C5):
+"""Connecting a store to TikTok Shop on the local cloud, with both sandboxes:
 the install journey driven like a browser, a second install, forged / expired / replayed
 states, refusals, token refresh mid-call and on schedule, de-authorization, disconnect,
 tenant isolation, the webhook receivers, and a scan proving no token is stored or logged in
@@ -54,7 +54,7 @@ def signed_tiktok(w: World, payload: dict[str, Any]) -> httpx.Response:
                       headers={"authorization": signature, "content-type": "application/json"}, timeout=30)
 
 
-# ---------------------------------------------------------------------- C1 / C2
+# ---------------------------------------------------------------------- install and authorization
 def test_install_journey_ends_active_with_shops_warehouses_and_a_catalog_pull(connected_world: World) -> None:
     w = connected_world
     conn = install(w)
@@ -149,7 +149,7 @@ def test_refusals_and_failed_exchanges_create_nothing(connected_world: World) ->
     assert refused and all("tiktok_tokens_ct" not in m for m in refused)
 
 
-# ---------------------------------------------------------------------- C3
+# ---------------------------------------------------------------------- tokens
 def test_access_token_expiring_mid_call_is_refreshed_once_and_no_call_is_lost(connected_world: World) -> None:
     w = connected_world
     conn = install(w)
@@ -229,7 +229,7 @@ def test_one_merchant_cannot_read_or_change_another_merchants_connection(connect
     assert httpx.get(f"{w.url}/connections/nonexistent", headers=auth(alice["token"]), timeout=30).status_code == 403
 
 
-# ---------------------------------------------------------------------- C5
+# ---------------------------------------------------------------------- disconnect
 def test_disconnect_deletes_tokens_stops_work_and_purges_on_request(connected_world: World) -> None:
     w = connected_world
     conn = install(w)

@@ -162,7 +162,7 @@ def canary_pk(canary_id: str) -> str:
     return f"CANARY#{canary_id}"
 
 
-# U5 notifications, under ``conn_pk``: pending notifications, the open digest window, sent digests.
+# Notifications, under ``conn_pk``: pending notifications, the open digest window, sent digests.
 def notification_sk(notification_id: str) -> str:
     """A notification waiting for its digest (one per ``notify_merchant`` task: redelivery-safe)."""
     return f"NOTIFY#{notification_id}"

@@ -1,4 +1,4 @@
-"""The metric catalogue (U6): every custom CloudWatch metric the connector emits, named here once.
+"""The metric catalogue (for operators): every custom CloudWatch metric the connector emits, named here once.
 
 Emit a count with :func:`connector.observability.count` (``count(metrics.ORDERS_RELAYED)``), a
 duration with :func:`latency`, and a count that operators want per tenant with
@@ -12,13 +12,13 @@ dimensions apply to every metric of a flush. Build those names with the function
 
 from __future__ import annotations
 
-# --------------------------------------------------------------------------- catalog (P6)
+# --------------------------------------------------------------------------- catalog (push)
 PRODUCTS_PUSHED = "CatalogProductsPushed"
 """Products created or updated on TikTok by a catalog sync page."""
 PRODUCTS_FAILED = "ProductsFailed"
 """A product newly ``sync_failed`` or ``review_failed`` (emit with :func:`count_for_tenant`)."""
 
-# --------------------------------------------------------------------------- orders (O1-O3)
+# --------------------------------------------------------------------------- orders (relay)
 ORDERS_RELAYED = "OrderRelayed"
 """A store order created for a TikTok order (exactly once per order)."""
 ORDERS_BLOCKED = "OrderBlocked"
@@ -35,7 +35,7 @@ ORDER_RELAY_LATENCY = "OrderRelayLatency"
 """Milliseconds from TikTok's paid time (or the end of the hold) to the store order recorded
 (emit with :func:`latency`)."""
 
-# --------------------------------------------------------------------------- stock (P10)
+# --------------------------------------------------------------------------- stock sync
 STOCK_LATENCY = "StockSyncLatency"
 """Milliseconds from the store's stock change being seen to TikTok's inventory updated."""
 STOCK_OUTCOMES = ("updated", "unchanged", "skipped", "failed", "coalesced")
@@ -80,7 +80,7 @@ HTTP_BODY_TOO_LARGE = "HttpBodyTooLarge"
 HTTP_UNAVAILABLE = "HttpUnavailable"
 """An AWS service throttled or could not be reached: answered 503, retry later."""
 
-# --------------------------------------------------------------------------- notifications (U5)
+# --------------------------------------------------------------------------- notifications
 NOTIFICATIONS_RECORDED = "NotificationsRecorded"
 """A merchant notification waiting for its digest."""
 NOTIFICATIONS_SUPPRESSED = "NotificationsSuppressed"
@@ -88,7 +88,7 @@ NOTIFICATIONS_SUPPRESSED = "NotificationsSuppressed"
 NOTIFICATION_EMAILS_SENT = "NotificationEmailsSent"
 """Digest emails sent through SES (one per connection and window)."""
 
-# --------------------------------------------------------------------------- connections (C3)
+# --------------------------------------------------------------------------- connections (tokens)
 TOKENS_REFRESHED = "TokensRefreshed"
 TOKEN_REFRESH_FAILED = "TokenRefreshFailed"  # noqa: S105 - a metric name
 

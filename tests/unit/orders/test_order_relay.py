@@ -1,4 +1,4 @@
-"""The order relay's domain (O1-O4, invariant 1) with in-memory fakes: no network, no tables."""
+"""The order relay's domain (intake to one store order, exactly once) with in-memory fakes: no network, no tables."""
 
 from __future__ import annotations
 

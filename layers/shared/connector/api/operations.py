@@ -1,4 +1,4 @@
-"""Merchant API routes for operating a connection (U1 to U4): tasks, products and orders with
+"""Merchant API routes for operating a connection: tasks, products and orders with
 their status and reason, the overview, settings, and the OpenAPI document of the whole API.
 
 Every route starts with :func:`connector.api.owned` (401 without credentials, 403 for another
@@ -60,7 +60,7 @@ def _pick(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
     return {k: val for k, val in data.items() if k in model.model_fields}
 
 
-# ------------------------------------------------------------------------------ tasks (U1)
+# ------------------------------------------------------------------------------ tasks
 @_route("GET", "/connections/<connection_id>/tasks", summary="Recent tasks, newest first, by kind and state",
         query="TaskQuery", response="TaskPage", tag="tasks")
 def list_tasks(connection_id: str) -> Any:
@@ -95,7 +95,7 @@ def read_task(connection_id: str, task_id: str) -> Any:
                             next_page_token=token))
 
 
-# ------------------------------------------------------------------------------ products (U2)
+# ------------------------------------------------------------------------------ products
 @_route("GET", "/connections/<connection_id>/products",
         summary="Products with their sync status and reason, by status, paged", query="ProductQuery",
         response="ProductPage", tag="products")
@@ -127,7 +127,7 @@ def read_product(connection_id: str, store_product_id: str) -> Any:
     return _ok(v.ProductView.model_validate(_pick(v.ProductView, record.model_dump())))
 
 
-# ------------------------------------------------------------------------------ orders (U2)
+# ------------------------------------------------------------------------------ orders
 def _order_view(record: Any) -> OrderView:
     from connector.api import views as v
 
@@ -167,7 +167,7 @@ def read_order(connection_id: str, tiktok_order_id: str) -> Any:
     return _ok(_order_view(record))
 
 
-# ------------------------------------------------------------------------------ overview (U3)
+# ------------------------------------------------------------------------------ overview
 @_route("GET", "/connections/<connection_id>/overview",
         summary="Products by status, orders by state, revenue, top products and customers over the last N days",
         query="OverviewQuery", response="Overview", tag="overview")
@@ -189,7 +189,7 @@ def overview(connection_id: str) -> Any:
     return _ok(build(orders, counts, since=since, until=until, top=q.top))
 
 
-# ------------------------------------------------------------------------------ settings (U4)
+# ------------------------------------------------------------------------------ settings
 @_route("GET", "/connections/<connection_id>/settings", summary="The connection's settings (defaults filled in)",
         response="ConnectionSettings", tag="settings")
 def read_settings(connection_id: str) -> Any:

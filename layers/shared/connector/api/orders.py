@@ -1,4 +1,5 @@
-"""O3 / O8 merchant actions on orders, each run as a task read back through the tasks routes:
+"""Merchant actions on orders (retry a blocked order, re-scan for missed ones), each run as a
+task read back through the tasks routes:
 
     POST /connections/{connection_id}/orders/{tiktok_order_id}/retry   retry a blocked order by hand
     POST /connections/{connection_id}/orders/rescan  {"since": <epoch s>, "until": <epoch s>}

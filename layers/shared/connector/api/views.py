@@ -35,7 +35,7 @@ class ErrorBody(BaseModel):
     fields: list[str] | None = Field(default=None, description="The request fields that were refused.")
 
 
-# ------------------------------------------------------------------------------ tasks (U1)
+# ------------------------------------------------------------------------------ tasks
 class TaskQuery(BaseModel):
     model_config = _QUERY
 
@@ -93,7 +93,7 @@ class TaskDetail(BaseModel):
     next_page_token: str | None = Field(default=None, description="More items: pass it as `page_token`.")
 
 
-# ------------------------------------------------------------------------------ products (U2)
+# ------------------------------------------------------------------------------ products
 class ProductQuery(BaseModel):
     model_config = _QUERY
 
@@ -129,7 +129,7 @@ class ProductPage(BaseModel):
     next_page_token: str | None = None
 
 
-# ------------------------------------------------------------------------------ orders (U2)
+# ------------------------------------------------------------------------------ orders
 class OrderQuery(BaseModel):
     model_config = _QUERY
 
@@ -178,7 +178,7 @@ class OrderPage(BaseModel):
     next_page_token: str | None = None
 
 
-# ------------------------------------------------------------------------------ overview (U3)
+# ------------------------------------------------------------------------------ overview
 class OverviewQuery(BaseModel):
     model_config = _QUERY
 
@@ -219,7 +219,7 @@ class Overview(BaseModel):
     top_customers: list[TopCustomer]
 
 
-# ------------------------------------------------------------------------------ settings (U4)
+# ------------------------------------------------------------------------------ settings
 class SettingsPatch(BaseModel):
     """Sections with the fields to change: ``{"stock": {"reserve_fixed": 2}}``."""
 

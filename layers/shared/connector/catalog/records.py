@@ -1,13 +1,13 @@
 """What the connector remembers of a connection's catalog: one ``PRODUCT#`` item per store
 product and one ``CATMAP#`` item per store category.
 
-- :class:`ProductRecord` is the product's sync state (P6): its status on TikTok with a reason in
-  plain words, the TikTok product id, the content hash of what was last pulled and pushed, and
-  the merchant's product-level choices (sync-rule overrides P8, category / attribute / brand
-  overrides P2-P3). The pulled store product itself is kept beside it (attribute ``snapshot``,
+- :class:`ProductRecord` is the product's sync state (the push to TikTok): its status on TikTok
+  with a reason in plain words, the TikTok product id, the content hash of what was last pulled and pushed, and
+  the merchant's product-level choices (per-field sync-rule overrides, category / attribute /
+  brand overrides). The pulled store product itself is kept beside it (attribute ``snapshot``,
   JSON), read only by the push; listings never load it.
-- :class:`CategoryMapping` maps a store category to a TikTok leaf category (P2), with what is
-  filled for every product of that category (P3).
+- :class:`CategoryMapping` maps a store category to a TikTok leaf category, with the attributes,
+  brand and certificates filled for every product of that category.
 
 Other features read these: the merchant API lists products by status (``ProductRepository.page``),
 stock sync reads ``tiktok_product_id`` / ``status``.
@@ -43,7 +43,7 @@ class AttributeFill(BaseModel):
 
 
 class ListingFill(BaseModel):
-    """P3: what the merchant fills for a category (bulk) or a product. Product fills win
+    """Attributes, brand, certificates: what the merchant fills for a category (bulk) or a product. Product fills win
     attribute by attribute; ``None`` means "not set here"."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -91,15 +91,15 @@ class ProductRecord(BaseModel):
     category_id: str | None = None
     """The TikTok leaf category used (the product's override, else its category's mapping)."""
     category_override: str | None = None
-    """P2: a TikTok leaf category chosen for this product only."""
+    """A TikTok leaf category chosen for this product only."""
     fill: ListingFill | None = None
-    """P3: per-product attributes / brand / certificates (win over the category's)."""
+    """Per-product attributes / brand / certificates (win over the category's)."""
     linked_by: Literal["push", "seller_sku", "hand"] | None = None
 
     sync_overrides: dict[str, str] = Field(default_factory=dict)
-    """P8 product-level rule per field (``name`` -> ``override`` / ``tiktok`` / ``none`` / ``store``)."""
+    """Sync rule per field, for this product (``name`` -> ``override`` / ``tiktok`` / ``none`` / ``store``)."""
     override_values: dict[str, str] = Field(default_factory=dict)
-    """P8 connector-side values (``name``, ``description``, ``price``) used when the rule is ``override``."""
+    """Connector-side values (``name``, ``description``, ``price``) used when the rule is ``override``."""
 
     last_synced_at: int | None = None
     updated_at: int = 0

@@ -1,4 +1,4 @@
-"""Connections: one store linked to TikTok Shop (features C1 to C5).
+"""Connections: one store linked to TikTok Shop (install, authorization, tokens, check, disconnect).
 
 - :mod:`.models`: the connection, its shops, the queue messages.
 - :mod:`.repository`: DynamoDB storage with conditional writes; store and TikTok shop claims.

@@ -1,7 +1,7 @@
 """Webhook intake (verify -> parse -> resolve the tenant -> dedupe -> enqueue) and the router of
 the events queues' consumer.
 
-Webhooks are hints (architecture invariant 3): receivers keep only ids, workers re-read.
+Webhooks are hints (late, duplicated, reordered or missing): receivers keep only ids, workers re-read.
 Idempotency keys are the producer's: TikTok's ``tts_notification_id`` (a content hash when it
 sent none), Ecwid's ``eventId``.
 """
@@ -159,18 +159,18 @@ def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials,
 #: product change updates the listing and the stock); each handler must be idempotent, since a
 #: failure of one redelivers the message to all. Imported on first use (cold start).
 EVENT_HANDLERS: dict[tuple[str, str], tuple[str, ...]] = {}
-# Issue 7, the order relay (O1-O10): TikTok order webhooks and store order changes.
+# The order relay: TikTok order webhooks and store order changes.
 for _kind in ("order_status_change", "cancellation_status_change", "reverse_status_update", "return_status_change",
               "recipient_address_update", "package_update"):
     EVENT_HANDLERS[("tiktok", _kind)] = ("connector.orders.service:on_tiktok_event",)
 EVENT_HANDLERS[("ecwid", "order_changed")] = ("connector.orders.service:on_store_event",)
-# Issue 6, stock sync (P10): a store product change queues its stock (the catalog adds its own hook).
+# Stock sync: a store product change queues its stock (the catalog adds its own hook).
 EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
                                                 "connector.catalog.stock.events:on_product_changed")
 EVENT_HANDLERS[("tiktok", "inventory_status_change")] = (
     *EVENT_HANDLERS.get(("tiktok", "inventory_status_change"), ()),
     "connector.catalog.stock.events:on_tiktok_inventory")
-# Issue 6, catalog (P1 auto-pull, P7 update, P12 removal, P6 review status by webhooks 5 / 37).
+# Catalog (auto-pull, update, removal, review status by webhooks 5 / 37).
 EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
                                                 "connector.catalog.flow:on_store_product_changed")
 EVENT_HANDLERS[("ecwid", "product_deleted")] = (*EVENT_HANDLERS.get(("ecwid", "product_deleted"), ()),

@@ -1,4 +1,4 @@
-"""The install journey (C1, C2): store OAuth -> connection created or updated -> TikTok
+"""The install journey: store OAuth -> connection created or updated -> TikTok
 authorization -> tokens, shops, warehouses -> active -> initial catalog pull queued.
 
 Nothing is written before the step that needs it succeeded: a failed store code exchange

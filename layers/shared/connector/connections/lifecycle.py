@@ -1,6 +1,6 @@
 """A connection's life after install: TikTok token refresh (one refresher per connection,
-through a conditional lock), "needs re-authorization", the connection check (C4) and
-disconnect (C5)."""
+through a conditional lock), "needs re-authorization", the connection check and
+disconnect."""
 
 from __future__ import annotations
 
@@ -233,7 +233,7 @@ class Collaborators:
 
 
 def check(c: Collaborators, connection_id: str, correlation_id: str) -> CheckResult:
-    """C4: both sides answer, the warehouses are read (default chosen), the currencies agree.
+    """Connection check: both sides answer, the warehouses are read (default chosen), the currencies agree.
     A mismatch pauses syncing with the reason; a lost authorization means needs_reauth."""
     from connector.stores.errors import AuthError as StoreAuthError
     from connector.stores.errors import StoreError
@@ -285,7 +285,7 @@ def check(c: Collaborators, connection_id: str, correlation_id: str) -> CheckRes
 # ---------------------------------------------------------------------- disconnect
 def disconnect(repo: ConnectionRepository, notifier: Notifier, connection_id: str, *, reason: str, purge: bool,
                correlation_id: str, clock: Callable[[], float] = wall_clock) -> dict[str, Any]:
-    """C5: stop syncing (state disconnected: every worker and schedule skips it, the refresh
+    """Disconnect: stop syncing (state disconnected: every worker and schedule skips it, the refresh
     queue forgets it), delete the tokens (the merchant's token hash too: every merchant
     credential and session stops working), release the TikTok shops, and on request delete
     every item of the connection."""

@@ -13,7 +13,7 @@ disconnected: the merchant or the store removed it; tokens are deleted."""
 
 SYNCING_STATES: frozenset[str] = frozenset({"active"})
 
-# TikTok quotes no currency on a shop: it is the region's (spec section 2: shops have a region).
+# TikTok quotes no currency on a shop: it is the region's (shops have a region).
 REGION_CURRENCY: dict[str, str] = {
     "US": "USD", "GB": "GBP", "UK": "GBP", "DE": "EUR", "FR": "EUR", "ES": "EUR", "IT": "EUR", "IE": "EUR",
     "JP": "JPY", "SG": "SGD", "MY": "MYR", "TH": "THB", "VN": "VND", "PH": "PHP", "ID": "IDR", "MX": "MXN",

@@ -1,4 +1,4 @@
-"""U5: merchant notifications by email (SES), switchable per connection, batched into digests.
+"""Merchant notifications by email (SES), switchable per connection, batched into digests.
 
 Every notification is a task message of kind ``notify_merchant`` (see
 :class:`connector.connections.lifecycle.Notifier`), handled by :func:`handle` in the task worker:

@@ -5,7 +5,7 @@ This is the contract other features build on:
 - the merchant API lists orders by state (:meth:`OrderRepository.list_by_state`, paged) and
   builds the overview (revenue, top products, top customers) from :class:`OrderRecord`;
 - the stock sync subtracts ``pending_units`` (variant_key -> units of paid TikTok orders not yet
-  in the store, invariant 2) from the quantities it sends to TikTok
+  in the store: the store is the source of truth for stock) from the quantities it sends to TikTok
   (:meth:`OrderRepository.pending_units`, or :class:`connector.pending.PendingUnits` for
   some variants). Every write that sets or removes a record's ``pending_units`` writes the
   compact per-variant items of :mod:`connector.pending` in the same transaction.
@@ -113,7 +113,7 @@ class OrderRecord(BaseModel):
     tracking_number: str | None = None
     shipping_provider_id: str | None = None
     pending_units: dict[str, int] = Field(default_factory=dict)
-    """variant_key -> units paid on TikTok and not yet in the store (invariant 2)."""
+    """variant_key -> units paid on TikTok and not yet in the store."""
     claim_token: str | None = None
     claim_expires_at: int | None = None
     blocked_by: str | None = None
@@ -315,7 +315,7 @@ class OrderRepository:
 
     def pending_units(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units paid on TikTok but not in the store yet, over every order of the
-        connection not relayed yet (for the stock sync, invariant 2): read from the compact
+        connection not relayed yet (for the stock sync): read from the compact
         per-variant items (:mod:`connector.pending`), not from the order records."""
         from connector.pending import PendingUnits
 

@@ -1,4 +1,4 @@
-"""O1-O4: relay one paid TikTok order into the store, exactly once (invariant 1).
+"""Relay one paid TikTok order into the store, exactly once (see docs/order-relay.md).
 
     read the order from TikTok (webhooks are hints: always re-read)
       -> decide: relay / wait for the hold / never (unpaid, FBT off) / cancelled
@@ -113,7 +113,7 @@ def _products(record: OrderRecord) -> set[str]:
 
 
 def decide(order: Order, settings: OrderSettings) -> Decision:
-    """O1 / O4: what to do with an order in its current TikTok status."""
+    """Intake and fulfilled-by-TikTok orders: what to do with an order in its current TikTok status."""
     if order.status == "CANCELLED":
         return "cancelled"
     if order.status == "UNPAID":

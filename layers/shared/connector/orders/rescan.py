@@ -144,7 +144,7 @@ def scheduled(c: Collaborators, now: int, correlation_id: str) -> dict[str, Any]
 
 # ------------------------------------------------------------------------------- tasks
 def run_rescan_task(message: TaskMessage) -> dict[str, int]:
-    """Task ``order_rescan`` (O8): payload ``since`` / ``until`` (epoch seconds)."""
+    """Task ``order_rescan`` (missed-order re-scan): payload ``since`` / ``until`` (epoch seconds)."""
     from connector.connections.wiring import wire
     from connector.orders.service import context
     from connector.runtime import now
@@ -173,7 +173,7 @@ def run_rescan_task(message: TaskMessage) -> dict[str, int]:
 
 
 def run_retry_task(message: TaskMessage) -> str:
-    """Task ``order_retry`` (O3): relay a blocked order again, after the merchant's fix."""
+    """Task ``order_retry``: relay a blocked order again, after the merchant's fix."""
     from connector.connections.wiring import wire
     from connector.orders.records import OrderRepository
     from connector.orders.service import execution_name, start_relay

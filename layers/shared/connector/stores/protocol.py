@@ -397,7 +397,7 @@ class StorePlatform(Protocol):
     def mark_refunded(self, order_ext_id: str, *, partial: bool = False) -> StoreOrder: ...
 
     def update_ship_to(self, order_ext_id: str, ship_to: ShipTo) -> StoreOrder:
-        """O10: the buyer changed the address before shipment."""
+        """Address change: the buyer changed the address before shipment."""
         ...
 
 

@@ -7,7 +7,7 @@ turns TikTok's answers into models or typed errors (``connector.tiktok.errors``)
 
 Resilience, in one loop (:meth:`TikTokClient.request`):
 - every attempt first takes a permit from the :class:`~connector.ratelimit.RateLimiter` under
-  ``tiktok#<shop id | app:<key>>#<path template>`` at 50 requests/s by default (spec section 9);
+  ``tiktok#<shop id | app:<key>>#<path template>`` at 50 requests/s by default (TikTok's published limit);
 - 105002 (token expired): ask the token provider for a fresh token once, then retry;
 - 36009002 / HTTP 429: pause the limiter key (honouring ``Retry-After``) and retry;
 - HTTP 5xx, 36009003, 36009007, timeouts and connection failures: back off with jitter, retry;
@@ -77,7 +77,7 @@ log = logging.getLogger("connector.tiktok")
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-#: TikTok's published default: 50 requests per second per API per app+shop (spec section 9).
+#: TikTok's published default: 50 requests per second per API per app+shop.
 DEFAULT_RATE_PER_SECOND = 50.0
 #: Most ids one detail / bulk call accepts.
 ORDER_DETAIL_BATCH = 50
@@ -202,7 +202,7 @@ def poll_window(
     """The ``[update_time_ge, update_time_lt)`` window of the next order poll.
 
     Windows overlap by ``overlap_s`` because an order's ``update_time`` can land behind a
-    window that was already read (spec section 5); readers dedupe by id + update time.
+    window that was already read; readers dedupe by id + update time.
     """
     start = (now - first_lookback_s) if last_until is None else (last_until - overlap_s)
     return max(0, start), now
@@ -729,7 +729,7 @@ class TikTokClient:
         return merged
 
     def update_inventory(self, shop: ShopRef, product_id: str, skus: Sequence[SkuInventoryUpdate]) -> dict[str, Any]:
-        """Absolute quantities; list every warehouse the SKU is assigned to (spec section 3)."""
+        """Absolute quantities; list every warehouse the SKU is assigned to (TikTok's rule)."""
         return self.request(
             "POST",
             PRODUCT_INVENTORY_UPDATE,

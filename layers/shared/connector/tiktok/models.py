@@ -40,7 +40,7 @@ class Body(BaseModel):
 
 class TokenSet(Answer):
     access_token: str = Field(repr=False)
-    access_token_expire_in: int  # absolute Unix seconds, despite the name (spec section 2)
+    access_token_expire_in: int  # absolute Unix seconds, despite the name
     refresh_token: str = Field(repr=False)
     refresh_token_expire_in: int  # absolute Unix seconds
     open_id: Id | None = None
@@ -193,7 +193,7 @@ class ProductAttributeInput(Body):
 
 
 class ProductInput(Body):
-    """Body of create, full edit and listing check (spec section 3)."""
+    """Body of create, full edit and listing check."""
 
     title: str
     description: str
@@ -471,7 +471,7 @@ class Order(Answer):
     packages: list[PackageRef] = Field(default_factory=list)
 
     def units_by_sku(self) -> dict[str, int]:
-        """Units per SKU id: one line item is one unit (spec section 5, UNCONFIRMED)."""
+        """Units per SKU id: one line item is one unit (UNCONFIRMED, see docs/tiktok.md)."""
         counts: dict[str, int] = {}
         for line in self.line_items:
             if line.sku_id is not None:

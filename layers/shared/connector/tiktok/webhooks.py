@@ -1,4 +1,4 @@
-"""TikTok Shop webhooks: verification and typed events (spec section 8).
+"""TikTok Shop webhooks: verification and typed events (see docs/tiktok.md).
 
 ``parse_event(raw_body)`` turns the raw bytes into one of the event models below, chosen by
 the envelope's integer ``type``. Types we do not model (TikTok documents many more) become
@@ -21,7 +21,7 @@ from connector.errors import BadRequest
 from connector.tiktok.fields import Id, Text
 from connector.tiktok.signing import verify_webhook
 
-# Status spellings that differ from the Open API's (spec section 8).
+# Status spellings that differ from the Open API's.
 ORDER_STATUS_CANCEL = "CANCEL"  # webhook 1; order search says CANCELLED
 CANCELLATION_REQUEST_CANCELLED = "CANCELLATION_REQUEST_CANCELLED"  # webhook 11; search says _CANCEL
 

@@ -1,4 +1,4 @@
-"""Ecwid facts and settings, each in one place (store-platforms.md section 1).
+"""Ecwid facts and settings, each in one place (see docs/ecwid.md).
 
 Endpoints come from the environment (``ECWID_API_BASE``, ``ECWID_OAUTH_BASE``) so the same
 code talks to the real Ecwid or to the sandbox; both default to Ecwid itself.

@@ -345,7 +345,7 @@ def test_disconnect_from_the_console_with_confirmation(w: World, context: Any) -
     page.get_by_label("Connection id").fill(leaving["id"])
     page.get_by_label("Connection token").fill("mt_not_the_token")
     page.get_by_role("button", name="Sign in").click()
-    page.locator("#signin-error", has_text="do not grant access").wait_for(timeout=20000)
+    page.locator("#signin-error", has_text="invalid, expired or withdrawn").wait_for(timeout=20000)
     page.get_by_label("Connection token").fill(leaving["token"])
     page.get_by_role("button", name="Sign in").click()
     page.locator("h1", has_text="Dashboard").wait_for(timeout=20000)
@@ -355,6 +355,10 @@ def test_disconnect_from_the_console_with_confirmation(w: World, context: Any) -
     assert confirm.is_visible()
     page.get_by_role("button", name="Yes, disconnect").click()
     page.locator("#connection-state", has_text="disconnected").wait_for(timeout=20000)
+    # A disconnect ends the connection token and every session, the console's too
     state = httpx.get(f"{w.url}/connections/{leaving['id']}", headers={"authorization": f"Bearer {leaving['token']}"},
                       timeout=30)
-    assert state.status_code == 200 and state.json()["state"] == "disconnected"
+    assert state.status_code == 401
+    (meta,) = [i for i in w.cloud.client("dynamodb").scan(TableName=w.cloud.table_name())["Items"]
+               if i["pk"]["S"] == f"CONN#{leaving['id']}" and i["sk"]["S"] == "META"]
+    assert meta["state"]["S"] == "disconnected"

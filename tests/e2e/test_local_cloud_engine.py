@@ -4,7 +4,6 @@ queries that read one partition): it must still answer exactly as DynamoDB would
 from __future__ import annotations
 
 import http.client
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,9 +70,11 @@ def test_one_connection_serves_many_requests(cloud: LocalCloud) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", cloud.moto_port, timeout=10)
     sockets = set()
     for _ in range(3):
-        connection.request("GET", "/moto-api/data.json")
+        # moto's dashboard page: small whatever the emulated state holds (data.json dumps all of it,
+        # which after a whole suite in one process takes longer than the timeout)
+        connection.request("GET", "/moto-api/")
         answer = connection.getresponse()
-        assert answer.status == 200 and isinstance(json.loads(answer.read()), dict)
+        assert answer.status == 200 and b"<html" in answer.read()
         assert (answer.getheader("Connection") or "").lower() != "close"
         sockets.add(id(connection.sock))
     connection.close()

@@ -101,9 +101,31 @@
         location.hash = "#/task?id=" + encodeURIComponent(data.task_id);
         return;
       }
+      if (then === "ended") { ended(); return; }
       say("Done.");
       if (then !== "none") { show(true); }
     });
+  }
+
+  // A disconnect ends every session of the connection (and the connection token): nothing can be
+  // read any more, so the console says what happened instead of reloading the screen.
+  function ended() {
+    forget();
+    document.getElementById("nav").hidden = true;
+    view.innerHTML = "";
+    var h = document.createElement("h1");
+    h.textContent = "Store disconnected";
+    var p = document.createElement("p");
+    p.appendChild(document.createTextNode("The connection is "));
+    var badge = document.createElement("span");
+    badge.className = "badge conn-disconnected";
+    badge.id = "connection-state";
+    badge.textContent = "disconnected";
+    p.appendChild(badge);
+    p.appendChild(document.createTextNode(
+      ". Its tokens were deleted and every session ended. To sync again, install the app again."));
+    view.appendChild(h); view.appendChild(p);
+    say("Disconnected.");
   }
 
   function act(url, payload, then) {

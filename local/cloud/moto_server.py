@@ -16,6 +16,25 @@ from local.cloud.meter import SCOPE, Meter, MeteringMiddleware
 
 log = logging.getLogger("local.cloud")
 
+SENT_EMAILS_PATH = "/local-cloud/ses/sent-emails.json"
+"""The emails moto's SES holds, read from its backends alone. moto's own ``/moto-api/data.json``
+serializes every model of every service, which after a long run takes longer than any client
+waits, and starves every other request meanwhile."""
+
+
+def sent_emails() -> list[dict[str, Any]]:
+    """Every email moto's SES holds (oldest first, in the shape of moto's data dump)."""
+    from moto.ses.models import ses_backends
+
+    found: list[dict[str, Any]] = []
+    for _account, regions in ses_backends.items():
+        for _region, backend in regions.items():
+            for message in backend.sent_messages:
+                found.append({"id": getattr(message, "id", None), "source": getattr(message, "source", None),
+                              "destinations": getattr(message, "destinations", None) or {},
+                              "subject": getattr(message, "subject", None), "body": getattr(message, "body", None)})
+    return found
+
 
 def _moto_pieces() -> tuple[type, Any]:
     """moto's dispatcher and a server for it, made fit for thousands of calls a minute.
@@ -106,24 +125,32 @@ def _moto_pieces() -> tuple[type, Any]:
                     return lambda _data: None
 
                 try:
-                    chunks = app(environ, start_response)
-                    data = b"".join(chunks)
-                    if hasattr(chunks, "close"):
-                        chunks.close()
-                    status, headers = answer
+                    if split.path == SENT_EMAILS_PATH:
+                        data = json.dumps(sent_emails()).encode()
+                        status, headers = "200 OK", [("Content-Type", "application/json")]
+                    else:
+                        chunks = app(environ, start_response)
+                        data = b"".join(chunks)
+                        if hasattr(chunks, "close"):
+                            chunks.close()
+                        status, headers = answer
                 except Exception as exc:  # an emulator bug answers 500, the connection stays usable
                     log.exception("the AWS emulator failed on %s %s", self.command, split.path)
                     data = json.dumps({"message": f"emulator error: {type(exc).__name__}"}).encode()
                     status, headers = "500 Internal Server Error", [("Content-Type", "application/json")]
                 code, _, reason = status.partition(" ")
-                self.send_response(int(code), reason)
-                for name, value in headers:
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                try:
+                    self.send_response(int(code), reason)
+                    for name, value in headers:
+                        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting: its retry decides
+                    log.info("a client hung up before its answer (%s %s)", self.command, split.path)
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 

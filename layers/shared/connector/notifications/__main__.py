@@ -18,8 +18,9 @@ def outbox(endpoint_url: str, to: str | None = None) -> list[dict[str, Any]]:
     """The emails moto's SES holds (oldest first), optionally only those sent to ``to``."""
     import httpx
 
-    data = httpx.get(f"{endpoint_url.rstrip('/')}/moto-api/data.json", timeout=30).json()
-    messages = (data.get("ses") or {}).get("Message") or []
+    # The local cloud's own listing of moto's SES (local/cloud/moto_server.py): small and quick,
+    # where moto's data.json dumps every service's state.
+    messages = httpx.get(f"{endpoint_url.rstrip('/')}/local-cloud/ses/sent-emails.json", timeout=30).json()
     found = []
     for m in messages:
         recipients = [a for addresses in (m.get("destinations") or {}).values() for a in addresses]

@@ -30,7 +30,8 @@ class RescanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     since: int = Field(ge=0, description="Start of the update-time range (epoch seconds, inclusive).")
-    until: int | None = Field(default=None, ge=0, description="End (epoch seconds, exclusive); default now.")
+    until: int | None = Field(default=None, ge=0, description=(
+        "End (epoch seconds, exclusive); default and latest: the end of the current second."))
 
 
 def _enqueue(connection_id: str, kind: TaskKind, payload: dict[str, Any], w: Any, total: int | None = None) -> str:
@@ -86,7 +87,9 @@ def rescan(connection_id: str) -> Any:
     except ValueError as exc:
         raise BadRequest(str(exc).splitlines()[-1].strip() if str(exc) else "invalid body",
                          reason="invalid_body") from None
-    current = int(now())
+    # The range's end is exclusive and TikTok's update times are whole seconds: ending at the
+    # current second would miss an order updated a moment ago, so "now" is the next second.
+    current = int(now()) + 1
     until = min(request.until if request.until is not None else current, current)
     if request.since >= until:
         raise BadRequest("since must be before until (and before now)", reason="empty_range")

@@ -223,8 +223,10 @@ class Server:
                 request.params = params
                 return handler(request)
             return self.app(request)
-        except Exception as exc:  # a sandbox bug must show as a 500 with its type, not hang the client
-            return json_response({"error": "internal", "type": type(exc).__name__, "detail": str(exc)}, 500)
+        except Exception as exc:  # a sandbox bug: a plain 500 for the client, its cause on stderr
+            print(f"{self.name}: {type(exc).__name__} on {request.method} {request.path}: {exc}", file=sys.stderr)
+            return json_response({"error": "internal", "message": f"{self.name} failed on this request; "
+                                  "its log (stderr) names the cause"}, 500)
 
     def start(self) -> Server:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=self.name, daemon=True)

@@ -99,3 +99,20 @@ def test_a_kept_alive_connection_gets_503_once_the_server_stops() -> None:
     assert late.status_code == 503 and late.json() == {"error": "server stopping"}
     assert late.headers["connection"] == "close"
     assert calls == ["/first"], "the app ran after the server stopped"
+
+
+def test_a_sandbox_bug_answers_a_plain_500_and_names_its_cause_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    import httpx
+
+    def broken(_request: Request) -> Response:
+        raise KeyError("secret-internal-detail")
+
+    server = Server(broken, name="test-httpkit-bug").start()
+    try:
+        answer = httpx.get(f"{server.url}/anything")
+    finally:
+        server.stop()
+    assert answer.status_code == 500
+    assert answer.json()["error"] == "internal"
+    assert "KeyError" not in answer.text and "secret-internal-detail" not in answer.text
+    assert "KeyError on GET /anything" in capfd.readouterr().err

@@ -64,7 +64,7 @@ test-e2e: install browser
 	$(VENV)/bin/pytest tests/e2e -q
 
 test: install browser lint template-check
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=30
 
 demo: install
 	$(PY) -m local.demo $(ARGS)

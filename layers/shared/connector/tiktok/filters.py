@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class SearchFilter(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     def wire(self) -> dict[str, Any]:
         """The request body: the fields that are set; lists as JSON arrays, empty ones left out."""

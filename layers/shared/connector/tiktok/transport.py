@@ -87,6 +87,7 @@ class RetryPolicy:
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every known secret (4 characters or more) replaced by ``***``."""
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
@@ -104,6 +105,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in slices of at most ``size`` (the most ids one batch call accepts)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -121,6 +123,7 @@ def parse(model: type[M], data: Any) -> M:
 
 
 def drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A request body without the fields the caller left unset."""
     return {k: v for k, v in values.items() if v is not None}
 
 

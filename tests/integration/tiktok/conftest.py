@@ -145,7 +145,7 @@ class World:
         return receiver.events(event_type, shop_id=self.shop.id)
 
 
-def make_client(sandbox: TikTokSandbox, **overrides: Any) -> TikTokClient:
+def make_client(sandbox: TikTokSandbox, *, app_secret: str = APP_SECRET, **overrides: Any) -> TikTokClient:
     options: dict[str, Any] = {
         "api_base": sandbox.url,
         "auth_base": sandbox.auth_url,
@@ -155,7 +155,7 @@ def make_client(sandbox: TikTokSandbox, **overrides: Any) -> TikTokClient:
         "retry": RetryPolicy(max_attempts=4, base_delay_s=0.05, max_delay_s=0.5),
     }
     options.update(overrides)
-    return TikTokClient(APP_KEY, APP_SECRET, **options)
+    return TikTokClient(APP_KEY, app_secret, **options)
 
 
 @pytest.fixture

@@ -112,8 +112,7 @@ def test_a_fast_client_against_a_slow_limit_gets_through_by_backing_off(world: W
 
 
 def test_bad_signature_is_an_auth_error(world: World) -> None:
-    client = make_client(world.sandbox, tokens=world.tokens)
-    client._app_secret = "not-the-secret"  # a misconfigured deployment
+    client = make_client(world.sandbox, tokens=world.tokens, app_secret="not-the-secret")  # a misconfigured deployment
     with pytest.raises(e.InvalidSignature) as caught:
         client.get_warehouses(world.shop)
     assert caught.value.http_status == 401 and not caught.value.retryable
@@ -163,8 +162,7 @@ def test_no_error_text_contains_a_token_or_secret(world: World) -> None:
     attempt(lambda: world.client.get_product(world.shop, "1"))
     attempt(lambda: world.client.refresh_access_token("TTP_R_not_a_refresh_token_" + secrets[2]))
     attempt(lambda: world.client.get_access_token("AC_wrong_code_" + secrets[1]))
-    bad = make_client(world.sandbox, tokens=world.tokens)
-    bad._app_secret = APP_SECRET + "x"
+    bad = make_client(world.sandbox, tokens=world.tokens, app_secret=APP_SECRET + "x")
     attempt(lambda: bad.get_warehouses(world.shop))
     world.sandbox.expire_access_tokens(world.seller["id"])
     world.sandbox.expire_refresh_tokens(world.seller["id"])

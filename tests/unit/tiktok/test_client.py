@@ -8,9 +8,10 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from connector.tiktok import client as c
 from connector.tiktok import errors as e
-from connector.tiktok.client import ShopRef, TikTokClient, accepts_cipher, poll_window
+from connector.tiktok.auth import AUTH_TOKEN_GET, AUTH_TOKEN_REFRESH, SHOPS
+from connector.tiktok.client import DEFAULT_RATE_PER_SECOND, ShopRef, TikTokClient, accepts_cipher, poll_window
+from connector.tiktok.logistics import WAREHOUSES
 from connector.tiktok.models import (
     ImageRef,
     InventoryEntry,
@@ -20,8 +21,18 @@ from connector.tiktok.models import (
     SkuInput,
     SkuInventoryUpdate,
     SkuPriceUpdate,
+    TokenSet,
 )
 from connector.tiktok.oauth import RefreshingTokens
+from connector.tiktok.orders import ORDERS_DETAIL, ORDERS_SEARCH
+from connector.tiktok.products import (
+    BRANDS,
+    IMAGES_UPLOAD,
+    PRODUCT,
+    PRODUCT_INVENTORY_UPDATE,
+    PRODUCTS,
+    PRODUCTS_DEACTIVATE,
+)
 from connector.tiktok.settings import DEFAULT_API_BASE, DEFAULT_AUTH_BASE, TikTokEndpoints
 
 from .conftest import APP_KEY, APP_SECRET, NOW, SHOP, TOKEN, Harness, fail, json_body, ok
@@ -50,12 +61,12 @@ def _product(**overrides: object) -> ProductInput:
 
 
 def test_shop_call_is_signed_with_integer_timestamp_token_header_and_cipher(harness: Harness) -> None:
-    harness.fake.script(c.WAREHOUSES, ok({"warehouses": [{"id": 7000, "is_default": True}]}))
+    harness.fake.script(WAREHOUSES, ok({"warehouses": [{"id": 7000, "is_default": True}]}))
 
     warehouses = harness.client.get_warehouses(SHOP)
 
     assert warehouses[0].id == "7000"  # a JSON number became a string
-    seen = harness.fake.calls(c.WAREHOUSES)[0]
+    seen = harness.fake.calls(WAREHOUSES)[0]
     assert seen.sign_ok
     assert seen.query["app_key"] == APP_KEY
     assert seen.query["timestamp"] == str(int(NOW))
@@ -68,7 +79,7 @@ def test_shop_call_is_signed_with_integer_timestamp_token_header_and_cipher(harn
 def test_post_body_sent_is_the_body_signed(harness: Harness) -> None:
     harness.client.deactivate_products(SHOP, ["1729592969712207008"])
 
-    seen = harness.fake.calls(c.PRODUCTS_DEACTIVATE)[0]
+    seen = harness.fake.calls(PRODUCTS_DEACTIVATE)[0]
     assert seen.body == b'{"product_ids":["1729592969712207008"]}'
     assert seen.sign_ok
 
@@ -96,13 +107,13 @@ def test_which_calls_take_shop_cipher(method: str, path: str, expected: bool) ->
 
 
 def test_no_cipher_on_image_upload_and_brand_create(harness: Harness) -> None:
-    harness.fake.script(c.IMAGES_UPLOAD, ok({"uri": "tos-1", "url": "https://img/1", "width": 800, "height": 800}))
-    harness.fake.script(c.BRANDS, ok({"id": "88"}))
+    harness.fake.script(IMAGES_UPLOAD, ok({"uri": "tos-1", "url": "https://img/1", "width": 800, "height": 800}))
+    harness.fake.script(BRANDS, ok({"id": "88"}))
 
     harness.client.upload_image(SHOP, b"\x89PNG fake bytes")
     brand_id = harness.client.create_brand(SHOP, "Acme")
 
-    upload, create = harness.fake.calls(c.IMAGES_UPLOAD)[0], harness.fake.calls(c.BRANDS)[0]
+    upload, create = harness.fake.calls(IMAGES_UPLOAD)[0], harness.fake.calls(BRANDS)[0]
     assert "shop_cipher" not in upload.query and "shop_cipher" not in create.query
     assert upload.sign_ok and create.sign_ok
     assert upload.headers["content-type"].startswith("multipart/form-data")
@@ -122,7 +133,7 @@ def test_each_distinct_image_is_uploaded_once_per_shop(harness: Harness) -> None
     assert first == again
     assert second.uri != first.uri
     assert elsewhere.uri not in (first.uri, second.uri)
-    assert len(harness.fake.calls(c.IMAGES_UPLOAD)) == 3
+    assert len(harness.fake.calls(IMAGES_UPLOAD)) == 3
 
 
 def test_list_query_values_are_comma_joined_and_order_details_batch_by_50(harness: Harness) -> None:
@@ -133,7 +144,7 @@ def test_list_query_values_are_comma_joined_and_order_details_batch_by_50(harnes
 
     orders = harness.client.get_orders(SHOP, ids)
 
-    calls = harness.fake.calls(c.ORDERS_DETAIL)
+    calls = harness.fake.calls(ORDERS_DETAIL)
     assert [len(call.query["ids"].split(",")) for call in calls] == [50, 50, 20]
     assert all(call.sign_ok for call in calls)
     assert [o.id for o in orders] == ids
@@ -146,9 +157,9 @@ def test_rate_limit_key_is_per_shop_and_path_template(harness: Harness) -> None:
     harness.client.get_authorized_shops()
 
     keys = [key for key, _ in harness.limiter.acquired]
-    assert keys[0] == keys[1] == f"tiktok#{SHOP.id}#{c.PRODUCT}"
-    assert keys[2] == f"tiktok#app:{APP_KEY}#{c.SHOPS}"
-    assert all(rate == c.DEFAULT_RATE_PER_SECOND for _, rate in harness.limiter.acquired)
+    assert keys[0] == keys[1] == f"tiktok#{SHOP.id}#{PRODUCT}"
+    assert keys[2] == f"tiktok#app:{APP_KEY}#{SHOPS}"
+    assert all(rate == DEFAULT_RATE_PER_SECOND for _, rate in harness.limiter.acquired)
 
 
 # --- errors and retries -----------------------------------------------------------------
@@ -193,7 +204,7 @@ def test_rate_limited_pauses_the_key_with_retry_after_then_succeeds(harness: Har
         SHOP, "9", [SkuInventoryUpdate(id="s1", inventory=[InventoryEntry(warehouse_id="7000", quantity=3)])]
     )
 
-    assert harness.limiter.paused == [(f"tiktok#{SHOP.id}#{c.PRODUCT_INVENTORY_UPDATE}", 1.5)]
+    assert harness.limiter.paused == [(f"tiktok#{SHOP.id}#{PRODUCT_INVENTORY_UPDATE}", 1.5)]
     assert len(harness.fake.calls(path)) == 2
     assert json_body(harness.fake.calls(path)[1]) == {
         "skus": [{"id": "s1", "inventory": [{"warehouse_id": "7000", "quantity": 3}]}]
@@ -201,11 +212,11 @@ def test_rate_limited_pauses_the_key_with_retry_after_then_succeeds(harness: Har
 
 
 def test_http_429_without_a_code_is_rate_limited_with_jittered_backoff(harness: Harness) -> None:
-    harness.fake.script(c.WAREHOUSES, httpx.Response(429, text="slow down"), ok({"warehouses": []}))
+    harness.fake.script(WAREHOUSES, httpx.Response(429, text="slow down"), ok({"warehouses": []}))
 
     assert harness.client.get_warehouses(SHOP) == []
     ((key, seconds),) = harness.limiter.paused
-    assert key.endswith(c.WAREHOUSES)
+    assert key.endswith(WAREHOUSES)
     assert 0.05 <= seconds <= 0.1  # base 0.1 s, "equal jitter" with rnd=0.5 -> 0.075
 
 
@@ -225,7 +236,7 @@ def test_server_errors_retry_with_growing_backoff_then_give_up_with_request_id(h
 
 
 def test_html_502_is_a_server_error(harness: Harness) -> None:
-    harness.fake.script(c.WAREHOUSES, httpx.Response(502, text="<html>bad gateway</html>"), ok({"warehouses": []}))
+    harness.fake.script(WAREHOUSES, httpx.Response(502, text="<html>bad gateway</html>"), ok({"warehouses": []}))
     assert harness.client.get_warehouses(SHOP) == []
     assert len(harness.sleeps) == 1
 
@@ -245,12 +256,12 @@ def test_connection_failure_is_a_retryable_server_error(harness: Harness) -> Non
     def refuse(seen: object) -> httpx.Response:
         raise httpx.ConnectError("connection refused")
 
-    harness.fake.script(c.WAREHOUSES, refuse, ok({"warehouses": []}))
+    harness.fake.script(WAREHOUSES, refuse, ok({"warehouses": []}))
     assert harness.client.get_warehouses(SHOP) == []
 
 
 def test_product_validation_error_is_not_retried_and_carries_code_and_message(harness: Harness) -> None:
-    harness.fake.script(c.PRODUCTS, fail(12052525, "The number of sales attributes exceeds the limit", request_id="rv"))
+    harness.fake.script(PRODUCTS, fail(12052525, "The number of sales attributes exceeds the limit", request_id="rv"))
 
     with pytest.raises(e.ProductValidationError) as caught:
         harness.client.create_product(SHOP, _product())
@@ -264,14 +275,14 @@ def test_product_validation_error_is_not_retried_and_carries_code_and_message(ha
 
 def test_create_product_adds_one_idempotency_key_reused_on_retry(harness: Harness) -> None:
     harness.fake.script(
-        c.PRODUCTS,
+        PRODUCTS,
         fail(e.INTERNAL_ERROR, "oops", status=500),
         ok({"product_id": 1729, "skus": [{"id": 17, "seller_sku": "TEE-1"}]}),
     )
 
     result = harness.client.create_product(SHOP, _product())
 
-    first, second = harness.fake.calls(c.PRODUCTS)
+    first, second = harness.fake.calls(PRODUCTS)
     assert first.body == second.body
     body = json_body(first)
     assert len(body["idempotency_key"]) == 32
@@ -294,7 +305,7 @@ def test_create_product_adds_one_idempotency_key_reused_on_retry(harness: Harnes
     ],
 )
 def test_error_families_raise_at_once(harness: Harness, code: int, status: int, family: type[e.TikTokError]) -> None:
-    harness.fake.script(c.WAREHOUSES, fail(code, "no", status=status))
+    harness.fake.script(WAREHOUSES, fail(code, "no", status=status))
     with pytest.raises(family):
         harness.client.get_warehouses(SHOP)
     assert len(harness.fake.seen) == 1
@@ -302,7 +313,7 @@ def test_error_families_raise_at_once(harness: Harness, code: int, status: int, 
 
 def test_error_text_never_carries_token_or_secret(harness: Harness) -> None:
     echo = f"bad token {TOKEN} for app secret {APP_SECRET}"
-    harness.fake.script(c.WAREHOUSES, fail(e.INVALID_SIGNATURE, echo, status=401))
+    harness.fake.script(WAREHOUSES, fail(e.INVALID_SIGNATURE, echo, status=401))
 
     with pytest.raises(e.AuthError) as caught:
         harness.client.get_warehouses(SHOP)
@@ -315,7 +326,7 @@ def test_error_text_never_carries_token_or_secret(harness: Harness) -> None:
 def test_token_endpoint_errors_never_carry_secret_code_or_refresh_token(harness: Harness) -> None:
     refresh_token = "ROW_refresh_token_secret_123"
     harness.fake.script(
-        c.AUTH_TOKEN_REFRESH,
+        AUTH_TOKEN_REFRESH,
         fail(36004004, f"refresh_token {refresh_token} invalid for app_secret={APP_SECRET}", status=200),
     )
 
@@ -358,13 +369,13 @@ def test_token_get_and_refresh_use_the_auth_host_and_absolute_expiries(harness: 
         "seller_name": "Test Seller",
         "granted_scopes": ["seller.product.basic"],
     }
-    harness.fake.script(c.AUTH_TOKEN_GET, ok(tokens))
-    harness.fake.script(c.AUTH_TOKEN_REFRESH, ok(tokens))
+    harness.fake.script(AUTH_TOKEN_GET, ok(tokens))
+    harness.fake.script(AUTH_TOKEN_REFRESH, ok(tokens))
 
     got = harness.client.get_access_token("the-auth-code")
     refreshed = harness.client.refresh_access_token("TTP_refresh")
 
-    get, refresh = harness.fake.calls(c.AUTH_TOKEN_GET)[0], harness.fake.calls(c.AUTH_TOKEN_REFRESH)[0]
+    get, refresh = harness.fake.calls(AUTH_TOKEN_GET)[0], harness.fake.calls(AUTH_TOKEN_REFRESH)[0]
     assert get.query == {
         "app_key": APP_KEY,
         "app_secret": APP_SECRET,
@@ -379,13 +390,13 @@ def test_token_get_and_refresh_use_the_auth_host_and_absolute_expiries(harness: 
 
 def test_authorized_shops_use_an_explicit_token_and_no_cipher(harness: Harness) -> None:
     harness.fake.script(
-        c.SHOPS,
+        SHOPS,
         ok({"shops": [{"id": "7494", "name": "Shop", "region": "US", "cipher": "GCP_x", "seller_type": "LOCAL"}]}),
     )
 
     shops = harness.client.get_authorized_shops(access_token="TTP_callback_token")
 
-    seen = harness.fake.calls(c.SHOPS)[0]
+    seen = harness.fake.calls(SHOPS)[0]
     assert seen.headers["x-tts-access-token"] == "TTP_callback_token"
     assert "shop_cipher" not in seen.query
     assert shops[0].cipher == "GCP_x" and "GCP_x" not in repr(shops[0])
@@ -396,17 +407,17 @@ def test_refreshing_tokens_refresh_early_and_once_for_concurrent_expiry() -> Non
     calls: list[str] = []
     persisted: list[str] = []
 
-    def refresher(refresh_token: str) -> c.TokenSet:
+    def refresher(refresh_token: str) -> TokenSet:
         calls.append(refresh_token)
         n = len(calls)
-        return c.TokenSet(
+        return TokenSet(
             access_token=f"A{n}",
             access_token_expire_in=int(clock[0]) + 7 * 86400,
             refresh_token=f"R{n}",
             refresh_token_expire_in=int(clock[0]) + 365 * 86400,
         )
 
-    start = c.TokenSet(
+    start = TokenSet(
         access_token="A0", access_token_expire_in=1000 + 7200, refresh_token="R0", refresh_token_expire_in=99999999
     )
     tokens = RefreshingTokens(
@@ -442,7 +453,7 @@ def test_endpoints_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_httpx_request_log_lines_lose_their_query(caplog: pytest.LogCaptureFixture, harness: Harness) -> None:
-    harness.fake.script(c.AUTH_TOKEN_REFRESH, fail(36004004, "bad"))
+    harness.fake.script(AUTH_TOKEN_REFRESH, fail(36004004, "bad"))
     with caplog.at_level(logging.INFO, logger="httpx"), pytest.raises(e.TikTokError):
         harness.client.refresh_access_token("ROW_secret_refresh")
     text = caplog.text
@@ -455,7 +466,7 @@ def test_httpx_request_log_lines_lose_their_query(caplog: pytest.LogCaptureFixtu
 
 def test_search_pages_follow_tokens(harness: Harness) -> None:
     harness.fake.script(
-        c.ORDERS_SEARCH,
+        ORDERS_SEARCH,
         ok(
             {
                 "orders": [{"id": "1", "status": "AWAITING_SHIPMENT", "update_time": 10}],
@@ -469,7 +480,7 @@ def test_search_pages_follow_tokens(harness: Harness) -> None:
     orders = list(harness.client.iter_orders(SHOP, update_time_ge=5))
 
     assert [o.id for o in orders] == ["1", "2"]
-    first, second = harness.fake.calls(c.ORDERS_SEARCH)
+    first, second = harness.fake.calls(ORDERS_SEARCH)
     assert "page_token" not in first.query and second.query["page_token"] == "p2"
     assert json_body(first) == {"update_time_ge": 5}
     assert first.query["sort_field"] == "update_time"
@@ -478,7 +489,7 @@ def test_search_pages_follow_tokens(harness: Harness) -> None:
 def test_changed_orders_overlap_the_window_and_dedupe(harness: Harness) -> None:
     order = {"id": "1", "status": "AWAITING_SHIPMENT", "update_time": 100}
     harness.fake.script(
-        c.ORDERS_SEARCH,
+        ORDERS_SEARCH,
         ok({"orders": [order], "next_page_token": "p2"}),
         ok({"orders": [order, {**order, "update_time": 101}]}),
     )
@@ -486,7 +497,7 @@ def test_changed_orders_overlap_the_window_and_dedupe(harness: Harness) -> None:
     orders = list(harness.client.iter_orders_changed(SHOP, since=1000, until=2000, overlap_s=300))
 
     assert [(o.id, o.update_time) for o in orders] == [("1", 100), ("1", 101)]
-    assert json_body(harness.fake.calls(c.ORDERS_SEARCH)[0]) == {"update_time_ge": 700, "update_time_lt": 2000}
+    assert json_body(harness.fake.calls(ORDERS_SEARCH)[0]) == {"update_time_ge": 700, "update_time_lt": 2000}
 
 
 def test_poll_window_overlaps_the_previous_one() -> None:
@@ -505,7 +516,7 @@ def test_order_money_is_decimal_and_units_group_by_sku(harness: Harness) -> None
         ],
         "recipient_address": {"name": "Jane Buyer", "phone_number": "(+1)213*****50"},
     }
-    harness.fake.script(c.ORDERS_DETAIL, ok({"orders": [order]}))
+    harness.fake.script(ORDERS_DETAIL, ok({"orders": [order]}))
 
     (got,) = harness.client.get_orders(SHOP, ["5764"])
 
@@ -517,7 +528,7 @@ def test_order_money_is_decimal_and_units_group_by_sku(harness: Harness) -> None
 
 def test_bulk_product_calls_chunk_by_20(harness: Harness) -> None:
     harness.client.delete_products(SHOP, [str(i) for i in range(45)])
-    calls = harness.fake.calls(c.PRODUCTS)
+    calls = harness.fake.calls(PRODUCTS)
     assert [c_.method for c_ in calls] == ["DELETE"] * 3
     assert [len(json_body(call)["product_ids"]) for call in calls] == [20, 20, 5]
 
@@ -551,7 +562,7 @@ def test_client_without_tokens_refuses_token_calls() -> None:
 
 
 def test_malformed_success_answer_is_a_typed_error_without_input_values(harness: Harness) -> None:
-    harness.fake.script(c.AUTH_TOKEN_GET, ok({"access_token": "TTP_leaky_token_value", "refresh_token": 5}))
+    harness.fake.script(AUTH_TOKEN_GET, ok({"access_token": "TTP_leaky_token_value", "refresh_token": 5}))
 
     with pytest.raises(e.UnexpectedAnswer) as caught:
         harness.client.get_access_token("code")

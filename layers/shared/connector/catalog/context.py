@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from connector.links import LinkRepository
     from connector.settings import ConnectionSettings
     from connector.stores.protocol import StorePlatform
-    from connector.tiktok.client import ShopRef, TikTokClient
+    from connector.tiktok.protocol import ShopRef, TikTokShop
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Catalog:
     shop: ShopLink
     store_factory: Callable[[], StorePlatform]
     """Opens the store adapter (decrypting its token) on first use only: status webhooks never need it."""
-    tiktok: TikTokClient
+    tiktok: TikTokShop
     products: ProductRepository
     links: LinkRepository
     settings: ConnectionSettings
@@ -60,7 +60,7 @@ class Catalog:
 
     @property
     def shop_ref(self) -> ShopRef:
-        from connector.tiktok.client import ShopRef
+        from connector.tiktok.protocol import ShopRef
 
         return ShopRef(self.shop.shop_id, self.shop.cipher)
 

@@ -21,8 +21,8 @@ from connector.tasks import TaskMessage
 
 if TYPE_CHECKING:
     from connector.stores.protocol import StoreCredentials, StorePlatform
-    from connector.tiktok.client import TikTokClient
     from connector.tiktok.models import TokenSet, Warehouse
+    from connector.tiktok.protocol import TikTokShop
 
 #: Refresh access tokens this long before they expire (TikTok's last 7 days; we refresh a day early).
 REFRESH_MARGIN_S = 24 * 3600
@@ -177,9 +177,9 @@ def default_warehouse(warehouses: list[Warehouse]) -> str | None:
     return chosen.id if chosen else None
 
 
-def read_shops(client: TikTokClient, access_token: str | None = None) -> list[ShopLink]:
+def read_shops(client: TikTokShop, access_token: str | None = None) -> list[ShopLink]:
     """The authorized shops with their warehouses and default warehouse."""
-    from connector.tiktok.client import ShopRef
+    from connector.tiktok.protocol import ShopRef
 
     shops = []
     for shop in client.get_authorized_shops(access_token=access_token):
@@ -209,7 +209,7 @@ class Collaborators:
 
     repo: ConnectionRepository
     vault: TokenVault
-    tiktok: TikTokClient
+    tiktok: TikTokShop
     open_store: Callable[[StoreCredentials], StorePlatform]
     notifier: Notifier
     clock: Callable[[], float] = wall_clock
@@ -226,7 +226,7 @@ class Collaborators:
         return self.open_store(StoreCredentials(platform=connection.platform, store_id=connection.store_id,
                                                 token=SecretStr(token)))
 
-    def tiktok_for(self, connection_id: str, correlation_id: str) -> TikTokClient:
+    def tiktok_for(self, connection_id: str, correlation_id: str) -> TikTokShop:
         return self.tiktok.with_tokens(ConnectionTokens(self.repo, self.vault, connection_id,
                                                         self.tiktok.refresh_access_token, self.notifier,
                                                         correlation_id, self.clock))

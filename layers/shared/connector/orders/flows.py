@@ -25,8 +25,8 @@ from connector.orders.records import OrderRecord, OrderRepository
 if TYPE_CHECKING:
     from connector.settings import ConnectionSettings
     from connector.stores.protocol import StoreOrder, StorePlatform
-    from connector.tiktok.client import ShopRef, TikTokClient
     from connector.tiktok.models import Order
+    from connector.tiktok.protocol import ShopRef, TikTokShop
 
 #: TikTok status -> our state once the order is in the store.
 STATE_OF_STATUS = {
@@ -46,7 +46,7 @@ FINAL = frozenset({"cancelled", "refunded"})
 class FlowDeps:
     orders: OrderRepository
     settings: ConnectionSettings
-    tiktok: TikTokClient
+    tiktok: TikTokShop
     shop: ShopRef
     store: StorePlatform
     notify: Callable[[str, str, str], None]

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from connector.links import LinkRepository
     from connector.settings import OrderSettings
     from connector.stores.protocol import ShipTo, StoreOrder, StoreOrderDraft, StorePlatform
-    from connector.tiktok.client import ShopRef, TikTokClient
     from connector.tiktok.models import Order
+    from connector.tiktok.protocol import ShopRef, TikTokShop
 
 CENT = Decimal("0.01")
 MANUAL_PREFIX = "retry-"
@@ -83,7 +83,7 @@ class RelayDeps:
     orders: OrderRepository
     links: LinkRepository
     settings: OrderSettings
-    tiktok: TikTokClient
+    tiktok: TikTokShop
     shop: ShopRef
     store: StorePlatform
     notify_blocked: Callable[[str, str], None]

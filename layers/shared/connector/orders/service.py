@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from connector.orders.flows import FlowDeps
     from connector.orders.records import OrderRecord
     from connector.orders.relay import RelayDeps
-    from connector.tiktok.client import ShopRef
+    from connector.tiktok.protocol import ShopRef
 
 TIKTOK_ORDER_KINDS = ("order_status_change", "cancellation_status_change", "reverse_status_update",
                       "return_status_change", "recipient_address_update", "package_update")
@@ -72,7 +72,7 @@ class Context:
 
 def context(c: Collaborators, connection_id: str, shop_id: str | None) -> Context:
     from connector.errors import NotFound
-    from connector.tiktok.client import ShopRef
+    from connector.tiktok.protocol import ShopRef
 
     connection = c.repo.require(connection_id)
     shops = c.repo.shops(connection_id)

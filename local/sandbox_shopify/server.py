@@ -148,6 +148,13 @@ class ShopifySandbox:
     def set_cost_limits(self, maximum: float, restore_rate: float) -> None:
         self.state.set_cost_limits(maximum, restore_rate)
 
+    def drain_bucket(self, domain: str) -> None:
+        """Spend the shop's whole cost bucket: the next calls are THROTTLED until it refills."""
+        self.state.buckets[domain].drain()
+
+    def throttled_answers(self, domain: str) -> int:
+        return self.state.buckets[domain].throttled
+
     def add_fault(self, status: int = 503, times: int = 1, delay_s: float = 0.0) -> Fault:
         fault = Fault(status, times, delay_s)
         with self._faults_lock:

@@ -71,6 +71,11 @@ class Bucket:
                 "restoreRate": float(self.restore_rate),
             }
 
+    def drain(self) -> None:
+        """Empty the bucket (as if other calls of the app had just spent it)."""
+        with self._lock:
+            self._available, self._at = 0.0, self._clock()
+
     def reset(self, maximum: float, restore_rate: float) -> None:
         with self._lock:
             self.maximum, self.restore_rate = maximum, restore_rate

@@ -14,6 +14,9 @@ below it are Shopify's own:
   shapes, query cost accounting in a leaky bucket per shop (``extensions.cost``) and THROTTLED
   answers, and injectable faults.
 - ``GET /cdn/{file}.png``: product pictures, rendered at their generated size.
+- Signed webhooks to the subscribed URLs (see :mod:`local.sandbox_shopify.webhooks`), sent when a
+  test changes the shop through this class (product update or deletion, stock, uninstall, the
+  privacy requests).
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ from local.sandbox_ecwid.images import render_png
 from local.sandbox_shopify.catalog import GeneratedProduct, generate_catalog
 from local.sandbox_shopify.schema import ENGINE
 from local.sandbox_shopify.schema import Request as ApiRequest
-from local.sandbox_shopify.state import SandboxState
+from local.sandbox_shopify.state import SandboxState, stamp
+from local.sandbox_shopify.webhooks import ShopifyWebhookDispatcher
 
 SUPPORTED_VERSIONS = ("2025-10", "2026-01", "2026-04", "2026-07", "2026-10")
 KNOWN_SCOPES = frozenset(
@@ -46,6 +50,7 @@ KNOWN_SCOPES = frozenset(
 )
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 SEED_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+WEBHOOK_API_VERSION = "2026-07"
 
 
 @dataclass
@@ -88,6 +93,7 @@ class ShopifySandbox:
         seed: int = 0,
         cost_maximum: float = 2000.0,
         restore_rate: float = 100.0,
+        time_scale: float = 1.0,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -99,6 +105,8 @@ class ShopifySandbox:
         self._faults: list[Fault] = []
         self._faults_lock = threading.Lock()
         self._images: dict[str, tuple[int, int, tuple[int, int, int]]] = {}
+        self.webhooks = ShopifyWebhookDispatcher(client_secret, api_version=WEBHOOK_API_VERSION,
+                                                 time_scale=time_scale, seed=seed)
         router = Router()
         router.add("GET", "/store/{shop}/admin/oauth/authorize", self._authorize)
         router.add("GET", "/store/{shop}/admin/oauth/authorize/approve", self._approve)
@@ -111,9 +119,11 @@ class ShopifySandbox:
 
     def start(self) -> ShopifySandbox:
         self._server.start()
+        self.webhooks.start()
         return self
 
     def stop(self) -> None:
+        self.webhooks.stop()
         self._server.stop()
 
     @property
@@ -168,6 +178,64 @@ class ShopifySandbox:
     def served_for(self, domain: str) -> list[Served]:
         with self._served_lock:
             return [s for s in self.served if s.shop == domain]
+
+    # -- changes that send webhooks ------------------------------------------------------------
+
+    def subscribe(self, domain: str, topic: str, url: str) -> None:
+        self.webhooks.subscribe(domain, topic, url)
+
+    def update_product(self, domain: str, product_gid: str, changes: dict[str, Any]) -> list[str]:
+        product = self.state.touch_product(domain, product_gid, changes)
+        return self.webhooks.emit(domain, "products/update", _rest_product(product))
+
+    def delete_product(self, domain: str, product_gid: str) -> list[str]:
+        self.state.delete_product(domain, product_gid)
+        return self.webhooks.emit(domain, "products/delete", {"id": _number(product_gid)})
+
+    def set_available(self, domain: str, variant_gid: str, available: int) -> list[str]:
+        """A merchant's stock change: the variant's count and an ``inventory_levels/update``."""
+        shop = self.state.shop(domain)
+        assert shop is not None
+        with shop.lock:
+            variant = next(v for p in shop.products.values() for v in p["variants"] if v["id"] == variant_gid)
+            variant["inventoryQuantity"] = available
+            item_id = variant["inventoryItem"]["id"]
+        return self.webhooks.emit(domain, "inventory_levels/update", {
+            "inventory_item_id": _number(item_id), "location_id": shop.number, "available": available,
+            "updated_at": stamp(self.state.now()),
+            "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{_number(item_id)}?inventory_item_id="
+                                    f"{_number(item_id)}"})
+
+    def uninstall(self, domain: str) -> list[str]:
+        """The merchant removes the app: tokens die, ``app/uninstalled`` goes out."""
+        shop = self.state.shop(domain)
+        assert shop is not None
+        self.state.revoke_shop_tokens(domain)
+        ids = self.webhooks.emit(domain, "app/uninstalled", {"id": shop.number, "name": shop.name, "domain": domain,
+                                                              "myshopify_domain": domain})
+        self.webhooks.unsubscribe_all(domain)
+        return ids
+
+    def request_customer_data(self, domain: str, customer_id: int, order_ids: list[int]) -> list[str]:
+        shop = self.state.shop(domain)
+        assert shop is not None
+        return self.webhooks.emit(domain, "customers/data_request", {
+            "shop_id": shop.number, "shop_domain": domain, "orders_requested": order_ids,
+            "customer": {"id": customer_id, "email": f"buyer{customer_id}@example.com", "phone": "555-0100"},
+            "data_request": {"id": self.state.next_id()}})
+
+    def redact_customer(self, domain: str, customer_id: int, order_ids: list[int]) -> list[str]:
+        shop = self.state.shop(domain)
+        assert shop is not None
+        return self.webhooks.emit(domain, "customers/redact", {
+            "shop_id": shop.number, "shop_domain": domain,
+            "customer": {"id": customer_id, "email": f"buyer{customer_id}@example.com", "phone": "555-0100"},
+            "orders_to_redact": order_ids})
+
+    def redact_shop(self, domain: str) -> list[str]:
+        shop = self.state.shop(domain)
+        assert shop is not None
+        return self.webhooks.emit(domain, "shop/redact", {"shop_id": shop.number, "shop_domain": domain})
 
     # -- OAuth -----------------------------------------------------------------------------------
 
@@ -343,3 +411,27 @@ class ShopifySandbox:
             return json_response({"errors": "Not Found"}, 404)
         width, height, colour = found
         return Response(200, render_png(width, height, colour), {"content-type": "image/png"})
+
+
+def _number(gid: str) -> int:
+    return int(gid.rsplit("/", 1)[-1])
+
+
+def _rest_product(product: dict[str, Any]) -> dict[str, Any]:
+    """A product as webhooks carry it (the REST shape, numeric ids)."""
+    return {
+        "id": _number(product["id"]),
+        "admin_graphql_api_id": product["id"],
+        "title": product["title"],
+        "body_html": product.get("descriptionHtml"),
+        "vendor": product.get("vendor"),
+        "product_type": product.get("productType"),
+        "status": str(product.get("status", "")).lower(),
+        "updated_at": product["updatedAt"],
+        "variants": [
+            {"id": _number(v["id"]), "product_id": _number(product["id"]), "sku": v.get("sku"),
+             "price": v.get("price"), "barcode": v.get("barcode"), "inventory_quantity": v.get("inventoryQuantity"),
+             "inventory_item_id": _number(v["inventoryItem"]["id"])}
+            for v in product["variants"]
+        ],
+    }

@@ -64,7 +64,7 @@ def test_a_failed_delivery_is_retried_with_the_same_id_and_bytes(
     assert len({d.body for d in deliveries}) == 1
     events = [HOOKS.verify_and_parse(d.headers, d.body) for d in deliveries]
     assert len({e.event_id for e in events}) == 1  # the de-duplication key holds across retries
-    until(lambda: shopify.webhooks.idle(), timeout=10, what="the dispatcher settles")
+    until(shopify.webhooks.idle, timeout=10, what="the dispatcher settles")
     assert [r.status for r in shopify.webhooks.records_for(subscribed)] == [500, 503, 200]
 
 

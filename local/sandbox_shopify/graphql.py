@@ -131,6 +131,8 @@ class Context:
     state: Any
     actual_cost: int = 0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    bulk: bool = False
+    """A bulk operation's query: connections take no page size and return every node."""
 
 
 @dataclass
@@ -238,8 +240,8 @@ class Engine:
         self.schema = schema
         self.roots = dict(roots)  # "query" -> "QueryRoot", "mutation" -> "Mutation"
 
-    def prepare(self, document: str, variables: Mapping[str, Any] | None, operation_name: str | None
-                ) -> tuple[ast.OperationDefinitionNode, Context, str]:
+    def prepare(self, document: str, variables: Mapping[str, Any] | None, operation_name: str | None,
+                *, bulk: bool = False) -> tuple[ast.OperationDefinitionNode, Context, str]:
         """Parse and check; :class:`QueryError` for the first problem found."""
         try:
             parsed = parse(document)
@@ -271,7 +273,7 @@ class Engine:
             elif isinstance(definition.type, ast.NonNullTypeNode):
                 raise QueryError(f"Variable ${name} of type {_type_text(definition.type)} was provided invalid "
                                  "value", code="INVALID_VARIABLE", node=definition)
-        context = Context(self.schema, resolved, fragments, state=None)
+        context = Context(self.schema, resolved, fragments, state=None, bulk=bulk)
         label = f"{kind} {operation.name.value}" if operation.name else kind
         self._check(operation.selection_set, root, [label], context)
         return operation, context, root
@@ -299,6 +301,24 @@ class Engine:
         except QueryError as exc:
             return Outcome(None, [exc.error], requested, context.actual_cost, context.warnings)
         return Outcome(data, [], requested, context.actual_cost, context.warnings)
+
+    def run_bulk(self, document: str, state: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """A bulk operation's query run whole: its JSONL objects (each nested connection's nodes as
+        their own objects with ``__parentId``), or the errors that stopped it."""
+        try:
+            operation, context, root = self.prepare(document, None, None, bulk=True)
+            if operation.operation.value != "query":
+                raise QueryError("Bulk operations run queries only")
+            context.state = state
+            data = self._select(None, operation.selection_set, root, context, [])
+        except QueryError as exc:
+            return [], [exc.error]
+        connections = [v for v in data.values() if _is_connection(v)]
+        if len(connections) != 1:
+            return [], [{"message": "Bulk queries must contain exactly one top-level connection."}]
+        lines: list[dict[str, Any]] = []
+        _flatten(connections[0], None, lines)
+        return lines, []
 
     # -- checking ------------------------------------------------------------------------------
 
@@ -345,7 +365,7 @@ class Engine:
                         f"Field '{name}' doesn't accept argument '{argument.name.value}'",
                         code="argumentNotAccepted", node=argument, path=[*here, argument.name.value],
                         name=name, typeName="Field", argumentName=argument.name.value)
-            if spec.kind == "connection":
+            if spec.kind == "connection" and not context.bulk:
                 self._check_page_size(node, context)
             if spec.kind == "scalar":
                 if node.selection_set is not None:
@@ -426,7 +446,7 @@ class Engine:
                 value = source.get(name) if isinstance(source, dict) else None
             if spec.kind == "connection":
                 if isinstance(value, Page):
-                    value = paginate(value, args, node)
+                    value = paginate(value, args, node) if not context.bulk else _everything(value)
                 context.actual_cost += 2
                 value = dict(value) if value is not None else None
             if value is None or spec.kind == "scalar":
@@ -458,3 +478,29 @@ def _type_text(node: ast.TypeNode) -> str:
         return f"[{_type_text(node.type)}]"
     assert isinstance(node, ast.NamedTypeNode)
     return node.name.value
+
+
+def _everything(page: Page) -> dict[str, Any]:
+    nodes = list(page.items)
+    return {"__typename": "Connection", "nodes": nodes, "edges": [{"cursor": "", "node": n} for n in nodes],
+            "pageInfo": {"hasNextPage": False, "hasPreviousPage": False, "startCursor": None, "endCursor": None}}
+
+
+def _is_connection(value: Any) -> bool:
+    return isinstance(value, dict) and ("edges" in value or "nodes" in value)
+
+
+def _flatten(connection: dict[str, Any], parent_id: Any, lines: list[dict[str, Any]]) -> None:
+    nodes = connection.get("nodes")
+    if nodes is None:
+        nodes = [edge.get("node") for edge in connection.get("edges", []) if isinstance(edge, dict)]
+    for node in nodes:
+        if not isinstance(node, dict):
+            continue
+        line = {k: v for k, v in node.items() if not _is_connection(v)}
+        if parent_id is not None:
+            line["__parentId"] = parent_id
+        lines.append(line)
+        for value in node.values():
+            if _is_connection(value):
+                _flatten(value, node.get("id"), lines)

@@ -8,6 +8,7 @@ that the real API would not take fails here first. Scopes: reading products need
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from local.sandbox_shopify.graphql import (
@@ -21,7 +22,7 @@ from local.sandbox_shopify.graphql import (
     objects,
     scalar,
 )
-from local.sandbox_shopify.state import Shop, parse_search
+from local.sandbox_shopify.state import SandboxState, Shop, gid, parse_search, stamp
 
 SORT_KEYS = {
     "ID": lambda p: [int(p["id"].rsplit("/", 1)[-1])],
@@ -32,11 +33,15 @@ SORT_KEYS = {
 
 
 class Request:
-    """What a resolver sees of the request: the shop and the token's scopes."""
+    """What a resolver sees of the request: the shop, the token's scopes, and (for bulk
+    operations) the sandbox's state and public address."""
 
-    def __init__(self, shop: Shop, scopes: tuple[str, ...]) -> None:
+    def __init__(self, shop: Shop, scopes: tuple[str, ...], *, sandbox: SandboxState | None = None,
+                 base_url: str = "") -> None:
         self.shop = shop
         self.scopes = scopes
+        self.sandbox = sandbox
+        self.base_url = base_url
 
 
 def _need(context: Context, scope: str, field_name: str) -> Request:
@@ -106,6 +111,99 @@ def _image(source: Any, _args: dict[str, Any], _context: Context) -> Any:
     return source.get("image")
 
 
+def _bulk_run(_source: Any, args: dict[str, Any], context: Context) -> Any:
+    """Run the query at once and keep its JSONL; the operation reads RUNNING until it is next
+    looked at, then COMPLETED (or FAILED with the error that stopped it)."""
+    request: Request = context.state
+    assert request.sandbox is not None
+    query = args.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": "Query can't be blank"}]}
+    with request.shop.lock:
+        current = request.shop.bulk.get("current")
+        if current is not None and current["status"] in ("CREATED", "RUNNING"):
+            return {"bulkOperation": None, "userErrors": [{
+                "field": None,
+                "message": f"A bulk query operation for this app and shop is already in progress: {current['id']}."}]}
+    lines, errors = ENGINE.run_bulk(query, request)
+    if errors and errors[0].get("locations") is not None and not errors[0].get("extensions"):
+        return {"bulkOperation": None, "userErrors": [{"field": ["query"], "message": errors[0]["message"]}]}
+    number = request.sandbox.next_id()
+    body = "".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines).encode()
+    operation: dict[str, Any] = {
+        "__typename": "BulkOperation",
+        "id": gid("BulkOperation", number),
+        "status": "RUNNING",
+        "errorCode": None,
+        "createdAt": stamp(request.sandbox.now()),
+        "completedAt": None,
+        "objectCount": "0",
+        "rootObjectCount": "0",
+        "fileSize": None,
+        "url": None,
+        "partialDataUrl": None,
+        "query": query,
+        "_outcome": {
+            "status": "FAILED" if errors else "COMPLETED",
+            "errorCode": str(errors[0].get("extensions", {}).get("code", "INTERNAL_SERVER_ERROR")) if errors else None,
+            "objectCount": str(len(lines)),
+            "rootObjectCount": str(sum(1 for line in lines if "__parentId" not in line)),
+            "fileSize": str(len(body)) if lines else None,
+            "url": f"{request.base_url}/bulk/{number}.jsonl" if lines and not errors else None,
+        },
+    }
+    request.sandbox.bulk_files[f"{number}.jsonl"] = body
+    with request.shop.lock:
+        request.shop.bulk[operation["id"]] = operation
+        request.shop.bulk["current"] = operation
+    return {"bulkOperation": operation, "userErrors": []}
+
+
+def _settle(operation: dict[str, Any] | None, request: Request) -> dict[str, Any] | None:
+    if operation is not None and operation["status"] == "RUNNING":
+        operation.update(operation["_outcome"])
+        assert request.sandbox is not None
+        operation["completedAt"] = stamp(request.sandbox.now())
+    return operation
+
+
+def _current_bulk(_source: Any, _args: dict[str, Any], context: Context) -> Any:
+    request: Request = context.state
+    with request.shop.lock:
+        current = request.shop.bulk.get("current")
+        shown = dict(current) if current is not None else None
+        _settle(current, request)
+    return shown
+
+
+def _node(_source: Any, args: dict[str, Any], context: Context) -> Any:
+    request: Request = context.state
+    wanted = str(args.get("id"))
+    if wanted.startswith("gid://shopify/BulkOperation/"):
+        with request.shop.lock:
+            operation = request.shop.bulk.get(wanted)
+            shown = dict(operation) if operation is not None else None
+            _settle(operation, request)
+        return shown
+    if wanted.startswith("gid://shopify/Product/"):
+        return _product(None, {"id": wanted}, context)
+    return None
+
+
+BULK_FIELDS = {
+    "id": scalar("ID"),
+    "status": scalar("BulkOperationStatus"),
+    "errorCode": scalar("BulkOperationErrorCode"),
+    "createdAt": scalar("DateTime"),
+    "completedAt": scalar("DateTime"),
+    "objectCount": scalar("UnsignedInt64"),
+    "rootObjectCount": scalar("UnsignedInt64"),
+    "fileSize": scalar("UnsignedInt64"),
+    "url": scalar("URL"),
+    "partialDataUrl": scalar("URL"),
+    "query": scalar(),
+}
+
 MEDIA_FIELDS = {
     "id": scalar("ID"),
     "alt": scalar(),
@@ -120,7 +218,17 @@ SCHEMA = Schema(
             "products": connection("Product", frozenset({"query", "sortKey", "savedSearchId"}), resolve=_products),
             "product": obj("Product", frozenset({"id"}), resolve=_product),
             "productVariant": obj("ProductVariant", frozenset({"id"}), resolve=_variant),
+            "node": obj("Node", frozenset({"id"}), resolve=_node),
+            "currentBulkOperation": obj("BulkOperation", frozenset({"type"}), resolve=_current_bulk),
         },
+        "Mutation": {
+            "bulkOperationRunQuery": obj("BulkOperationRunQueryPayload", frozenset({"query", "groupObjects"}),
+                                         resolve=_bulk_run),
+        },
+        "BulkOperationRunQueryPayload": {"bulkOperation": obj("BulkOperation"), "userErrors": objects("UserError")},
+        "UserError": {"field": scalar("[String!]"), "message": scalar()},
+        "BulkOperation": dict(BULK_FIELDS),
+        "Node": {"id": scalar("ID")},
         "Shop": {
             "id": scalar("ID"),
             "name": scalar(),
@@ -189,7 +297,10 @@ SCHEMA = Schema(
         "InventoryItemMeasurement": {"weight": obj("Weight")},
         "Weight": {"unit": scalar("WeightUnit"), "value": scalar("Float")},
     },
-    interfaces={"Media": frozenset({"MediaImage", "Video", "ExternalVideo", "Model3d"})},
+    interfaces={
+        "Media": frozenset({"MediaImage", "Video", "ExternalVideo", "Model3d"}),
+        "Node": frozenset({"BulkOperation", "Product"}),
+    },
 )
 
-ENGINE = Engine(SCHEMA, {"query": "QueryRoot"})
+ENGINE = Engine(SCHEMA, {"query": "QueryRoot", "mutation": "Mutation"})

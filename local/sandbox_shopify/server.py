@@ -113,6 +113,7 @@ class ShopifySandbox:
         router.add("POST", "/store/{shop}/admin/oauth/access_token", self._access_token)
         router.add("POST", "/store/{shop}/admin/api/{version}/graphql.json", self._graphql)
         router.add("GET", "/cdn/{file}", self._image)
+        router.add("GET", "/bulk/{file}", self._bulk_file)
         self._server = Server(router, port=port, name="sandbox-shopify")
 
     # -- lifecycle and test controls -------------------------------------------------------------
@@ -366,8 +367,8 @@ class ShopifySandbox:
         variables = body.get("variables") if isinstance(body.get("variables"), dict) else {}
         operation = body.get("operationName") if isinstance(body.get("operationName"), str) else None
         bucket = self.state.buckets[domain]
-        outcome = ENGINE.run(body["query"], variables, operation, ApiRequest(shop, token.scopes),
-                             charge=bucket.take)
+        context = ApiRequest(shop, token.scopes, sandbox=self.state, base_url=self.url)
+        outcome = ENGINE.run(body["query"], variables, operation, context, charge=bucket.take)
         codes = tuple(str(e.get("extensions", {}).get("code")) for e in outcome.errors if e.get("extensions"))
         answer: dict[str, Any] = {}
         if outcome.errors:
@@ -402,6 +403,13 @@ class ShopifySandbox:
     def _record(self, domain: str, operation: str, status: int, codes: tuple[str, ...], cost: int) -> None:
         with self._served_lock:
             self.served.append(Served(domain, operation, status, codes, cost, time.monotonic()))
+
+    def _bulk_file(self, request: Request) -> Response:
+        """A bulk operation's result (a signed storage URL on Shopify: no token is needed)."""
+        body = self.state.bulk_files.get(request.params["file"])
+        if body is None:
+            return json_response({"errors": "Not Found"}, 404)
+        return Response(200, body, {"content-type": "application/jsonl"})
 
     # -- pictures ----------------------------------------------------------------------------------
 

@@ -92,6 +92,8 @@ class Shop:
     timezone: str = "America/New_York"
     number: int = 0
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bulk: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Bulk operations by id, and ``"current"``: the latest."""
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def view(self) -> dict[str, Any]:
@@ -143,6 +145,7 @@ class SandboxState:
         self.shops: dict[str, Shop] = {}
         self.buckets: dict[str, Bucket] = {}
         self.codes: dict[str, Code] = {}
+        self.bulk_files: dict[str, bytes] = {}
         self.tokens: dict[str, Token] = {}
         self.refresh_tokens: dict[str, Refresh] = {}
         self.cost_maximum = cost_maximum

@@ -95,7 +95,7 @@ def test_requested_cost_follows_shopifys_rules(state: SandboxState, query: str, 
         ("{ products(first: 1) { nodes { ... on Nope { id } } } }", "undefinedType"),
         ("{ products(first: 251) { nodes { id } } }", "BAD_REQUEST"),
         ("{ products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }", "MAX_COST_EXCEEDED"),
-        ("mutation { productUpdate { id } }", None),
+        ("mutation { productUpdate { id } }", "undefinedField"),
         ("{ shop { name ", None),
     ],
 )
@@ -164,3 +164,22 @@ def test_search_terms() -> None:
 def test_the_sandbox_signs_redirects_as_the_adapter_checks_them() -> None:
     params = {"code": "c&d=1", "shop": SHOP, "state": "100%", "timestamp": "1796000000"}
     assert sign_query("secret", params) == install_hmac("secret", params)
+
+
+def test_a_bulk_query_flattens_nested_connections_with_parent_ids(state: SandboxState) -> None:
+    shop = state.shop(SHOP)
+    assert shop is not None
+    lines, errors = ENGINE.run_bulk(
+        "{ products { edges { node { id variants { edges { node { id sku } } } } } } }",
+        Request(shop, ("read_products",)))
+    assert errors == []
+    products = [line for line in lines if "__parentId" not in line]
+    variants = [line for line in lines if "__parentId" in line]
+    assert len(products) == 30
+    assert {v["__parentId"] for v in variants} == {p["id"] for p in products}
+    assert len(variants) == sum(len(p["variants"]) for p in state.products(SHOP))
+    # a child line comes after its parent's line
+    seen: set[str] = set()
+    for line in lines:
+        assert line.get("__parentId") is None or line["__parentId"] in seen
+        seen.add(line["id"])

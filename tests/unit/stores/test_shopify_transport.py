@@ -230,3 +230,16 @@ def test_operation_names() -> None:
     assert operation_name("query Products($first: Int!) { x }") == "Products"
     assert operation_name("  mutation SetStock { x }") == "SetStock"
     assert operation_name("{ shop { name } }") == "anonymous"
+
+
+def test_a_bulk_file_is_read_without_the_token(limiter: Limiter, sleeps: list[float]) -> None:
+    script = Script((503, b""), (200, b'{"id":"gid://shopify/Product/1"}\n\n{"id":"x","__parentId":"y"}\n'))
+    lines = list(_client(script, limiter, sleeps).download_lines("https://storage.example/bulk/1.jsonl?sig=abc"))
+    assert lines == [b'{"id":"gid://shopify/Product/1"}', b'{"id":"x","__parentId":"y"}']
+    assert all("X-Shopify-Access-Token" not in r.headers for r in script.requests)
+    assert len(sleeps) == 1
+
+
+def test_a_missing_bulk_file_is_a_server_error(limiter: Limiter, sleeps: list[float]) -> None:
+    with pytest.raises(ServerError):
+        list(_client(Script((404, b"")), limiter, sleeps).download_lines("https://storage.example/gone.jsonl"))

@@ -9,19 +9,25 @@ GraphQL Admin API with cursor paging.
   the query's requested cost stays under Shopify's single-query limit; a product with more
   variants has the rest read by a second, paged query. Should Shopify still price a page above
   its limit (``MAX_COST_EXCEEDED``), the page size is halved and the page asked again.
+- A first pull of a large catalog can run as a bulk operation instead (:meth:`bulk_products`):
+  one query over every product, run by Shopify in the background without the cost limit, its
+  result a JSONL file where variants and media are lines of their own naming their product
+  (``__parentId``).
 - Throttling, retries and errors are the transport's (:mod:`.transport`).
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from connector.stores.errors import NotFound, ServerError, ValidationError
+from connector.stores.errors import AuthError, NotFound, ServerError, StoreError, ValidationError
 from connector.stores.protocol import StoreCredentials, StoreProduct, StoreProfile
 from connector.stores.shopify import config, normalize
 from connector.stores.shopify.transport import ShopifyTransport
@@ -70,6 +76,34 @@ VARIANTS_QUERY = f"""query ProductVariants($id: ID!, $first: Int!, $after: Strin
     }}
   }}
 }}"""
+
+BULK_PRODUCTS = f"""{{
+  products {{
+    edges {{
+      node {{
+        id title handle descriptionHtml vendor productType status updatedAt
+        options {{ name values }}
+        media {{ edges {{ node {{ mediaContentType ... on MediaImage {{ image {{ url width height }} }} }} }} }}
+        variants {{ edges {{ node {{{VARIANT_FIELDS}
+        }} }} }}
+      }}
+    }}
+  }}
+}}"""
+
+BULK_RUN = """mutation BulkProducts($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message }
+  }
+}"""
+
+BULK_STATUS = """query BulkStatus($id: ID!) {
+  node(id: $id) { ... on BulkOperation { id status errorCode objectCount url } }
+}"""
+
+BULK_DONE = ("COMPLETED",)
+BULK_FAILED = ("FAILED", "CANCELED", "CANCELING", "EXPIRED")
 
 SHOP_QUERY = """query Shop {
   shop { name myshopifyDomain currencyCode weightUnit unitSystem ianaTimezone url }
@@ -205,6 +239,48 @@ class ShopifyCatalog:
             more, after = _page_info(connection)
         return variants
 
+    def bulk_products(self, *, poll_every_s: float = 2.0, timeout_s: float = 3600.0) -> Iterator[StoreProduct]:
+        """Every product, read by one bulk operation (for the first pull of a large catalog).
+
+        Starts the operation, polls it every ``poll_every_s`` seconds (through the transport's
+        ``sleep``) until it completes, then reads its JSONL file. A failed, cancelled or expired
+        operation, or one still running after ``timeout_s``, raises :class:`ServerError`; another
+        bulk query of the app already running on the shop raises :class:`ValidationError`."""
+        unit = self._shop_weight_unit()
+        started = self._api.execute(BULK_RUN, {"query": BULK_PRODUCTS}, idempotent=False)
+        payload = _dict(started.get("bulkOperationRunQuery"))
+        errors = payload.get("userErrors")
+        if isinstance(errors, list) and errors:
+            message = str(_dict(errors[0]).get("message") or "refused")[:200]
+            raise ValidationError(f"shopify BulkProducts: {message}", platform=config.PLATFORM,
+                                  platform_code="bulk_refused")
+        operation_id = _dict(payload.get("bulkOperation")).get("id")
+        if not isinstance(operation_id, str):
+            raise ServerError("shopify BulkProducts: no operation id", platform=config.PLATFORM)
+        url = self._await_bulk(operation_id, poll_every_s, timeout_s)
+        if url is None:
+            return  # an empty shop: Shopify gives no file
+        yield from _assemble(self._api.download_lines(url), unit)
+
+    def _await_bulk(self, operation_id: str, poll_every_s: float, timeout_s: float) -> str | None:
+        waited = 0.0
+        while True:
+            node = _dict(self._api.execute(BULK_STATUS, {"id": operation_id}).get("node"))
+            status = str(node.get("status") or "")
+            if status in BULK_DONE:
+                url = node.get("url")
+                return url if isinstance(url, str) and url else None
+            if status in BULK_FAILED:
+                code = str(node.get("errorCode") or status)[:64]
+                kind = AuthError if code == "ACCESS_DENIED" else ServerError
+                raise kind(f"shopify bulk operation {normalize.number(operation_id)}: {status} ({code})",
+                                  platform=config.PLATFORM, platform_code=code)
+            if waited >= timeout_s:
+                raise ServerError(f"shopify bulk operation {normalize.number(operation_id)}: still {status} after "
+                                  f"{timeout_s:.0f} s", platform=config.PLATFORM, platform_code="bulk_timeout")
+            self._api.sleep(poll_every_s)
+            waited += poll_every_s
+
     def get_product(self, product_id: str) -> StoreProduct:
         unit = self._shop_weight_unit()
         data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id)})
@@ -217,3 +293,33 @@ class ShopifyCatalog:
 def normalize_nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
     nodes = connection.get("nodes")
     return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+
+
+def _assemble(lines: Iterator[bytes], unit: str) -> Iterator[StoreProduct]:
+    """Products from a bulk result: a product line, then lines naming it in ``__parentId`` (its
+    media and variants, told apart by their fields), in file order."""
+    products: dict[str, dict[str, Any]] = {}
+    variants: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    media: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for raw in lines:
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            raise ServerError("shopify bulk file: a line is not JSON", platform=config.PLATFORM) from None
+        if not isinstance(line, dict):
+            continue
+        parent = line.pop("__parentId", None)
+        if parent is None:
+            if isinstance(line.get("id"), str):
+                products[line["id"]] = line
+        elif "mediaContentType" in line:
+            media[str(parent)].append(line)
+        elif str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
+            variants[str(parent)].append(line)
+    for product_id, node in products.items():
+        try:
+            yield normalize.product({**node, "media": {"nodes": media.get(product_id, [])}},
+                                    variants.get(product_id, []), unit)
+        except (StoreError, ValueError) as exc:
+            raise ServerError(f"shopify bulk file: product {normalize.number(product_id)} is malformed "
+                              f"({type(exc).__name__})", platform=config.PLATFORM) from None

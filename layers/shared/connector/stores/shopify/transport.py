@@ -28,7 +28,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -142,6 +142,10 @@ class ShopifyTransport:
     def __repr__(self) -> str:
         return f"ShopifyTransport(shop={self.shop!r})"
 
+    def sleep(self, seconds: float) -> None:
+        """The transport's clock seam (tests compress it)."""
+        self._sleep(seconds)
+
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based): exponential, half jitter."""
         ceiling = min(self._backoff_cap, self._backoff_base * float(2 ** (attempt - 1)))
@@ -218,6 +222,30 @@ class ShopifyTransport:
             if wait > 0:  # the next call of this size would be throttled: let the bucket refill first
                 self._limiter.pause(self.limiter_key, wait + THROTTLE_MARGIN_S)
             return data
+
+    def download_lines(self, url: str) -> Iterator[bytes]:
+        """The lines of a bulk operation's result file. Its URL is pre-signed storage: the access
+        token is not sent. Read to the end before anything is yielded, so a failure midway
+        raises before the caller has acted on part of the file."""
+        failures = 0
+        while True:
+            try:
+                response = self._http.get(url, headers={"Accept": "application/jsonl"})
+            except httpx.TransportError as exc:
+                failures += 1
+                if failures >= self._max_attempts:
+                    raise ServerError(f"shopify bulk file: {type(exc).__name__} after {failures} attempt(s)",
+                                      platform=config.PLATFORM, platform_code="transport") from None
+                self._sleep(self.backoff(failures))
+                continue
+            if response.status_code >= 500 and failures + 1 < self._max_attempts:
+                failures += 1
+                self._sleep(self.backoff(failures))
+                continue
+            if response.status_code != 200:
+                raise ServerError(f"shopify bulk file: HTTP {response.status_code}", platform=config.PLATFORM,
+                                  http_status=response.status_code)
+            return iter([line for line in response.content.splitlines() if line.strip()])
 
     def _throttled(self, where: str, throttled: int, wait: float) -> int:
         throttled += 1

@@ -159,9 +159,13 @@ class ShopifySandbox:
     def set_cost_limits(self, maximum: float, restore_rate: float) -> None:
         self.state.set_cost_limits(maximum, restore_rate)
 
-    def drain_bucket(self, domain: str) -> None:
-        """Spend the shop's whole cost bucket: the next calls are THROTTLED until it refills."""
-        self.state.buckets[domain].drain()
+    def drain_bucket(self, domain: str, *, throttle_next: int = 0) -> None:
+        """Spend the shop's whole cost bucket: the next calls are THROTTLED until it refills (and
+        the next ``throttle_next`` priced calls whatever it holds, so a test need not race the
+        refill)."""
+        bucket = self.state.buckets[domain]
+        bucket.drain()
+        bucket.forced = throttle_next
 
     def throttled_answers(self, domain: str) -> int:
         return self.state.buckets[domain].throttled

@@ -41,6 +41,8 @@ class Bucket:
         self._lock = threading.Lock()
         self.throttled = 0
         self.charged = 0
+        self.forced = 0
+        """Answer this many more priced queries THROTTLED whatever the bucket holds (a test switch)."""
 
     def _refill(self) -> None:
         now = self._clock()
@@ -50,7 +52,8 @@ class Bucket:
     def take(self, cost: int) -> bool:
         with self._lock:
             self._refill()
-            if cost > self._available:
+            if self.forced > 0 or cost > self._available:
+                self.forced = max(0, self.forced - 1)
                 self.throttled += 1
                 return False
             self._available -= cost
@@ -80,6 +83,7 @@ class Bucket:
         with self._lock:
             self.maximum, self.restore_rate = maximum, restore_rate
             self._available, self._at = maximum, self._clock()
+            self.forced = 0
 
 
 @dataclass

@@ -299,6 +299,14 @@ class EventKind(enum.StrEnum):
     PRODUCT_DELETED = "product_deleted"
     ORDER_CHANGED = "order_changed"
     APP_UNINSTALLED = "app_uninstalled"
+    STOCK_CHANGED = "stock_changed"
+    """A stock figure changed without a product event (a platform that keeps stock apart)."""
+    CUSTOMER_DATA_REQUEST = "customer_data_request"
+    """A buyer asked the merchant for the data held about them (privacy law)."""
+    CUSTOMER_REDACT = "customer_redact"
+    """Erase what is held about one buyer (privacy law)."""
+    SHOP_REDACT = "shop_redact"
+    """Erase what is held about the store, some time after it removed the app (privacy law)."""
     UNKNOWN = "unknown"
     """Anything we do not act on: acknowledge and ignore."""
 
@@ -326,6 +334,11 @@ class StoreGrant(_Model):
     token: SecretStr
     scopes: tuple[str, ...]
     public_token: SecretStr | None = None
+    expires_at: datetime | None = None
+    """When ``token`` stops working (``None``: it lasts until the app is removed)."""
+    refresh_token: SecretStr | None = None
+    """Trades for a new token (and a new refresh token: keep the latest) before or after expiry."""
+    refresh_expires_at: datetime | None = None
 
     def credentials(self) -> StoreCredentials:
         return StoreCredentials(platform=self.platform, store_id=self.store_id, token=self.token, scopes=self.scopes)

@@ -1,0 +1,325 @@
+"""The catalog side of a connected Shopify shop: its profile and its products, read through the
+GraphQL Admin API with cursor paging.
+
+- Products come oldest change first (``sortKey: UPDATED_AT``), filtered by
+  ``updated_at:>='…'`` for an incremental pull. Cursors, not offsets: a product edited during a
+  long scan moves to the end and is read again, changed; nothing shifts under the cursor.
+- One page holds :data:`~config.PRODUCTS_PAGE` products with their first
+  :data:`~config.VARIANTS_PER_PRODUCT` variants and :data:`~config.MEDIA_PER_PRODUCT` media, so
+  the query's requested cost stays under Shopify's single-query limit; a product with more
+  variants has the rest read by a second, paged query. Should Shopify still price a page above
+  its limit (``MAX_COST_EXCEEDED``), the page size is halved and the page asked again.
+- A first pull of a large catalog can run as a bulk operation instead (:meth:`bulk_products`):
+  one query over every product, run by Shopify in the background without the cost limit, its
+  result a JSONL file where variants and media are lines of their own naming their product
+  (``__parentId``).
+- Throttling, retries and errors are the transport's (:mod:`.transport`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
+
+from connector.stores.errors import AuthError, NotFound, ServerError, StoreError, ValidationError
+from connector.stores.protocol import StoreCredentials, StoreProduct, StoreProfile
+from connector.stores.shopify import config, normalize
+from connector.stores.shopify.transport import ShopifyTransport
+
+if TYPE_CHECKING:
+    import httpx
+
+    from connector.ratelimit import RateLimiter
+
+VARIANT_FIELDS = """
+          id sku barcode price compareAtPrice inventoryQuantity inventoryPolicy
+          selectedOptions { name value }
+          inventoryItem { id tracked measurement { weight { unit value } } }"""
+
+PRODUCT_FIELDS = f"""
+      id title handle descriptionHtml vendor productType status updatedAt
+      options {{ name values }}
+      media(first: {config.MEDIA_PER_PRODUCT}) {{
+        nodes {{ mediaContentType ... on MediaImage {{ image {{ url width height }} }} }}
+      }}
+      variants(first: {config.VARIANTS_PER_PRODUCT}) {{
+        pageInfo {{ hasNextPage endCursor }}
+        nodes {{{VARIANT_FIELDS}
+        }}
+      }}"""
+
+PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String) {{
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{{PRODUCT_FIELDS}
+    }}
+  }}
+}}"""
+
+PRODUCT_QUERY = f"""query Product($id: ID!) {{
+  product(id: $id) {{{PRODUCT_FIELDS}
+  }}
+}}"""
+
+VARIANTS_QUERY = f"""query ProductVariants($id: ID!, $first: Int!, $after: String) {{
+  product(id: $id) {{
+    variants(first: $first, after: $after) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{{VARIANT_FIELDS}
+      }}
+    }}
+  }}
+}}"""
+
+BULK_PRODUCTS = f"""{{
+  products {{
+    edges {{
+      node {{
+        id title handle descriptionHtml vendor productType status updatedAt
+        options {{ name values }}
+        media {{ edges {{ node {{ mediaContentType ... on MediaImage {{ image {{ url width height }} }} }} }} }}
+        variants {{ edges {{ node {{{VARIANT_FIELDS}
+        }} }} }}
+      }}
+    }}
+  }}
+}}"""
+
+BULK_RUN = """mutation BulkProducts($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message }
+  }
+}"""
+
+BULK_STATUS = """query BulkStatus($id: ID!) {
+  node(id: $id) { ... on BulkOperation { id status errorCode objectCount url } }
+}"""
+
+BULK_DONE = ("COMPLETED",)
+BULK_FAILED = ("FAILED", "CANCELED", "CANCELING", "EXPIRED")
+
+SHOP_QUERY = """query Shop {
+  shop { name myshopifyDomain currencyCode weightUnit unitSystem ianaTimezone url }
+}"""
+
+
+def _search_stamp(when: datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("a timezone-aware datetime is required")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _page_info(connection: dict[str, Any]) -> tuple[bool, str | None]:
+    info = _dict(connection.get("pageInfo"))
+    cursor = info.get("endCursor")
+    return bool(info.get("hasNextPage")), cursor if isinstance(cursor, str) else None
+
+
+class ShopifyCatalog:
+    """One connected Shopify shop's catalog, read with that shop's access token.
+
+    ``http``, ``limiter`` and ``sleep`` are the seams for tests; ``shop_base`` defaults to
+    ``SHOPIFY_SHOP_BASE`` (or Shopify itself)."""
+
+    platform = config.PLATFORM
+
+    def __init__(
+        self,
+        shop: str,
+        token: str | SecretStr,
+        *,
+        shop_base: str | None = None,
+        http: httpx.Client | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 4,
+        max_throttled: int = 30,
+    ) -> None:
+        self._shop = shop
+        self._api = ShopifyTransport(
+            shop,
+            token.get_secret_value() if isinstance(token, SecretStr) else token,
+            shop_base=shop_base,
+            http=http,
+            limiter=limiter,
+            sleep=sleep,
+            max_attempts=max_attempts,
+            max_throttled=max_throttled,
+        )
+        self._weight_unit: str | None = None
+        self.page_size = config.PRODUCTS_PAGE
+
+    @classmethod
+    def from_credentials(cls, credentials: StoreCredentials, **kwargs: Any) -> ShopifyCatalog:
+        if credentials.platform != config.PLATFORM:
+            raise ValidationError(f"not Shopify credentials: {credentials.platform!r}", platform=config.PLATFORM)
+        return cls(credentials.store_id, credentials.token, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"ShopifyCatalog(shop={self._shop!r})"
+
+    @property
+    def store_id(self) -> str:
+        return self._shop
+
+    @property
+    def transport(self) -> ShopifyTransport:
+        return self._api
+
+    # -----------------------------------------------------------------------------------------
+
+    def _shop_data(self) -> dict[str, Any]:
+        data = self._api.execute(SHOP_QUERY)
+        shop = data.get("shop")
+        if not isinstance(shop, dict):
+            raise ServerError("shopify Shop: no shop in the answer", platform=config.PLATFORM)
+        self._weight_unit = str(shop.get("weightUnit") or "KILOGRAMS")
+        return shop
+
+    def profile(self) -> StoreProfile:
+        return normalize.profile(self._shop_data())
+
+    def _shop_weight_unit(self) -> str:
+        if self._weight_unit is None:
+            self._shop_data()
+        return self._weight_unit or "KILOGRAMS"
+
+    def list_products(self, *, updated_since: datetime | None = None) -> Iterator[StoreProduct]:
+        """Every product (or those changed at or after ``updated_since``), oldest change first."""
+        unit = self._shop_weight_unit()
+        search = f"updated_at:>='{_search_stamp(updated_since)}'" if updated_since is not None else None
+        after: str | None = None
+        while True:
+            connection = self._products_page(after, search)
+            for node in normalize_nodes(connection):
+                yield normalize.product(node, self._all_variants(node), unit)
+            more, after = _page_info(connection)
+            if not more or after is None:
+                return
+
+    def _products_page(self, after: str | None, search: str | None) -> dict[str, Any]:
+        while True:
+            try:
+                data = self._api.execute(PRODUCTS_QUERY, {"first": self.page_size, "after": after, "query": search})
+            except ValidationError as exc:
+                if exc.platform_code == "MAX_COST_EXCEEDED" and self.page_size > 1:
+                    self.page_size = max(1, self.page_size // 2)
+                    continue
+                raise
+            connection = data.get("products")
+            if not isinstance(connection, dict):
+                raise ServerError("shopify Products: no products in the answer", platform=config.PLATFORM)
+            return connection
+
+    def _all_variants(self, node: dict[str, Any]) -> list[dict[str, Any]]:
+        first = _dict(node.get("variants"))
+        variants = normalize_nodes(first)
+        more, after = _page_info(first)
+        while more and after is not None:
+            data = self._api.execute(
+                VARIANTS_QUERY, {"id": node.get("id"), "first": config.VARIANTS_PAGE, "after": after}
+            )
+            product = data.get("product")
+            if not isinstance(product, dict):
+                raise NotFound(f"shopify product {node.get('id')} went away while its variants were read",
+                               platform=config.PLATFORM)
+            connection = _dict(product.get("variants"))
+            variants.extend(normalize_nodes(connection))
+            more, after = _page_info(connection)
+        return variants
+
+    def bulk_products(self, *, poll_every_s: float = 2.0, timeout_s: float = 3600.0) -> Iterator[StoreProduct]:
+        """Every product, read by one bulk operation (for the first pull of a large catalog).
+
+        Starts the operation, polls it every ``poll_every_s`` seconds (through the transport's
+        ``sleep``) until it completes, then reads its JSONL file. A failed, cancelled or expired
+        operation, or one still running after ``timeout_s``, raises :class:`ServerError`; another
+        bulk query of the app already running on the shop raises :class:`ValidationError`."""
+        unit = self._shop_weight_unit()
+        started = self._api.execute(BULK_RUN, {"query": BULK_PRODUCTS}, idempotent=False)
+        payload = _dict(started.get("bulkOperationRunQuery"))
+        errors = payload.get("userErrors")
+        if isinstance(errors, list) and errors:
+            message = str(_dict(errors[0]).get("message") or "refused")[:200]
+            raise ValidationError(f"shopify BulkProducts: {message}", platform=config.PLATFORM,
+                                  platform_code="bulk_refused")
+        operation_id = _dict(payload.get("bulkOperation")).get("id")
+        if not isinstance(operation_id, str):
+            raise ServerError("shopify BulkProducts: no operation id", platform=config.PLATFORM)
+        url = self._await_bulk(operation_id, poll_every_s, timeout_s)
+        if url is None:
+            return  # an empty shop: Shopify gives no file
+        yield from _assemble(self._api.download_lines(url), unit)
+
+    def _await_bulk(self, operation_id: str, poll_every_s: float, timeout_s: float) -> str | None:
+        waited = 0.0
+        while True:
+            node = _dict(self._api.execute(BULK_STATUS, {"id": operation_id}).get("node"))
+            status = str(node.get("status") or "")
+            if status in BULK_DONE:
+                url = node.get("url")
+                return url if isinstance(url, str) and url else None
+            if status in BULK_FAILED:
+                code = str(node.get("errorCode") or status)[:64]
+                kind = AuthError if code == "ACCESS_DENIED" else ServerError
+                raise kind(f"shopify bulk operation {normalize.number(operation_id)}: {status} ({code})",
+                                  platform=config.PLATFORM, platform_code=code)
+            if waited >= timeout_s:
+                raise ServerError(f"shopify bulk operation {normalize.number(operation_id)}: still {status} after "
+                                  f"{timeout_s:.0f} s", platform=config.PLATFORM, platform_code="bulk_timeout")
+            self._api.sleep(poll_every_s)
+            waited += poll_every_s
+
+    def get_product(self, product_id: str) -> StoreProduct:
+        unit = self._shop_weight_unit()
+        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id)})
+        node = data.get("product")
+        if not isinstance(node, dict):
+            raise NotFound(f"shopify product {normalize.number(product_id)} not found", platform=config.PLATFORM)
+        return normalize.product(node, self._all_variants(node), unit)
+
+
+def normalize_nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
+    nodes = connection.get("nodes")
+    return [n for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+
+
+def _assemble(lines: Iterator[bytes], unit: str) -> Iterator[StoreProduct]:
+    """Products from a bulk result: a product line, then lines naming it in ``__parentId`` (its
+    media and variants, told apart by their fields), in file order."""
+    products: dict[str, dict[str, Any]] = {}
+    variants: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    media: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for raw in lines:
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            raise ServerError("shopify bulk file: a line is not JSON", platform=config.PLATFORM) from None
+        if not isinstance(line, dict):
+            continue
+        parent = line.pop("__parentId", None)
+        if parent is None:
+            if isinstance(line.get("id"), str):
+                products[line["id"]] = line
+        elif "mediaContentType" in line:
+            media[str(parent)].append(line)
+        elif str(line.get("id", "")).startswith("gid://shopify/ProductVariant/"):
+            variants[str(parent)].append(line)
+    for product_id, node in products.items():
+        try:
+            yield normalize.product({**node, "media": {"nodes": media.get(product_id, [])}},
+                                    variants.get(product_id, []), unit)
+        except (StoreError, ValueError) as exc:
+            raise ServerError(f"shopify bulk file: product {normalize.number(product_id)} is malformed "
+                              f"({type(exc).__name__})", platform=config.PLATFORM) from None

@@ -18,10 +18,10 @@ SEARCH_PAGE = 200
 SEARCH_BUDGET = 5000
 """A text search reads at most this many products per screen page (then offers "more")."""
 PRODUCT_STATUSES = ("not_synced", "sync_failed", "in_review", "review_failed", "active", "deactivated")
-SOURCE_WORDS = {"store": "from the store", "override": "this product's own value", "tiktok": "keep TikTok's",
-                "none": "do not sync"}
-ACTION_WORDS = {"deactivate": "take the product off TikTok", "zero_sku": "list 0 on the low SKUs",
-                "exclude": "nothing (this product is left out of the rule)"}
+SOURCE_WORDS = {"store": "From the store", "override": "This product's own value", "tiktok": "Keep TikTok's",
+                "none": "Do not sync"}
+ACTION_WORDS = {"deactivate": "Take the product off TikTok", "zero_sku": "List 0 on the low SKUs",
+                "exclude": "Nothing (this product is left out of the rule)"}
 ORDER_STATES = ("created", "blocked", "shipped", "in_transit", "delivered", "completed", "cancelled",
                 "refunded", "waiting_hold", "skipped")
 

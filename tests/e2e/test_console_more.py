@@ -164,6 +164,16 @@ def test_thumbnails_prevalidation_and_exclusion_on_a_selection_and_on_every_page
     go(page, "#/validation?all=1", "Pre-validation")
     assert page.locator("tr[data-verdict]").count() == N_PRODUCTS
     assert f"{N_PRODUCTS} checked" in page.locator("#validation-counts").inner_text()
+    # the merchant API's own route answers the same verdicts
+    bearer = {"authorization": f"Bearer {shop['token']}"}
+    answer = httpx.post(f"{w.url}/connections/{shop['id']}/catalog/validate", json={"product_ids": [flawed]},
+                        headers=bearer, timeout=30)
+    assert answer.status_code == 200, answer.text
+    (verdict,) = answer.json()["products"]
+    assert verdict["outcome"] == "blocked" and [p["message"] for p in verdict["problems"] if p["blocking"]] == reasons
+    bad = httpx.post(f"{w.url}/connections/{shop['id']}/catalog/validate", json={"all": True, "page_token": "x!"},
+                     headers=bearer, timeout=30)
+    assert bad.status_code == 400 and bad.json()["reason"] == "bad_page_token"
     assert len(w.tiktok.state.products) == on_tiktok
     assert products(w, shop["id"])[flawed] == records[flawed]  # nothing recorded either
 

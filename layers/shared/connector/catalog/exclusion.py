@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from connector.catalog.records import ProductRepository
 
-ALL_PAGE = 1000
+ALL_PAGE = 500
 """Products changed per request when the change covers the whole catalog."""
 
 

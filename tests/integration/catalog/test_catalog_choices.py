@@ -160,3 +160,23 @@ def test_an_excluded_product_is_never_pushed_until_included(
     assert push_product(cat, product_id) == ("created", None)
     record = cat.products.get(cat.connection_id, product_id)
     assert record is not None and not record.excluded and record.tiktok_product_id
+
+
+def test_excluding_every_product_goes_page_by_page(shop: tuple[Catalog, int], ecwid: EcwidSandbox) -> None:
+    cat, store_id = shop
+    for i in range(5):
+        ecwid.add_product(store_id, _mug(sku=f"MUG-{i}", name=f"Classic Ceramic Mug {i}"), notify=False)
+    pull(cat)
+    set_excluded(cat.products, cat.connection_id, [sorted(r.store_product_id for r in cat.products.all(
+        cat.connection_id))[1]], True, 1)
+    changed, token, pages = 0, None, 0
+    while True:
+        n, token = set_excluded_page(cat.products, cat.connection_id, True, 2, token, limit=2)
+        changed, pages = changed + n, pages + 1
+        if token is None:
+            break
+    assert (changed, pages) == (4, 3)  # one was excluded already
+    assert all(r.excluded for r in cat.products.all(cat.connection_id))
+    with pytest.raises(ValueError):
+        set_excluded_page(cat.products, cat.connection_id, False, 3, "not-a-token")
+    assert all(r.excluded for r in cat.products.all(cat.connection_id))

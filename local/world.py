@@ -69,6 +69,7 @@ def world(
         "TIKTOK_AUTHORIZE_URL": tiktok.authorize_url,
         "ECWID_API_BASE": ecwid.url,
         "ECWID_OAUTH_BASE": ecwid.oauth_url,
+        "CONSOLE_IMAGE_SOURCES": ecwid.base_url,  # the console's thumbnails of the sandbox store's (http) images
         **dict(environment or {}),
     }
     # Own names, so several clouds can share one process (moto's state is per process).

@@ -24,6 +24,7 @@ app.include_router(importlib.import_module("connector.api.operations").router)  
 app.include_router(importlib.import_module("connector.api.stock").router)  # update stock / update price
 app.include_router(importlib.import_module("connector.api.orders").router)  # retry blocked orders, re-scan missed ones
 app.include_router(importlib.import_module("connector.api.catalog").router)  # pull, mappings, push, sync rules, links
+app.include_router(importlib.import_module("connector.api.bulk").router)  # pre-validate, exclude / include
 app.include_router(importlib.import_module("connector.console.routes").router)  # the merchant console
 
 

@@ -79,7 +79,19 @@ class CatalogSettings(_Section):
     """New store products are pulled (and pushed) automatically."""
     auto_update: bool = True
     """Later store changes update the TikTok listing."""
-    identifier_priority: tuple[Literal["GTIN", "UPC", "EAN", "ISBN"], ...] = ("GTIN", "UPC", "EAN", "ISBN")
+    identifier_source: Literal["barcode", "sku", "none"] = "barcode"
+    """The store field whose value becomes a SKU's identifier code on TikTok: the variant's barcode
+    (Ecwid's UPC attribute), its SKU (for stores that keep barcodes there), or none."""
+    identifier_priority: tuple[Literal["GTIN", "UPC", "EAN", "ISBN"], ...] = Field(
+        default=("GTIN", "UPC", "EAN", "ISBN"), min_length=1, max_length=4)
+    """The kind a code is sent as when it fits several (first match wins)."""
+
+    @field_validator("identifier_priority")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each identifier kind at most once")
+        return value
     store_weight_unit: Literal["kg", "g", "lb", "oz"] = "kg"
     store_dimension_unit: Literal["cm", "mm", "m", "in"] = "cm"
 

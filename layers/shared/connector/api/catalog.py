@@ -89,8 +89,14 @@ class ProductRequest(BaseModel):
     brand_id: str | None = Field(default=None, pattern=r"^(\d{1,20}|)$")
     certifications: list[dict[str, Any]] | None = Field(default=None, max_length=10)
     sync_overrides: dict[Literal["name", "description", "price", "media", "barcode", "stock"],
-                         Literal["store", "override", "tiktok", "none"]] | None = None
+                         Literal["store", "override", "tiktok", "none", ""]] | None = Field(
+        default=None, description="Sync rule per field for this product; '' goes back to the connection's rule.")
     override_values: dict[Literal["name", "description", "price"], str] | None = None
+    low_stock_threshold: str | None = Field(default=None, pattern=r"^(\d{1,5}|)$",
+                                            description="This product's low-inventory threshold (units); '' goes "
+                                                        "back to the connection's.")
+    low_stock_action: Literal["deactivate", "zero_sku", "exclude", ""] | None = Field(
+        default=None, description="What the threshold does for this product; '' goes back to the connection's.")
 
     @field_validator("override_values")
     @classmethod
@@ -266,8 +272,15 @@ def put_product(connection_id: str, store_product_id: str) -> Any:
         fill_changes["certifications"] = request.certifications
     if fill_changes:
         changes["fill"] = ListingFill.model_validate({**fill.model_dump(), **fill_changes})
-    if request.sync_overrides is not None:
-        changes["sync_overrides"] = {**record.sync_overrides, **request.sync_overrides}
+    overrides = dict(record.sync_overrides)
+    given: dict[str, str] = {str(k): str(v) for k, v in (request.sync_overrides or {}).items()}
+    if request.low_stock_threshold is not None:
+        given["stock_threshold_at"] = request.low_stock_threshold
+    if request.low_stock_action is not None:
+        given["stock_threshold"] = request.low_stock_action
+    if given:
+        overrides.update(given)
+        changes["sync_overrides"] = {k: v for k, v in overrides.items() if v}
     if request.override_values is not None:
         changes["override_values"] = {**record.override_values, **request.override_values}
     repo.update(connection_id, store_product_id, **changes)

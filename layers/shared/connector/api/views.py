@@ -113,6 +113,8 @@ class ProductView(BaseModel):
     problems: list[str] = Field(default_factory=list, description="Machine codes of the reasons.")
     enabled: bool = True
     deleted: bool = False
+    excluded: bool = Field(default=False, description="Excluded from sync by the merchant: never pushed.")
+    image_url: str | None = Field(default=None, description="The store's main image URL.")
     variant_count: int = 0
     shop_id: str | None = None
     tiktok_product_id: str | None = None

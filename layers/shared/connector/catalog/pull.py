@@ -50,15 +50,28 @@ class PullResult:
             self.changed.append(product_id)
 
 
+def main_image_url(product: StoreProduct) -> str | None:
+    """The product's main image URL for thumbnails, when it is an ``http(s)`` URL."""
+    from connector.catalog.transform import main_image_urls
+
+    url = next(iter(main_image_urls(product)), None)
+    return url if url and url.startswith(("https://", "http://")) and len(url) <= 2000 else None
+
+
 def record_product(cat: Catalog, product: StoreProduct, existing: ProductRecord | None) -> str:
-    """Store one pulled product: ``new``, ``changed`` or ``unchanged`` (no write at all)."""
+    """Store one pulled product: ``new``, ``changed`` or ``unchanged`` (no write, except the
+    thumbnail URL of a record kept before thumbnails were)."""
     digest = content_hash(product)
+    image = main_image_url(product)
     if existing is not None and existing.content_hash == digest and not existing.deleted:
+        if existing.image_url != image:
+            cat.products.update(cat.connection_id, existing.store_product_id, image_url=image)
         return "unchanged"
     base = existing or ProductRecord(connection_id=cat.connection_id, store_product_id=product.ext_id)
     record = base.model_copy(update={
         "title": product.title, "sku": _seller_sku(product), "store_category_id": store_category(product),
         "enabled": product.enabled, "deleted": False, "variant_count": len(product.variants),
+        "image_url": image,
         "store_updated_at": product.updated_at.isoformat(), "content_hash": digest, "updated_at": cat.now()})
     cat.products.put(record, snapshot=dumps_snapshot(product))
     return "new" if existing is None else "changed"

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from connector.tiktok.models import Product, ProductInput
 
 
+EXCLUDED_REASON = "Excluded from sync by the merchant (include it again to sync it)."
+
+
 class PushRetry(Exception):
     """A transient failure (TikTok or the store busy or down): the step is retried later."""
 
@@ -40,7 +43,8 @@ def _plain_reason(problems: Iterable[Any]) -> str:
 def push_product(cat: Catalog, store_product_id: str, *, force: bool = False,
                  loaded: tuple[ProductRecord | None, str | None] | None = None) -> tuple[str, str | None]:
     """Create, update or remove one product's listing: ``(outcome, reason)``, outcome one of ``created``,
-    ``updated``, ``linked``, ``unchanged``, ``failed``, ``deactivated``, ``skipped``.
+    ``updated``, ``linked``, ``unchanged``, ``failed``, ``deactivated``, ``skipped``, ``excluded`` (the
+    merchant excluded it: nothing is sent, whatever its store state).
 
     Raises :class:`PushRetry` on transient failures (nothing half-recorded: the next run redoes
     what is left)."""
@@ -50,6 +54,8 @@ def push_product(cat: Catalog, store_product_id: str, *, force: bool = False,
                                                                                   store_product_id)
     if record is None:
         return "skipped", "unknown product"
+    if record.excluded:
+        return "excluded", EXCLUDED_REASON
     try:
         if record.deleted or not record.enabled:
             return remove(cat, record)
@@ -74,18 +80,14 @@ def push_product(cat: Catalog, store_product_id: str, *, force: bool = False,
 
 def _push(cat: Catalog, record: ProductRecord, product: StoreProduct, mapping: CategoryMapping | None,
           digest: str) -> tuple[str, str | None]:
+    from connector.catalog.prevalidate import listing_problems
     from connector.catalog.transform import ListingRejected, main_image_urls, to_product_input
-    from connector.catalog.validate import blocking, validate
+    from connector.catalog.validate import blocking
     from connector.tiktok.models import InventoryEntry
 
     settings = cat.sync_settings()
     listing = listing_context(cat, mapping, record, product)
-    if mapping is not None and mapping.invite_only and listing.category_id == mapping.tiktok_category_id:
-        reason = (f"TikTok category '{mapping.tiktok_category_name}' is invitation-only: ask TikTok for access in "
-                  "Seller Center, or map the store category to another TikTok category.")
-        set_status(cat, record, "sync_failed", reason, ["category_invite_only"], pushed_hash=digest)
-        return "failed", reason
-    problems = blocking(validate(product, listing, settings))
+    problems = blocking(listing_problems(mapping, listing, product, settings))
     if problems:
         reason = _plain_reason(problems)
         set_status(cat, record, "sync_failed", reason, [p.code for p in problems], pushed_hash=digest)

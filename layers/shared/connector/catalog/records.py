@@ -71,6 +71,10 @@ class ProductRecord(BaseModel):
     variant_count: int = 0
     store_updated_at: str | None = None
     """ISO time of the store's last change to the product."""
+    image_url: str | None = None
+    """The store's main image URL (shown as a thumbnail in lists; only ``http(s)`` URLs are kept)."""
+    excluded: bool = False
+    """The merchant excluded the product from sync: it is never pushed (until included again)."""
 
     content_hash: str = ""
     """Hash of the pulled product (store data only): unchanged -> the pull costs no write."""

@@ -80,6 +80,15 @@ def identifier_kinds(code: str) -> tuple[IdentifierKind, ...]:
     return ()
 
 
+def identifier_value(variant: StoreVariant, source: str) -> str | None:
+    """The store value that feeds the variant's identifier code: its barcode, its SKU, or none."""
+    if source == "sku":
+        return variant.sku
+    if source == "none":
+        return None
+    return variant.gtin
+
+
 def choose_identifier(code: str | None, priority: tuple[IdentifierKind, ...]) -> tuple[IdentifierKind, str] | None:
     """The kind to send a variant's code as: the first of ``priority`` the code fits."""
     if not code:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 PriceSource = Literal["price", "compare_at"]
 Rounding = Literal["none", "whole", ".99", ".95"]
 IdentifierKind = Literal["GTIN", "EAN", "UPC", "ISBN"]
+IdentifierSource = Literal["barcode", "sku", "none"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,8 @@ class SyncSettings:
     price: PriceRule = field(default_factory=PriceRule)
     stock: StockRule = field(default_factory=StockRule)
     identifier_priority: tuple[IdentifierKind, ...] = ("GTIN", "UPC", "EAN", "ISBN")
+    identifier_source: IdentifierSource = "barcode"
+    """Which store field feeds a SKU's identifier code: the variant's barcode, its SKU, or none."""
 
 
 def from_connection_settings(settings: ConnectionSettings, *, region: str, currency: str,
@@ -126,4 +129,5 @@ def from_connection_settings(settings: ConnectionSettings, *, region: str, curre
                         rounding=settings.price.rounding),
         stock=StockRule(unlimited_quantity=settings.stock.unlimited_quantity,
                         reserve_percent=settings.stock.reserve_percent, reserve_fixed=settings.stock.reserve_fixed),
-        identifier_priority=settings.catalog.identifier_priority)
+        identifier_priority=settings.catalog.identifier_priority,
+        identifier_source=settings.catalog.identifier_source)

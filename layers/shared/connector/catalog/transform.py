@@ -104,7 +104,8 @@ def _skus(
     product: StoreProduct, settings: SyncSettings, image_uris: Mapping[str, str], listing: ListingContext
 ) -> list[SkuInput]:
     names = r.option_names(product) if len(product.variants) > 1 else []
-    codes = [r.choose_identifier(v.gtin, settings.identifier_priority) for v in product.variants]
+    codes = [r.choose_identifier(r.identifier_value(v, settings.identifier_source), settings.identifier_priority)
+             for v in product.variants]
     counts: dict[str, int] = {}
     for choice in codes:
         if choice is not None:

@@ -274,15 +274,17 @@ def _skus(product: StoreProduct, listing: ListingContext, settings: SyncSettings
                         variant_key=variant.key,
                     )
                 )
-        if variant.gtin and variant.gtin.strip():
-            code = r.normalise_code(variant.gtin)
+        given = r.identifier_value(variant, settings.identifier_source)
+        if given and given.strip():
+            code = r.normalise_code(given)
             choice = r.choose_identifier(code, settings.identifier_priority)
             if not r.identifier_kinds(code):
                 problems.append(
                     Problem(
                         "bad_identifier",
-                        f"Barcode '{variant.gtin.strip()[:40]}' of {label} is not a valid GTIN-14, EAN-8/13/14, "
-                        f"UPC-12 or ISBN-13 ({_identifier_fault(code)}). Correct it or remove it.",
+                        f"{'SKU' if settings.identifier_source == 'sku' else 'Barcode'} '{given.strip()[:40]}' of "
+                        f"{label} is not a valid GTIN-14, EAN-8/13/14, UPC-12 or ISBN-13 "
+                        f"({_identifier_fault(code)}). Correct it or remove it.",
                         variant_key=variant.key,
                     )
                 )

@@ -103,3 +103,15 @@ def authorize_console(connection: Connection | None, connection_id: str, value: 
     if connection is None or found[0] != connection_id:
         raise Forbidden("these credentials do not grant access to this connection", reason="not_your_connection")
     return connection
+
+
+def reauthorize_grant(repo: ConnectionRepository, code: str | None, *, signing_key: str, now: int) -> Connection:
+    """The connection a re-authorization link was issued for (``AdminRefused`` when the link is
+    forged, expired or its connection's sessions were ended; ``not_connected`` when disconnected)."""
+    found = session.claim(signing_key, "ra", code, now)
+    connection = _current(repo.get(found[0]), found[1]) if found else None
+    if connection is None:
+        raise AdminRefused("bad_link")
+    if connection.state == "disconnected":
+        raise AdminRefused("not_connected")
+    return connection

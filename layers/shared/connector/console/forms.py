@@ -16,13 +16,25 @@ LABELS = {
     "stock": "Stock", "catalog": "Catalog", "orders": "Orders", "carriers": "Carriers",
     "notifications": "Notifications",
 }
+FIELD_LABELS = {
+    "carriers.default_provider_id": "Default TikTok shipping provider id",
+    "carriers.by_carrier": "Carrier mapping: one 'store carrier = TikTok shipping provider id' a line",
+    "catalog.identifier_source": "Store field for the identifier code (barcode, SKU or none)",
+    "catalog.identifier_priority": "Identifier kinds, preferred first (comma-separated: GTIN, UPC, EAN, ISBN)",
+}
 
 
 def _kind(annotation: Any) -> tuple[str, list[str], bool]:
-    """(input kind, choices, optional) of a field annotation; kind ``None`` for fields the form
-    does not edit (lists and maps: the merchant API sets those)."""
+    """(input kind, choices, optional) of a field annotation: ``list`` for an ordered list of
+    choices (typed comma-separated), ``pairs`` for a map of names (one ``name = value`` a line),
+    ``none`` for fields the form does not edit (the merchant API sets those)."""
     optional = False
     args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin is tuple and args and typing.get_origin(args[0]) is typing.Literal:
+        return "list", [str(a) for a in typing.get_args(args[0])], False
+    if origin is dict and args == (str, str):
+        return "pairs", [], False
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         optional = type(None) in args
         annotation = next(a for a in args if a is not type(None))
@@ -45,12 +57,40 @@ def settings_form(settings: BaseModel, submitted: dict[str, Any]) -> list[dict[s
             if kind == "none":
                 continue
             key = f"{section_name}.{name}"
-            value = submitted.get(key, getattr(section, name))
-            fields.append({"key": key, "label": name.replace("_", " ").capitalize(), "kind": kind,
+            value = submitted.get(key, _shown(kind, getattr(section, name)))
+            fields.append({"key": key, "label": FIELD_LABELS.get(key, name.replace("_", " ").capitalize()),
+                           "kind": kind,
                            "choices": choices, "optional": optional,
                            "value": "" if value is None else value, "help": info.description or ""})
         sections.append({"name": section_name, "label": LABELS.get(section_name, section_name), "fields": fields})
     return sections
+
+
+def _shown(kind: str, value: Any) -> Any:
+    """A list or a map as the form shows it (the same text :func:`settings_changes` reads)."""
+    if kind == "list":
+        return ", ".join(str(v) for v in value)
+    if kind == "pairs":
+        return "\n".join(f"{k} = {v}" for k, v in sorted(value.items()))
+    return value
+
+
+def _pairs(text: str) -> dict[str, str] | str:
+    """``name = value`` lines -> a map, or the message saying which line is wrong."""
+    pairs: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name or not value:
+            return f"line {number}: write it as 'store carrier = TikTok shipping provider id'"
+        if len(name) > 100 or len(value) > 64 or any(ch.isspace() for ch in value):
+            return f"line {number}: a carrier name has at most 100 characters, a provider id at most 64 and no spaces"
+        if name.lower() in {k.lower() for k in pairs}:
+            return f"line {number}: {name[:40]!r} is mapped twice"
+        pairs[name] = value
+    return pairs
 
 
 def settings_changes(submitted: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -68,11 +108,21 @@ def settings_changes(submitted: dict[str, Any]) -> tuple[dict[str, dict[str, Any
             errors[key[:80]] = "not a setting this form knows"
             continue
         kind, _, optional = _kind(info.annotation)
+        if kind in ("list", "pairs") and not isinstance(given, str):
+            errors[key[:80]] = "not a value this form sends"
+            continue
         if kind == "none":
             errors[key[:80]] = "set through the merchant API"
             continue
-        value: str | bool | None = given.strip() if isinstance(given, str) else given
-        if value == "" and optional:
+        value: Any = given.strip() if isinstance(given, str) else given
+        if kind == "list" and isinstance(value, str):
+            value = [part.strip().upper() for part in value.split(",") if part.strip()]
+        elif kind == "pairs" and isinstance(value, str):
+            value = _pairs(value)
+            if isinstance(value, str):
+                errors[key] = value
+                continue
+        elif value == "" and optional:
             value = None
         changes.setdefault(section, {})[name] = value
     return changes, errors

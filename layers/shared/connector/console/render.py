@@ -52,12 +52,21 @@ def frame_ancestors() -> str:
     return environ().get("CONSOLE_FRAME_ANCESTORS") or DEFAULT_FRAME_ANCESTORS
 
 
+def image_sources() -> str:
+    """Where product thumbnails may load from: the stores' HTTPS image hosts (``https:``), plus
+    ``CONSOLE_IMAGE_SOURCES`` (space-separated sources, e.g. a local sandbox store's
+    ``http://127.0.0.1:*``)."""
+    extra = " ".join(part for part in environ().get("CONSOLE_IMAGE_SOURCES", "").split()
+                     if part.startswith(("http://", "https://")) and ";" not in part and "'" not in part)
+    return "'self' https: data:" + (f" {extra}" if extra else "")
+
+
 def security_headers(*, in_admin: bool) -> dict[str, str]:
     ancestors = frame_ancestors() if in_admin else "'none'"
     sdk_script = " https://djqizrxa6f10j.cloudfront.net https://d35z3p2poghz10.cloudfront.net" if in_admin else ""
     sdk_style = " https://d35z3p2poghz10.cloudfront.net" if in_admin else ""
     policy = (f"default-src 'self'; script-src 'self'{sdk_script}; style-src 'self'{sdk_style}; "
-              f"img-src 'self' https: data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+              f"img-src {image_sources()}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
               f"object-src 'none'; frame-ancestors {ancestors}")
     return {"Content-Security-Policy": policy, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer"}

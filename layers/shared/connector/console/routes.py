@@ -7,6 +7,8 @@
     GET  /console/view/<screen>              a screen's HTML (the session header required)
     POST /console/view/settings              save settings; the form again, errors beside fields
     GET  /connections/<id>/console           (merchant API credentials) -> 302 to a sign-in link
+    POST /console/reauthorize                 (the session header) -> a link that starts TikTok's re-authorization
+    GET  /console/reauthorize?code=...        that link, opened in a tab of its own -> 302 to TikTok's consent page
 
 Actions (sync, retry, link, disconnect...) are the merchant API's own routes, called by the
 page's script with the session header (:func:`connector.api.owned` accepts it for its own
@@ -20,13 +22,18 @@ from typing import Any
 
 from connector.api import new_router
 from connector.console import render
-from connector.errors import BadRequest, ConnectorError, NotFound
+from connector.errors import BadRequest, Conflict, ConnectorError, NotFound
 from connector.web import json_response
 
 router = new_router()
 
 SCREENS = ("dashboard", "products", "product", "orders", "order", "tasks", "task", "categories", "category",
-           "settings", "connection")
+           "settings", "connection", "validation")
+
+
+OUTCOME_WORDS = {"ready": "ready", "blocked": "need fixing", "excluded": "excluded",
+                 "removed": "disabled or deleted in the store", "not_pulled": "not pulled yet",
+                 "unknown": "unknown"}
 
 
 def _now() -> int:
@@ -128,7 +135,33 @@ def _view(screen: str, r: Any) -> dict[str, Any]:
         return screens.category(r, _arg("id") or "")
     if screen == "settings":
         return _settings_context(r, None, {})
+    if screen == "validation":
+        return _validation(r)
     return screens.connection(r)
+
+
+def _validation(r: Any) -> dict[str, Any]:
+    """Pre-validation of the products picked (``ids``) or of the whole catalog a page at a time
+    (``all``), through the merchant API's own selection and check."""
+    from pydantic import ValidationError
+
+    from connector.api import correlation
+    from connector.api.bulk import ProductSelection, validate_selection
+    from connector.catalog.context import open_catalog
+    from connector.connections.wiring import wire
+
+    ids = [i for i in (_arg("ids") or "").split(",") if i]
+    try:
+        request = (ProductSelection(all=True, page_token=_arg("page_token")) if _arg("all")
+                   else ProductSelection(product_ids=ids or None))
+    except ValidationError:
+        raise BadRequest("select products to check (at most 500), or check all", reason="invalid_selection") from None
+    verdicts, token = validate_selection(open_catalog(wire().c, r.cid, correlation(router)), request)
+    counts: dict[str, int] = {}
+    for verdict in verdicts:
+        counts[verdict.outcome] = counts.get(verdict.outcome, 0) + 1
+    return {"verdicts": verdicts, "counts": counts, "next_page_token": token, "all": request.all,
+            "outcome_words": OUTCOME_WORDS}
 
 
 @router.get("/console/view/<screen>")
@@ -194,3 +227,49 @@ def sign_in_link(connection_id: str) -> Any:
     code = session.issue(w.creds.state_signing_key, "sc", connection_id, _now(), version=connection.session_version)
     return Response(status_code=302, headers={"Location": f"{base}/console#signin={code}",
                                               "Cache-Control": "no-store"}, body="")
+
+
+# ------------------------------------------------------------------------------ re-authorize TikTok
+@router.post("/console/reauthorize")
+def reauthorize_link() -> Any:
+    """A link (two minutes) that opens TikTok's consent page in a tab of its own: the OAuth state
+    is bound to the browser that opens it (its ``tts_oauth`` cookie), which a fetch from the
+    page, or a page inside the Ecwid admin's frame, cannot set."""
+    from connector.console import session
+
+    r = _reader()
+    if r.connection.state == "disconnected":
+        raise Conflict("a disconnected connection is installed again from the install link",
+                       reason="connection_disconnected")
+    from connector.connections.wiring import wire
+
+    code = session.issue(wire().creds.state_signing_key, "ra", r.cid, _now(), session.REAUTHORIZE_TTL_S,
+                         version=r.connection.session_version)
+    return json_response(200, {"url": f"/console/reauthorize?code={code}"})
+
+
+@router.get("/console/reauthorize")
+def reauthorize() -> Any:
+    """Start TikTok's re-authorization for the link's connection, bound to this browser, exactly as
+    the merchant API's ``GET /connections/<id>/reauthorize`` does."""
+    from aws_lambda_powertools.event_handler import Response
+
+    from connector.connections.install import InstallFlow
+    from connector.connections.oauth_state import browser_cookie, browser_from_cookies, new_browser_nonce
+    from connector.connections.pages import SECURITY_HEADERS
+    from connector.connections.wiring import store_oauth, wire
+    from connector.console import access
+    from connector.observability import logger
+
+    w = wire()
+    try:
+        connection = access.reauthorize_grant(w.c.repo, _arg("code"), signing_key=w.creds.state_signing_key,
+                                              now=_now())
+    except access.AdminRefused as refused:
+        logger().info("console re-authorization link refused", extra={"reason": refused.reason})
+        return render.html(403, "refused.html", reason=refused.reason)
+    nonce = browser_from_cookies(list(router.current_event.cookies or [])) or new_browser_nonce()
+    cookies = [browser_cookie(nonce, secure=(w.env.public_base_url or "https://").startswith("https://"))]
+    flow = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url)
+    url = flow.reauthorize_url(connection.connection_id, nonce)
+    return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="", cookies=cookies)

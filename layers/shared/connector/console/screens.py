@@ -18,6 +18,10 @@ SEARCH_PAGE = 200
 SEARCH_BUDGET = 5000
 """A text search reads at most this many products per screen page (then offers "more")."""
 PRODUCT_STATUSES = ("not_synced", "sync_failed", "in_review", "review_failed", "active", "deactivated")
+SOURCE_WORDS = {"store": "From the store", "override": "This product's own value", "tiktok": "Keep TikTok's",
+                "none": "Do not sync"}
+ACTION_WORDS = {"deactivate": "Take the product off TikTok", "zero_sku": "List 0 on the low SKUs",
+                "exclude": "Nothing (this product is left out of the rule)"}
 ORDER_STATES = ("created", "blocked", "shipped", "in_transit", "delivered", "completed", "cancelled",
                 "refunded", "waiting_hold", "skipped")
 
@@ -132,6 +136,7 @@ def products(r: Reader, *, status: str | None, q: str, page_token: str | None) -
 def product(r: Reader, store_product_id: str) -> dict[str, Any]:
     from connector.catalog.records import ProductRepository
     from connector.links import LinkRepository
+    from connector.settings import SYNC_FIELDS, SettingsRepository
 
     record = ProductRepository(r.table, r.client).get(r.cid, store_product_id)
     if record is None:
@@ -139,7 +144,10 @@ def product(r: Reader, store_product_id: str) -> dict[str, Any]:
     mapping = (ProductRepository(r.table, r.client).get_mapping(r.cid, record.store_category_id)
                if record.store_category_id else None)
     links = LinkRepository(r.table, r.client).for_product(r.cid, store_product_id)
-    return {"p": record, "mapping": mapping, "links": links, "syncing": r.connection.syncing}
+    settings = SettingsRepository(r.table, r.client).get(r.cid)
+    return {"p": record, "mapping": mapping, "links": links, "syncing": r.connection.syncing,
+            "rules": settings.sync_rules, "stock": settings.stock, "sync_fields": SYNC_FIELDS,
+            "source_words": SOURCE_WORDS, "action_words": ACTION_WORDS}
 
 
 

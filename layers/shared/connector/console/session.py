@@ -21,11 +21,14 @@ from typing import Literal
 HEADER = "x-console-session"
 SESSION_TTL_S = 3600
 SIGNIN_TTL_S = 15 * 60
+REAUTHORIZE_TTL_S = 120
+"""A re-authorization link opens TikTok's consent page in a new tab at once: two minutes is plenty."""
 
-Kind = Literal["cs", "sc"]
-"""cs: a console session; sc: a sign-in code."""
+Kind = Literal["cs", "sc", "ra"]
+"""cs: a console session; sc: a sign-in code; ra: a link that starts TikTok's re-authorization."""
 
-_LABELS: dict[str, bytes] = {"cs": b"console-session-v1", "sc": b"console-sign-in-v1"}
+_LABELS: dict[str, bytes] = {"cs": b"console-session-v1", "sc": b"console-sign-in-v1",
+                             "ra": b"console-reauthorize-v1"}
 
 
 MAX_NUMBER_DIGITS = 12

@@ -18,7 +18,8 @@ low-inventory threshold compares each pool's ``net`` (what TikTok may sell from 
 ``threshold``: ``deactivate`` takes the whole TikTok product offline while any pool is at or
 below it, ``zero_sku`` lists 0 on the SKUs of the low pools, ``exclude`` leaves the product out
 of the rule. A product's own choice (``ProductRecord.sync_overrides["stock_threshold"]``) wins
-over the connection's ``threshold_action``.
+over the connection's ``threshold_action``, and its own threshold
+(``sync_overrides["stock_threshold_at"]``, a whole number) over the connection's ``threshold``.
 
 This module is pure and light: the worker is :mod:`connector.catalog.stock.worker`.
 """
@@ -43,6 +44,15 @@ ThresholdAction = Literal["deactivate", "zero_sku", "exclude"]
 
 
 THRESHOLD_OVERRIDE_KEY = "stock_threshold"
+THRESHOLD_AT_OVERRIDE_KEY = "stock_threshold_at"
+
+
+def threshold_at(rule: StockSettings, overrides: Mapping[str, str] | None = None) -> int | None:
+    """The low-inventory threshold that applies to a product (``None``: off)."""
+    own = (overrides or {}).get(THRESHOLD_AT_OVERRIDE_KEY)
+    if own is not None and own.isdigit():
+        return int(own)
+    return rule.threshold
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,7 @@ def split(units: int, ways: int) -> list[int]:
 
 def threshold_action(rule: StockSettings, overrides: Mapping[str, str] | None = None) -> ThresholdAction | None:
     """The action that applies to a product (``None``: the rule is off for it)."""
-    if rule.threshold is None:
+    if threshold_at(rule, overrides) is None:
         return None
     own = (overrides or {}).get(THRESHOLD_OVERRIDE_KEY)
     action: str = own if own in ("deactivate", "zero_sku", "exclude") else rule.threshold_action
@@ -105,6 +115,7 @@ def plan_stock(product: StoreProduct | None, links: Sequence[SkuLink], pending: 
     """
     variants = {v.key: v for v in product.variants} if product is not None else {}
     action = threshold_action(rule, overrides)
+    threshold = threshold_at(rule, overrides)
     # Pools: stock key -> the linked SKUs selling from it (sorted by variant key: stable split).
     pools: dict[str, list[SkuLink]] = {}
     gone: list[SkuLink] = []
@@ -136,7 +147,7 @@ def plan_stock(product: StoreProduct | None, links: Sequence[SkuLink], pending: 
             available = max(0, stock.quantity) - drawn.get(stock_key, 0)
             net = max(0, available - reserve(available, rule.reserve_percent, rule.reserve_fixed))
             nets[stock_key] = net
-            low = action is not None and rule.threshold is not None and net <= rule.threshold
+            low = action is not None and threshold is not None and net <= threshold
             shares = [min(MAX_QUANTITY, s) for s in split(net, len(members))]
             if low:
                 low_pools.append(stock_key)

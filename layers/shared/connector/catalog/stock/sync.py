@@ -203,6 +203,8 @@ def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: s
         return ItemResult("skipped", "not_linked")
     settings = deps.settings.get(connection_id)
     record = deps.products.get(connection_id, product_id)
+    if record is not None and record.excluded:
+        return ItemResult("skipped", "excluded")
     listing = _Listing(connection, settings, links, record, {s.shop_id: s for s in deps.c.repo.shops(connection_id)})
     source = getattr(settings.sync_rules.merged(listing.overrides), field_name)
     if source in ("none", "tiktok"):

@@ -102,6 +102,11 @@
         return;
       }
       if (then === "ended") { ended(); return; }
+      if (typeof data.changed === "number") {
+        say((data.excluded ? "Excluded from sync: " : "Included in sync: ") + data.changed + " product(s).");
+        show(true);
+        return;
+      }
       say("Done.");
       if (then !== "none") { show(true); }
     });
@@ -133,6 +138,73 @@
       .catch(function () { say("The console could not reach the server. Try again.", true); });
   }
 
+  // A change to every product runs a page at a time: the next request carries the page token
+  // the last answer gave, until there is none.
+  function everyPage(url, token, total) {
+    var payload = { all: true };
+    if (token) { payload.page_token = token; }
+    return request("POST", url, payload).then(function (response) {
+      if (response.status === 401) { expired(); return; }
+      return response.json().then(function (data) {
+        if (!response.ok) { say((data.message || "The request was refused") + ".", true); return; }
+        total += data.changed || 0;
+        if (data.next_page_token) {
+          say("Working: " + total + " product(s) changed so far.");
+          return everyPage(url, data.next_page_token, total);
+        }
+        say((data.excluded ? "Excluded from sync: " : "Included in sync: ") + total + " product(s).");
+        show(true);
+      });
+    }).catch(function () { say("The console could not reach the server. Try again.", true); });
+  }
+
+  // TikTok's consent page opens in a tab of its own, through a two-minute link: the OAuth state
+  // is bound to the browser by a cookie, which only a page of its own (not a fetch, not a frame
+  // inside the store's admin) can set.
+  function reauthorize(url) {
+    var tab = window.open("", "_blank");
+    return request("POST", url).then(function (response) {
+      if (response.status === 401) { if (tab) { tab.close(); } expired(); return; }
+      return response.json().then(function (data) {
+        if (!response.ok || !data.url) {
+          if (tab) { tab.close(); }
+          say((data.message || "The request was refused") + ".", true);
+          return;
+        }
+        if (tab) { tab.opener = null; tab.location.href = data.url; } else { window.location.href = data.url; }
+        say("TikTok Shop's consent page opened in a new tab: approve it there, then check the connection.");
+      });
+    }).catch(function () { if (tab) { tab.close(); } say("The console could not reach the server. Try again.", true); });
+  }
+
+  function saveProduct(form) {
+    var payload = { sync_overrides: {}, override_values: {} };
+    var rules = form.querySelectorAll("[data-rule]");
+    for (var i = 0; i < rules.length; i++) { payload.sync_overrides[rules[i].dataset.rule] = rules[i].value; }
+    var values = form.querySelectorAll("[data-value]");
+    for (var j = 0; j < values.length; j++) {
+      if (values[j].value.trim()) { payload.override_values[values[j].dataset.value] = values[j].value.trim(); }
+    }
+    if (!Object.keys(payload.override_values).length) { delete payload.override_values; }
+    payload.low_stock_threshold = form.querySelector("[name=low_stock_threshold]").value.trim();
+    payload.low_stock_action = form.querySelector("[name=low_stock_action]").value;
+    payload.brand_id = form.querySelector("[name=brand_id]").value.trim();
+    var error = form.querySelector("[data-error-for=form]");
+    error.textContent = "";
+    request("PUT", form.dataset.put, payload).then(function (response) {
+      if (response.status === 401) { expired(); return; }
+      return response.json().then(function (data) {
+        if (!response.ok) {
+          error.textContent = data.message || "Not saved.";
+          say("The product's choices were not saved.", true);
+          return;
+        }
+        say("Product choices saved.");
+        show(true);
+      });
+    }).catch(function () { say("The console could not reach the server. Try again.", true); });
+  }
+
   function fields(form) {
     var out = {};
     var inputs = form.querySelectorAll("input[name], select[name], textarea[name]");
@@ -151,7 +223,7 @@
   }
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-post], [data-bulk], [data-reveal]");
+    var el = event.target.closest("[data-post], [data-bulk], [data-reveal], [data-all], [data-reauthorize]");
     if (!el || el.tagName === "FORM") { return; }
     event.preventDefault();
     if (el.dataset.reveal) {
@@ -164,9 +236,15 @@
     if (el.dataset.bulk) {
       var ids = picked();
       if (!ids.length) { say("Select products first (or use the buttons for all products).", true); return; }
+      if (el.dataset.bulk === "validate") {
+        location.hash = "#/validation?ids=" + ids.map(encodeURIComponent).join(",");
+        return;
+      }
       act(el.dataset.bulk, { product_ids: ids });
       return;
     }
+    if (el.dataset.all) { everyPage(el.dataset.all, null, 0); return; }
+    if (el.dataset.reauthorize) { reauthorize(el.dataset.reauthorize); return; }
     act(el.dataset.post, JSON.parse(el.dataset.body || "{}"), el.dataset.then);
   });
 
@@ -198,6 +276,10 @@
           say(response.ok ? "Settings saved." : "Some settings were not saved.", !response.ok);
         });
       });
+      return;
+    }
+    if (form.dataset.form === "product") {
+      saveProduct(form);
       return;
     }
     if (form.dataset.form === "category") {

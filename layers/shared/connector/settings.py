@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connector import keys
+from connector.dynamo import Repository
+
 FieldSource = Literal["store", "override", "tiktok", "none"]
 """Where a listing field comes from, as the sync rules say: the store, a connector-side override,
 TikTok (leave it as it is on TikTok) or nowhere (don't sync)."""
@@ -146,31 +149,15 @@ class ConnectionSettings(_Section):
         return ConnectionSettings.model_validate(current)
 
 
-class SettingsRepository:
+class SettingsRepository(Repository):
     """Reads and writes the settings item of a connection."""
 
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
-
     def get(self, connection_id: str) -> ConnectionSettings:
-        from connector import dynamo, keys
-
-        got = self.client.get_item(TableName=self._table, ConsistentRead=True,
-                                   Key=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS}))
-        if "Item" not in got:
+        item = self._read({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS})
+        if item is None:
             return ConnectionSettings()
-        return ConnectionSettings.model_validate_json(dynamo.from_item(got["Item"])["settings"])
+        return ConnectionSettings.model_validate_json(item["settings"])
 
     def put(self, connection_id: str, settings: ConnectionSettings, now: int) -> None:
-        from connector import dynamo, keys
-
-        self.client.put_item(TableName=self._table, Item=dynamo.to_item({
-            keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
-            "settings": settings.model_dump_json(), "updated_at": now}))
+        self._put({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
+                   "settings": settings.model_dump_json(), "updated_at": now})

@@ -60,6 +60,18 @@ def attempt(write: Callable[[], T]) -> T | None:
         raise
 
 
+def held(write: Callable[[], object]) -> bool:
+    """Run a conditional write: True when it was applied, False when its condition did not hold.
+    Any other error goes through."""
+    try:
+        write()
+    except Exception as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 def query_prefix(client: Any, table_name: str, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
     """Every item of partition ``pk`` whose sort key starts with ``sk_prefix``, page after page
     (raw DynamoDB items: deserialize with :func:`from_item`)."""
@@ -130,9 +142,9 @@ class Repository:
     def _put_if(self, item: Mapping[str, Any], condition: str, *, names: Mapping[str, str] | None = None,
                values: Mapping[str, Any] | None = None) -> bool:
         """Write ``item`` when ``condition`` holds for the item it would replace."""
-        return attempt(lambda: self.client.put_item(
+        return held(lambda: self.client.put_item(
             TableName=self._table, Item=to_item(item), ConditionExpression=condition,
-            **_expression(names, values))) is not None
+            **_expression(names, values)))
 
     def _update(self, key: Mapping[str, Any], expression: str, *, names: Mapping[str, str] | None = None,
                values: Mapping[str, Any] | None = None, condition: str | None = None) -> dict[str, Any]:
@@ -148,9 +160,9 @@ class Repository:
     def _update_if(self, key: Mapping[str, Any], expression: str, condition: str, *,
                   names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> bool:
         """Apply an update expression when ``condition`` holds: False otherwise."""
-        return attempt(lambda: self.client.update_item(
+        return held(lambda: self.client.update_item(
             TableName=self._table, Key=to_item(key), UpdateExpression=expression, ConditionExpression=condition,
-            **_expression(names, values))) is not None
+            **_expression(names, values)))
 
     def _updated_if(self, key: Mapping[str, Any], expression: str, condition: str, *,
                    names: Mapping[str, str] | None = None,
@@ -168,14 +180,23 @@ class Repository:
     def _delete_if(self, key: Mapping[str, Any], condition: str, *, names: Mapping[str, str] | None = None,
                   values: Mapping[str, Any] | None = None) -> bool:
         """Delete the item at ``key`` when ``condition`` holds: False otherwise."""
-        return attempt(lambda: self.client.delete_item(
+        return held(lambda: self.client.delete_item(
             TableName=self._table, Key=to_item(key), ConditionExpression=condition,
-            **_expression(names, values))) is not None
+            **_expression(names, values)))
+
+    def _deleted_if(self, key: Mapping[str, Any], condition: str, *, names: Mapping[str, str] | None = None,
+                    values: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """:meth:`_delete_if` that answers with the item as it was (``None``: the condition did
+        not hold)."""
+        got = attempt(lambda: self.client.delete_item(
+            TableName=self._table, Key=to_item(key), ConditionExpression=condition, ReturnValues="ALL_OLD",
+            **_expression(names, values)))
+        return None if got is None else from_item(got.get("Attributes", {}))
 
     def _transact_if(self, items: Sequence[Mapping[str, Any]]) -> bool:
         """Write ``items`` (``TransactItems`` entries) all or none: False when a condition of
         one of them did not hold."""
-        return attempt(lambda: self.client.transact_write_items(TransactItems=list(items))) is not None  # type: ignore[arg-type]
+        return held(lambda: self.client.transact_write_items(TransactItems=list(items)))  # type: ignore[arg-type]
 
     def _put_all(self, items: Sequence[Mapping[str, Any]]) -> None:
         """Write many items, 25 to a batch, until every one is written."""

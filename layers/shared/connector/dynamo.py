@@ -72,7 +72,7 @@ def held(write: Callable[[], object]) -> bool:
     return True
 
 
-def query_prefix(client: Any, table_name: str, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+def query_prefix(client: DynamoDBClient, table_name: str, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
     """Every item of partition ``pk`` whose sort key starts with ``sk_prefix``, page after page
     (raw DynamoDB items: deserialize with :func:`from_item`)."""
     kwargs: dict[str, Any] = {

@@ -161,3 +161,18 @@ class SettingsRepository(Repository):
     def put(self, connection_id: str, settings: ConnectionSettings, now: int) -> None:
         self._put({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
                    "settings": settings.model_dump_json(), "updated_at": now})
+
+    def read_versioned(self, connection_id: str) -> tuple[str | None, int]:
+        """(settings JSON or None for the defaults, version) of a connection."""
+        item = self._read({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS})
+        if item is None:
+            return None, 0
+        return str(item["settings"]), int(item.get("version", 0))
+
+    def put_if_version(self, connection_id: str, settings_json: str, version: int, now: int) -> bool:
+        """Write the settings if nobody wrote since ``version`` was read: False otherwise."""
+        return self._put_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
+                             "settings": settings_json, "updated_at": now, "version": version + 1},
+                            "attribute_not_exists(pk) OR version = :v"
+                            + (" OR attribute_not_exists(version)" if version == 0 else ""),
+                            values={":v": version})

@@ -175,6 +175,10 @@ class TaskRepository(Repository):
     def put_item(self, connection_id: str, task_id: str, item: TaskItem) -> None:
         self._put(self._item(connection_id, task_id, item))
 
+    def put_item_once(self, connection_id: str, task_id: str, item: TaskItem) -> bool:
+        """Record an item's result once: False when it is recorded already (a redelivery)."""
+        return self._put_if_absent(self._item(connection_id, task_id, item))
+
     def put_items(self, connection_id: str, task_id: str, items: list[TaskItem]) -> None:
         """Many per-item results, in batches."""
         self._put_all([self._item(connection_id, task_id, item) for item in items])

@@ -251,7 +251,7 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
     products only with ``auto_pull``, changes only with ``auto_update``). No stock work here."""
     from connector.catalog.mapping import ensure_mappings
     from connector.catalog.pull import record_product
-    from connector.stores.errors import NotFound as StoreNotFound
+    from connector.stores.errors import StoreNotFound
 
     product_id = message.entity_ids.get("entity_id")
     if not product_id:

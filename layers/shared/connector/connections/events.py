@@ -113,7 +113,7 @@ def receive_tiktok(raw: bytes, authorization: str | None, creds: AppCredentials,
 def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials, repo: ConnectionRepository,
                   intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
     from connector.stores.ecwid.webhooks import EcwidWebhooks, signed_fields
-    from connector.stores.errors import ValidationError as StoreValidationError
+    from connector.stores.errors import StoreValidationError
     from connector.stores.protocol import EventKind
 
     if not creds.ecwid_client_secret:

@@ -211,11 +211,11 @@ def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: s
 
 
 def _store_product(deps: StockDeps, connection: Connection, product_id: str) -> StoreProduct | None:
-    from connector.stores.errors import NotFound
+    from connector.stores.errors import StoreNotFound
 
     try:
         return deps.c.store_for(connection).get_product(product_id)
-    except NotFound:
+    except StoreNotFound:
         return None
 
 

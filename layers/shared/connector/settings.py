@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from connector import keys
-from connector.dynamo import Repository
+from connector.dynamo import ABSENT, Repository
 
 FieldSource = Literal["store", "override", "tiktok", "none"]
 """Where a listing field comes from, as the sync rules say: the store, a connector-side override,
@@ -173,6 +173,6 @@ class SettingsRepository(Repository):
         """Write the settings if nobody wrote since ``version`` was read: False otherwise."""
         return self._put_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
                              "settings": settings_json, "updated_at": now, "version": version + 1},
-                            "attribute_not_exists(pk) OR version = :v"
+                            f"{ABSENT} OR version = :v"
                             + (" OR attribute_not_exists(version)" if version == 0 else ""),
                             values={":v": version})

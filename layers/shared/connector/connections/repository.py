@@ -204,7 +204,7 @@ class ConnectionRepository(dynamo.Repository):
             {"Put": {"TableName": self._table,
                      "Item": dynamo.to_item({keys.PK: pk, keys.SK: sk, "connection_id": connection_id,
                                              "shop_id": shop.shop_id, "claimed_at": now}),
-                     "ConditionExpression": "attribute_not_exists(pk) OR connection_id = :id OR released = :yes",
+                     "ConditionExpression": f"{dynamo.ABSENT} OR connection_id = :id OR released = :yes",
                      "ExpressionAttributeValues": dynamo.values({":id": connection_id, ":yes": True})}},
             {"Put": {"TableName": self._table, "Item": dynamo.to_item(_shop_item(connection_id, shop))}},
         ]
@@ -304,7 +304,7 @@ class ConnectionRepository(dynamo.Repository):
             pk, sk = keys.store_claim_key(connection.platform, connection.store_id)
             self.client.delete_item(
                 TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
-                ConditionExpression="attribute_not_exists(pk) OR connection_id = :id",
+                ConditionExpression=f"{dynamo.ABSENT} OR connection_id = :id",
                 ExpressionAttributeValues=dynamo.values({":id": connection_id}))
             deleted += 1
         return deleted

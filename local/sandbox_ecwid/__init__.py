@@ -9,8 +9,8 @@ Run it alone with ``python -m local.sandbox_ecwid`` (prints the URLs and a token
 from __future__ import annotations
 
 from local.sandbox_ecwid.catalog import FLAWS, Catalog, GeneratedProduct, generate_catalog
+from local.sandbox_ecwid.model import SeededProduct
 from local.sandbox_ecwid.server import EcwidSandbox, Fault
-from local.sandbox_ecwid.state import SeededProduct
 
 __all__ = [
     "FLAWS",

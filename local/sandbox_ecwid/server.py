@@ -26,9 +26,11 @@ from typing import Any
 
 from local.admin_input import AdminInputError, flag, only, pattern, seconds, text, whole
 from local.httpkit import Request, Response, Router, Server, html_response, json_response, redirect
+from local.sandbox_ecwid.args import ApiError
 from local.sandbox_ecwid.catalog import Catalog, generate_catalog
 from local.sandbox_ecwid.images import render_png
-from local.sandbox_ecwid.state import ApiError, SandboxState, SeededProduct
+from local.sandbox_ecwid.model import SeededProduct
+from local.sandbox_ecwid.state import SandboxState
 from local.sandbox_ecwid.webhooks import WebhookDispatcher, WebhookFaults
 
 SCOPE_OF: dict[tuple[str, str], str] = {

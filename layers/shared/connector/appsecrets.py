@@ -8,11 +8,14 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connector.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 CACHE_SECONDS = 300.0
 
@@ -31,7 +34,7 @@ _cache: dict[tuple[str, str], tuple[float, AppCredentials]] = {}
 _lock = threading.Lock()
 
 
-def load(secret_name: str, *, client: Any | None = None, clock: Callable[[], float] = time.monotonic,
+def load(secret_name: str, *, client: SecretsManagerClient | None = None, clock: Callable[[], float] = time.monotonic,
          max_age: float = CACHE_SECONDS) -> AppCredentials:
     """The credentials in ``secret_name`` (cached ``max_age`` seconds per endpoint and name)."""
     from connector import aws

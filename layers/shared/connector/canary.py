@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from connector import aws, dynamo, keys
+from connector import dynamo, keys
 from connector.errors import Conflict, NotFound
 from connector.queues import MessageSender
 from connector.runtime import now
@@ -42,15 +42,7 @@ class CanaryStepInput(BaseModel):
     execution: str | None = None
 
 
-class CanaryRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.client("dynamodb")
-
+class CanaryRepository(dynamo.Repository):
     def create(self, run: CanaryRun, at_ms: int) -> None:
         item = {
             keys.PK: keys.canary_pk(run.canary_id),
@@ -61,44 +53,24 @@ class CanaryRepository:
             "stages": run.stages,
             keys.TTL_ATTRIBUTE: at_ms // 1000 + RETENTION_SECONDS,
         }
-        try:
-            self.client.put_item(
-                TableName=self._table,
-                Item=dynamo.to_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                raise Conflict(f"canary {run.canary_id} exists already") from None
-            raise
+        if not self._put_if_absent(item):
+            raise Conflict(f"canary {run.canary_id} exists already")
 
     def mark(self, canary_id: str, stage: Stage, at_ms: int) -> CanaryRun:
         status = "completed" if stage == STAGES[-1] else "running"
-        try:
-            result = self.client.update_item(
-                TableName=self._table,
-                Key=dynamo.to_item({keys.PK: keys.canary_pk(canary_id), keys.SK: keys.META}),
-                UpdateExpression="SET stages.#stage = if_not_exists(stages.#stage, :at), #status = :status",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#stage": stage, "#status": "status"},
-                ExpressionAttributeValues=dynamo.values({":at": at_ms, ":status": status}),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                raise NotFound(f"canary {canary_id} does not exist") from None
-            raise
-        return _run(dynamo.from_item(result["Attributes"]))
+        item = self._updated_if(
+            {keys.PK: keys.canary_pk(canary_id), keys.SK: keys.META},
+            "SET stages.#stage = if_not_exists(stages.#stage, :at), #status = :status", dynamo.PRESENT,
+            names={"#stage": stage, "#status": "status"}, values={":at": at_ms, ":status": status})
+        if item is None:
+            raise NotFound(f"canary {canary_id} does not exist")
+        return _run(item)
 
     def get(self, canary_id: str) -> CanaryRun:
-        result = self.client.get_item(
-            TableName=self._table,
-            Key=dynamo.to_item({keys.PK: keys.canary_pk(canary_id), keys.SK: keys.META}),
-            ConsistentRead=True,
-        )
-        if "Item" not in result:
+        item = self._read({keys.PK: keys.canary_pk(canary_id), keys.SK: keys.META})
+        if item is None:
             raise NotFound(f"canary {canary_id} does not exist")
-        return _run(dynamo.from_item(result["Item"]))
+        return _run(item)
 
 
 def _run(item: dict[str, Any]) -> CanaryRun:

@@ -28,7 +28,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_sqs import SQSClient
 
 #: How long a peeked or skipped message stays hidden before it is released (or expires).
 HOLD_SECONDS = 30
@@ -78,14 +82,14 @@ class RedriveResult:
 
 
 # ---------------------------------------------------------------------- discovery
-def pairs_from_urls(sqs: Any, urls: Mapping[str, str]) -> list[QueuePair]:
+def pairs_from_urls(sqs: SQSClient, urls: Mapping[str, str]) -> list[QueuePair]:
     """Pair queues given as logical name -> URL by each one's ``RedrivePolicy``."""
     by_arn: dict[str, tuple[str, str]] = {}
     policies: dict[str, str] = {}
     fifo: dict[str, bool] = {}
     for name, url in urls.items():
-        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy", "FifoQueue"])
-        attrs = attrs.get("Attributes", {})
+        answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy", "FifoQueue"])
+        attrs = {str(k): v for k, v in answer.get("Attributes", {}).items()}
         by_arn[str(attrs["QueueArn"])] = (name, url)
         fifo[name] = str(attrs.get("FifoQueue", "false")).lower() == "true"
         if attrs.get("RedrivePolicy"):
@@ -99,7 +103,7 @@ def pairs_from_urls(sqs: Any, urls: Mapping[str, str]) -> list[QueuePair]:
     return sorted(pairs, key=lambda p: p.dlq)
 
 
-def discover_by_prefix(sqs: Any, stack: str | None = None) -> list[QueuePair]:
+def discover_by_prefix(sqs: SQSClient, stack: str | None = None) -> list[QueuePair]:
     """Local cloud: every queue whose name starts with ``<stack>-`` (all queues without a stack)."""
     prefix = f"{stack}-" if stack else ""
     urls: dict[str, str] = {}
@@ -118,7 +122,7 @@ def discover_by_prefix(sqs: Any, stack: str | None = None) -> list[QueuePair]:
     return pairs_from_urls(sqs, urls)
 
 
-def discover_stack(sqs: Any, cloudformation: Any, stack: str) -> list[QueuePair]:
+def discover_stack(sqs: SQSClient, cloudformation: CloudFormationClient, stack: str) -> list[QueuePair]:
     """AWS: the stack's ``AWS::SQS::Queue`` resources (their physical id is the queue URL)."""
     urls: dict[str, str] = {}
     params: dict[str, Any] = {"StackName": stack}
@@ -142,15 +146,15 @@ def select(pairs: Iterable[QueuePair], queue: str | None) -> list[QueuePair]:
 
 
 # ---------------------------------------------------------------------- operations
-def _receive(sqs: Any, url: str, count: int, wait_s: int) -> list[dict[str, Any]]:
+def _receive(sqs: SQSClient, url: str, count: int, wait_s: int) -> list[dict[str, Any]]:
     answer = sqs.receive_message(
         QueueUrl=url, MaxNumberOfMessages=max(1, min(count, 10)), VisibilityTimeout=HOLD_SECONDS,
         WaitTimeSeconds=wait_s, AttributeNames=["All"], MessageAttributeNames=["All"],
     )
-    return list(answer.get("Messages", []))
+    return [dict(m) for m in answer.get("Messages", [])]
 
 
-def _release(sqs: Any, url: str, messages: Iterable[dict[str, Any]]) -> None:
+def _release(sqs: SQSClient, url: str, messages: Iterable[dict[str, Any]]) -> None:
     for message in messages:
         try:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
@@ -158,7 +162,7 @@ def _release(sqs: Any, url: str, messages: Iterable[dict[str, Any]]) -> None:
             continue
 
 
-def approximate_count(sqs: Any, url: str) -> int:
+def approximate_count(sqs: SQSClient, url: str) -> int:
     attrs = sqs.get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     ).get("Attributes", {})
@@ -188,7 +192,7 @@ def _peek(message: Mapping[str, Any], now_s: float) -> Peek:
     )
 
 
-def list_dlqs(sqs: Any, pairs: Sequence[QueuePair], peek: int = 10, wait_s: int = 0,
+def list_dlqs(sqs: SQSClient, pairs: Sequence[QueuePair], peek: int = 10, wait_s: int = 0,
               clock: Callable[[], float] = time.time) -> list[DlqSummary]:
     """Each DLQ's approximate depth and a peek at up to ``peek`` of its messages (no bodies)."""
     summaries = []
@@ -209,7 +213,7 @@ def list_dlqs(sqs: Any, pairs: Sequence[QueuePair], peek: int = 10, wait_s: int 
     return summaries
 
 
-def show(sqs: Any, pairs: Sequence[QueuePair], message_id: str, wait_s: int = 0) -> ShownMessage | None:
+def show(sqs: SQSClient, pairs: Sequence[QueuePair], message_id: str, wait_s: int = 0) -> ShownMessage | None:
     """The body and attributes of one dead-lettered message; it stays in its DLQ."""
     for pair in pairs:
         held: list[dict[str, Any]] = []
@@ -243,7 +247,7 @@ def _send_params(pair: QueuePair, message: Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def redrive(sqs: Any, pairs: Sequence[QueuePair], max_messages: int | None = None,
+def redrive(sqs: SQSClient, pairs: Sequence[QueuePair], max_messages: int | None = None,
             message_id: str | None = None, wait_s: int = 0) -> list[RedriveResult]:
     """Move dead-lettered messages back to their source queue: send, then delete.
 

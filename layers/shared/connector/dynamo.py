@@ -1,10 +1,25 @@
-"""Small helpers over the low-level DynamoDB client: item (de)serialization and the error test
-for lost conditional writes. Repositories build on these; keys come from :mod:`connector.keys`."""
+"""The DynamoDB base every repository builds on: item (de)serialization, the test for a lost
+conditional write, and :class:`Repository` (a table name, a lazily fetched typed client, and
+conditional writes that answer True / False instead of raising). Keys come from
+:mod:`connector.keys`.
+
+A "condition" below is a DynamoDB condition expression; when it does not hold, the write does
+nothing and the helper answers ``False`` (or ``None`` for the ones that return the new item).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+T = TypeVar("T")
+ABSENT = "attribute_not_exists(pk)"
+"""The condition of a write that must not replace an item (every item has a ``pk``)."""
+PRESENT = "attribute_exists(pk)"
+"""The condition of a write that must not create an item."""
 
 
 def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -34,7 +49,30 @@ def is_condition_failure(exc: BaseException) -> bool:
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
 
 
-def query_prefix(client: Any, table_name: str, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+def attempt(write: Callable[[], T]) -> T | None:
+    """Run a conditional write: its result, or ``None`` when its condition did not hold. Any
+    other error goes through."""
+    try:
+        return write()
+    except Exception as exc:
+        if is_condition_failure(exc):
+            return None
+        raise
+
+
+def held(write: Callable[[], object]) -> bool:
+    """Run a conditional write: True when it was applied, False when its condition did not hold.
+    Any other error goes through."""
+    try:
+        write()
+    except Exception as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
+def query_prefix(client: DynamoDBClient, table_name: str, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
     """Every item of partition ``pk`` whose sort key starts with ``sk_prefix``, page after page
     (raw DynamoDB items: deserialize with :func:`from_item`)."""
     kwargs: dict[str, Any] = {
@@ -46,3 +84,125 @@ def query_prefix(client: Any, table_name: str, pk: str, sk_prefix: str) -> Itera
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _expression(names: Mapping[str, str] | None, vals: Mapping[str, Any] | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if names:
+        params["ExpressionAttributeNames"] = dict(names)
+    if vals:
+        params["ExpressionAttributeValues"] = values(vals)
+    return params
+
+
+class Repository:
+    """One table, reached through a low-level client: the one given (tests pass one) or the
+    function's cached client, fetched on first use (nothing is built at import time).
+
+    Keys and items are plain values (``{"pk": ..., "sk": ...}``); the helpers serialize them.
+    The helpers are protected (a leading underscore) so they never clash with a repository's own
+    ``get`` / ``put`` / ``delete``.
+    """
+
+    def __init__(self, table_name: str, client: DynamoDBClient | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
+    @property
+    def client(self) -> DynamoDBClient:
+        if self._client is not None:
+            return self._client
+        from connector import aws
+
+        return aws.client("dynamodb")
+
+    # --------------------------------------------------------------------------- reads
+    def _read(self, key: Mapping[str, Any], **params: Any) -> dict[str, Any] | None:
+        """The item at ``key`` (strongly consistent), deserialized; ``None`` when there is none."""
+        got = self.client.get_item(TableName=self._table, Key=to_item(key), ConsistentRead=True, **params)
+        return from_item(got["Item"]) if "Item" in got else None
+
+    def _query_prefix(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        """Every item of ``pk`` whose sort key starts with ``sk_prefix``, deserialized."""
+        for item in query_prefix(self.client, self._table, pk, sk_prefix):
+            yield from_item(item)
+
+    # --------------------------------------------------------------------------- writes
+    def _put(self, item: Mapping[str, Any]) -> None:
+        self.client.put_item(TableName=self._table, Item=to_item(item))
+
+    def _put_if_absent(self, item: Mapping[str, Any]) -> bool:
+        """Write ``item`` unless one with its key exists: False then (nothing written)."""
+        return self._put_if(item, ABSENT)
+
+    def _put_if(self, item: Mapping[str, Any], condition: str, *, names: Mapping[str, str] | None = None,
+               values: Mapping[str, Any] | None = None) -> bool:
+        """Write ``item`` when ``condition`` holds for the item it would replace."""
+        return held(lambda: self.client.put_item(
+            TableName=self._table, Item=to_item(item), ConditionExpression=condition,
+            **_expression(names, values)))
+
+    def _update(self, key: Mapping[str, Any], expression: str, *, names: Mapping[str, str] | None = None,
+               values: Mapping[str, Any] | None = None, condition: str | None = None) -> dict[str, Any]:
+        """Apply an update expression; the item as it is afterwards (deserialized). A failed
+        ``condition`` raises (use :meth:`_update_if` to be told instead)."""
+        params = _expression(names, values)
+        if condition is not None:
+            params["ConditionExpression"] = condition
+        got = self.client.update_item(TableName=self._table, Key=to_item(key), UpdateExpression=expression,
+                                      ReturnValues="ALL_NEW", **params)
+        return from_item(got.get("Attributes", {}))
+
+    def _update_if(self, key: Mapping[str, Any], expression: str, condition: str, *,
+                  names: Mapping[str, str] | None = None, values: Mapping[str, Any] | None = None) -> bool:
+        """Apply an update expression when ``condition`` holds: False otherwise."""
+        return held(lambda: self.client.update_item(
+            TableName=self._table, Key=to_item(key), UpdateExpression=expression, ConditionExpression=condition,
+            **_expression(names, values)))
+
+    def _updated_if(self, key: Mapping[str, Any], expression: str, condition: str, *,
+                   names: Mapping[str, str] | None = None,
+                   values: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """:meth:`_update_if` that answers with the item as it is afterwards (``None``: the
+        condition did not hold)."""
+        got = attempt(lambda: self.client.update_item(
+            TableName=self._table, Key=to_item(key), UpdateExpression=expression, ConditionExpression=condition,
+            ReturnValues="ALL_NEW", **_expression(names, values)))
+        return None if got is None else from_item(got.get("Attributes", {}))
+
+    def _delete(self, key: Mapping[str, Any]) -> None:
+        self.client.delete_item(TableName=self._table, Key=to_item(key))
+
+    def _delete_if(self, key: Mapping[str, Any], condition: str, *, names: Mapping[str, str] | None = None,
+                  values: Mapping[str, Any] | None = None) -> bool:
+        """Delete the item at ``key`` when ``condition`` holds: False otherwise."""
+        return held(lambda: self.client.delete_item(
+            TableName=self._table, Key=to_item(key), ConditionExpression=condition,
+            **_expression(names, values)))
+
+    def _deleted_if(self, key: Mapping[str, Any], condition: str, *, names: Mapping[str, str] | None = None,
+                    values: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """:meth:`_delete_if` that answers with the item as it was (``None``: the condition did
+        not hold)."""
+        got = attempt(lambda: self.client.delete_item(
+            TableName=self._table, Key=to_item(key), ConditionExpression=condition, ReturnValues="ALL_OLD",
+            **_expression(names, values)))
+        return None if got is None else from_item(got.get("Attributes", {}))
+
+    def _transact_if(self, items: Sequence[Mapping[str, Any]]) -> bool:
+        """Write ``items`` (``TransactItems`` entries) all or none: False when a condition of
+        one of them did not hold."""
+        return held(lambda: self.client.transact_write_items(TransactItems=list(items)))  # type: ignore[arg-type]
+
+    def _put_all(self, items: Sequence[Mapping[str, Any]]) -> None:
+        """Write many items, 25 to a batch, until every one is written."""
+        for start in range(0, len(items), 25):
+            request: Mapping[str, Any] = {
+                self._table: [{"PutRequest": {"Item": to_item(item)}} for item in items[start:start + 25]]}
+            while request:
+                got = self.client.batch_write_item(RequestItems=request)
+                request = got.get("UnprocessedItems") or {}

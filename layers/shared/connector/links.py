@@ -34,32 +34,19 @@ class SkuLink(BaseModel):
     updated_at: int = 0
 
 
-class LinkRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
-
+class LinkRepository(dynamo.Repository):
     def put(self, link: SkuLink) -> None:
-        item = {keys.PK: keys.conn_pk(link.connection_id),
-                keys.SK: keys.sku_sk(link.store_product_id, link.variant_key),
-                "gsi3pk": keys.tiktok_sku_index_pk(link.tiktok_sku_id), "gsi3sk": keys.sku_index_sk(link.connection_id),
-                **link.model_dump()}
-        self.client.put_item(TableName=self._table, Item=dynamo.to_item(item))
+        self._put({keys.PK: keys.conn_pk(link.connection_id),
+                   keys.SK: keys.sku_sk(link.store_product_id, link.variant_key),
+                   "gsi3pk": keys.tiktok_sku_index_pk(link.tiktok_sku_id),
+                   "gsi3sk": keys.sku_index_sk(link.connection_id), **link.model_dump()})
 
     def delete(self, connection_id: str, store_product_id: str, variant_key: str) -> None:
-        self.client.delete_item(TableName=self._table, Key=dynamo.to_item(
-            {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.sku_sk(store_product_id, variant_key)}))
+        self._delete({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.sku_sk(store_product_id, variant_key)})
 
     def get(self, connection_id: str, store_product_id: str, variant_key: str) -> SkuLink | None:
-        got = self.client.get_item(TableName=self._table, ConsistentRead=True, Key=dynamo.to_item(
-            {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.sku_sk(store_product_id, variant_key)}))
-        return _link(got["Item"]) if "Item" in got else None
+        item = self._read({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.sku_sk(store_product_id, variant_key)})
+        return _link(item) if item is not None else None
 
     def for_product(self, connection_id: str, store_product_id: str) -> list[SkuLink]:
         return list(self._query(connection_id, keys.sku_prefix(store_product_id)))
@@ -75,12 +62,12 @@ class LinkRepository:
             ExpressionAttributeValues=dynamo.values({":p": keys.tiktok_sku_index_pk(tiktok_sku_id),
                                                      ":s": keys.sku_index_sk(connection_id)}))
         items = got.get("Items", [])
-        return _link(items[0]) if items else None
+        return _link(dynamo.from_item(items[0])) if items else None
 
     def _query(self, connection_id: str, prefix: str) -> Iterator[SkuLink]:
-        for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), prefix):
+        for item in self._query_prefix(keys.conn_pk(connection_id), prefix):
             yield _link(item)
 
 
 def _link(item: dict[str, Any]) -> SkuLink:
-    return SkuLink.model_validate({k: v for k, v in dynamo.from_item(item).items() if k in SkuLink.model_fields})
+    return SkuLink.model_validate({k: v for k, v in item.items() if k in SkuLink.model_fields})

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from connector.dynamo import Repository
+
 ORDER_ATTRIBUTE = "o#"
 """Prefix of the per-order attributes (``o#5764614...``)."""
 
@@ -69,18 +71,8 @@ def _total(item: Mapping[str, Any]) -> int:
                if k.startswith(ORDER_ATTRIBUTE) and isinstance(v, int | Decimal))
 
 
-class PendingUnits:
+class PendingUnits(Repository):
     """Reads of the per-variant pending items of one table."""
-
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
 
     def all(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units held, every variant of the connection with units held."""
@@ -101,8 +93,8 @@ class PendingUnits:
         wanted = sorted(set(variant_keys))
         totals: dict[str, int] = {}
         for start in range(0, len(wanted), 100):
-            request = {self._table: {"Keys": [_key(connection_id, v) for v in wanted[start:start + 100]],
-                                     "ConsistentRead": True}}
+            batch = [_key(connection_id, v) for v in wanted[start:start + 100]]
+            request: Mapping[str, Any] = {self._table: {"Keys": batch, "ConsistentRead": True}}
             while request:
                 got = self.client.batch_get_item(RequestItems=request)
                 for raw in got.get("Responses", {}).get(self._table, []):

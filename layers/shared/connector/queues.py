@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
 from connector import aws
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+BATCH_SIZE = 10
+"""The most messages one SQS call takes."""
 
 
 class MessageSender(Protocol):
@@ -17,12 +24,16 @@ class MessageSender(Protocol):
 
 
 class SqsSender:
-    def __init__(self, client: Any | None = None) -> None:
+    def __init__(self, client: SQSClient | None = None) -> None:
         self._client = client
+
+    @property
+    def client(self) -> SQSClient:
+        return self._client or aws.client("sqs")
 
     def send(self, queue_url: str, message: BaseModel, *, group_id: str | None = None,
              dedupe_id: str | None = None, delay_seconds: int = 0) -> str:
-        client = self._client or aws.client("sqs")
+        client = self.client
         params: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": message.model_dump_json()}
         if group_id is not None:
             params["MessageGroupId"] = group_id
@@ -31,6 +42,17 @@ class SqsSender:
         if delay_seconds:
             params["DelaySeconds"] = delay_seconds
         return str(client.send_message(**params)["MessageId"])
+
+    def send_batch(self, queue_url: str, messages: Sequence[BaseModel]) -> None:
+        """Enqueue many messages (standard queue), :data:`BATCH_SIZE` to a call. Raises when SQS
+        refuses any of them (naming the refusal codes, not the messages)."""
+        for start in range(0, len(messages), BATCH_SIZE):
+            chunk = messages[start:start + BATCH_SIZE]
+            answer = self.client.send_message_batch(QueueUrl=queue_url, Entries=[
+                {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)])
+            if answer.get("Failed"):
+                codes = sorted({str(f.get("Code")) for f in answer["Failed"]})
+                raise RuntimeError(f"queue refused {len(answer['Failed'])} message(s): {', '.join(codes)}")
 
 
 def decode(body: str) -> Any:

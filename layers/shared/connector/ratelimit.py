@@ -12,7 +12,12 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from connector.dynamo import Repository
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 class RateLimiter(Protocol):
@@ -70,7 +75,7 @@ class LocalRateLimiter:
             self._tokens[key] = 0.0
 
 
-class DynamoRateLimiter:
+class DynamoRateLimiter(Repository):
     """A limiter shared by every process through one DynamoDB item per key.
 
     Item ``pk = keys.rate_limit_pk(key)``, ``sk = "BUCKET"`` holding the current fixed window
@@ -99,7 +104,7 @@ class DynamoRateLimiter:
         self,
         table_name: str,
         *,
-        client: Any = None,
+        client: DynamoDBClient | None = None,
         window_s: float = 0.2,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
@@ -108,21 +113,12 @@ class DynamoRateLimiter:
     ) -> None:
         if window_s <= 0:
             raise ValueError("window_s must be positive")
-        self._table = table_name
-        self._client = client
+        super().__init__(table_name, client)
         self._window = window_s
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter_s
         self._rnd = rnd
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from connector import aws
-
-            self._client = aws.client("dynamodb")
-        return self._client
 
     def _key(self, key: str) -> dict[str, Any]:
         from connector.keys import rate_limit_pk
@@ -153,7 +149,7 @@ class DynamoRateLimiter:
                 ":now": {"N": repr(now)},
                 ":exp": {"N": str(int(now) + self.TTL_S)},
             }
-            old = self._update(
+            old = self._update_or_old(
                 item_key,
                 "SET n = n + :one, expires_at = :exp",
                 "win = :win AND n < :quota AND (attribute_not_exists(paused_until) OR paused_until <= :now)",
@@ -167,7 +163,7 @@ class DynamoRateLimiter:
                 self._sleep(paused_until - now + self._rnd() * self._jitter)
                 continue
             if stored_window is None or stored_window < current:
-                reset = self._update(
+                reset = self._update_or_old(
                     item_key,
                     "SET win = :win, n = :one, expires_at = :exp",
                     "(attribute_not_exists(win) OR win < :win)"
@@ -183,14 +179,14 @@ class DynamoRateLimiter:
 
     def pause(self, key: str, seconds: float) -> None:
         until = self._clock() + seconds
-        self._update(
+        self._update_or_old(
             self._key(key),
             "SET paused_until = :until, expires_at = :exp",
             "attribute_not_exists(paused_until) OR paused_until < :until",
             {":until": {"N": repr(until)}, ":exp": {"N": str(int(until) + self.TTL_S)}},
         )
 
-    def _update(
+    def _update_or_old(
         self, item_key: dict[str, Any], update: str, condition: str, values: dict[str, Any]
     ) -> dict[str, Any] | None:
         """Run a conditional update; ``None`` when it applied, else the item as it was."""

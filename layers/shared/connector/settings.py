@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connector import keys
+from connector.dynamo import ABSENT, Repository
+
 FieldSource = Literal["store", "override", "tiktok", "none"]
 """Where a listing field comes from, as the sync rules say: the store, a connector-side override,
 TikTok (leave it as it is on TikTok) or nowhere (don't sync)."""
@@ -158,31 +161,30 @@ class ConnectionSettings(_Section):
         return ConnectionSettings.model_validate(current)
 
 
-class SettingsRepository:
+class SettingsRepository(Repository):
     """Reads and writes the settings item of a connection."""
 
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
-
     def get(self, connection_id: str) -> ConnectionSettings:
-        from connector import dynamo, keys
-
-        got = self.client.get_item(TableName=self._table, ConsistentRead=True,
-                                   Key=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS}))
-        if "Item" not in got:
+        item = self._read({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS})
+        if item is None:
             return ConnectionSettings()
-        return ConnectionSettings.model_validate_json(dynamo.from_item(got["Item"])["settings"])
+        return ConnectionSettings.model_validate_json(item["settings"])
 
     def put(self, connection_id: str, settings: ConnectionSettings, now: int) -> None:
-        from connector import dynamo, keys
+        self._put({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
+                   "settings": settings.model_dump_json(), "updated_at": now})
 
-        self.client.put_item(TableName=self._table, Item=dynamo.to_item({
-            keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
-            "settings": settings.model_dump_json(), "updated_at": now}))
+    def read_versioned(self, connection_id: str) -> tuple[str | None, int]:
+        """(settings JSON or None for the defaults, version) of a connection."""
+        item = self._read({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS})
+        if item is None:
+            return None, 0
+        return str(item["settings"]), int(item.get("version", 0))
+
+    def put_if_version(self, connection_id: str, settings_json: str, version: int, now: int) -> bool:
+        """Write the settings if nobody wrote since ``version`` was read: False otherwise."""
+        return self._put_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
+                             "settings": settings_json, "updated_at": now, "version": version + 1},
+                            f"{ABSENT} OR version = :v"
+                            + (" OR attribute_not_exists(version)" if version == 0 else ""),
+                            values={":v": version})

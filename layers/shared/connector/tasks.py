@@ -12,9 +12,15 @@ import importlib
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from connector import dynamo, keys
+from connector.dynamo import PRESENT, Repository
+
+if TYPE_CHECKING:
+    from mypy_boto3_stepfunctions import SFNClient
 
 TaskKind = Literal[
     "canary",
@@ -72,7 +78,7 @@ class StateMachineStarter:
     """Starts a state machine execution named after the task, so a redelivered message starts
     nothing twice (an existing execution of that name counts as started)."""
 
-    def __init__(self, client: Any | None = None) -> None:
+    def __init__(self, client: SFNClient | None = None) -> None:
         self._client = client
 
     def start(self, state_machine_arn: str, name: str, payload: BaseModel) -> bool:
@@ -115,52 +121,25 @@ class TaskItem(BaseModel):
     at: int = 0
 
 
-class TaskRepository:
+class TaskRepository(Repository):
     """Task records under the connection: ``TASK#<task_id>`` plus ``TASKITEM#<task_id>#<item>``."""
 
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
-
     def _key(self, connection_id: str, task_id: str) -> dict[str, Any]:
-        from connector import dynamo, keys
-
-        return dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_sk(task_id)})
+        return {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_sk(task_id)}
 
     def create(self, record: TaskRecord) -> bool:
         """Record a new task once: False when that task id exists already (a redelivery)."""
-        from connector import dynamo, keys
-
-        item = {keys.PK: keys.conn_pk(record.connection_id), keys.SK: keys.task_sk(record.task_id),
-                **record.model_dump(exclude_none=True)}
-        try:
-            self.client.put_item(TableName=self._table, Item=dynamo.to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return self._put_if_absent({**self._key(record.connection_id, record.task_id),
+                                   **record.model_dump(exclude_none=True)})
 
     def get(self, connection_id: str, task_id: str) -> TaskRecord | None:
-        from connector import dynamo
-
-        got = self.client.get_item(TableName=self._table, Key=self._key(connection_id, task_id), ConsistentRead=True)
-        if "Item" not in got:
+        item = self._read(self._key(connection_id, task_id))
+        if item is None:
             return None
-        return TaskRecord.model_validate({k: v for k, v in dynamo.from_item(got["Item"]).items()
-                                          if k in TaskRecord.model_fields})
+        return TaskRecord.model_validate({k: v for k, v in item.items() if k in TaskRecord.model_fields})
 
     def set_state(self, connection_id: str, task_id: str, state: TaskState, now: int, *,
                   total: int | None = None, error: str | None = None, note: str | None = None) -> None:
-        from connector import dynamo
-
         sets = ["#s = :s", "updated_at = :n"]
         values: dict[str, Any] = {":s": state, ":n": now}
         names = {"#s": "state"}
@@ -171,16 +150,11 @@ class TaskRepository:
                 values[f":{name}"] = value
         if state in ("completed", "error"):
             sets.append("finished_at = :n")
-        self.client.update_item(TableName=self._table, Key=self._key(connection_id, task_id),
-                                UpdateExpression="SET " + ", ".join(sets),
-                                ConditionExpression="attribute_exists(pk)",
-                                ExpressionAttributeNames=names,
-                                ExpressionAttributeValues=dynamo.values(values))
+        self._update(self._key(connection_id, task_id), "SET " + ", ".join(sets), names=names, values=values,
+                    condition=PRESENT)
 
     def add_counts(self, connection_id: str, task_id: str, counts: dict[str, int], now: int) -> None:
         """Atomically add to the task's counters (safe from concurrent workers)."""
-        from connector import dynamo
-
         if not counts:
             return
         names = {"#c": "counts"}
@@ -190,27 +164,34 @@ class TaskRepository:
             names[f"#k{i}"] = name
             values[f":v{i}"] = amount
             parts.append(f"#c.#k{i} :v{i}")
-        self.client.update_item(TableName=self._table, Key=self._key(connection_id, task_id),
-                                UpdateExpression="ADD " + ", ".join(parts) + " SET updated_at = :n",
-                                ConditionExpression="attribute_exists(pk)",
-                                ExpressionAttributeNames=names, ExpressionAttributeValues=dynamo.values(values))
+        self._update(self._key(connection_id, task_id), "ADD " + ", ".join(parts) + " SET updated_at = :n",
+                    names=names, values=values, condition=PRESENT)
+
+    def set_counts(self, connection_id: str, task_id: str, counts: dict[str, int]) -> None:
+        """Replace the task's counters (a total recounted from its per-item results)."""
+        self._update(self._key(connection_id, task_id), "SET #c = :c", names={"#c": "counts"},
+                    values={":c": counts})
 
     def put_item(self, connection_id: str, task_id: str, item: TaskItem) -> None:
-        from connector import dynamo, keys
+        self._put(self._item(connection_id, task_id, item))
 
-        self.client.put_item(TableName=self._table, Item=dynamo.to_item({
-            keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_item_sk(task_id, item.item_id),
-            **item.model_dump(exclude_none=True)}))
+    def put_item_once(self, connection_id: str, task_id: str, item: TaskItem) -> bool:
+        """Record an item's result once: False when it is recorded already (a redelivery)."""
+        return self._put_if_absent(self._item(connection_id, task_id, item))
+
+    def put_items(self, connection_id: str, task_id: str, items: list[TaskItem]) -> None:
+        """Many per-item results, in batches."""
+        self._put_all([self._item(connection_id, task_id, item) for item in items])
+
+    def _item(self, connection_id: str, task_id: str, item: TaskItem) -> dict[str, Any]:
+        return {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_item_sk(task_id, item.item_id),
+                **item.model_dump(exclude_none=True)}
 
     def items(self, connection_id: str, task_id: str) -> Iterator[TaskItem]:
-        from connector import keys
-
-        for raw in self._query(connection_id, keys.task_item_sk(task_id, "")):
+        for raw in self._query_prefix(keys.conn_pk(connection_id), keys.task_item_sk(task_id, "")):
             yield TaskItem.model_validate({k: v for k, v in raw.items() if k in TaskItem.model_fields})
 
     def recent(self, connection_id: str, limit: int = 50) -> list[TaskRecord]:
-        from connector import dynamo, keys
-
         got = self.client.query(TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
                                 ExpressionAttributeValues=dynamo.values({":p": keys.conn_pk(connection_id),
                                                                          ":s": "TASK#"}),
@@ -218,9 +199,3 @@ class TaskRepository:
         fields = TaskRecord.model_fields
         return [TaskRecord.model_validate({k: v for k, v in dynamo.from_item(i).items() if k in fields})
                 for i in got.get("Items", [])]
-
-    def _query(self, connection_id: str, prefix: str) -> Iterator[dict[str, Any]]:
-        from connector import dynamo, keys
-
-        for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), prefix):
-            yield dynamo.from_item(item)

@@ -29,7 +29,7 @@ from connector.connections.models import Connection, EventMessage, ShopLink
 from connector.connections.repository import ConnectionRepository
 from connector.links import LinkRepository, SkuLink
 from connector.settings import ConnectionSettings, SettingsRepository
-from connector.stores.errors import NotFound
+from connector.stores.errors import StoreNotFound
 from connector.stores.protocol import Stock, StoreProduct, StoreVariant
 from connector.tasks import TaskMessage, TaskRepository
 from connector.tiktok.client import ShopRef, TikTokClient
@@ -53,7 +53,7 @@ class FakeStore:
     def get_product(self, product_id: str) -> StoreProduct:
         self.reads += 1
         if product_id not in self.products:
-            raise NotFound(f"product {product_id}", platform="fake")
+            raise StoreNotFound(f"product {product_id}", platform="fake")
         return self.products[product_id]
 
     def list_products(self, *, updated_since: datetime | None = None) -> Iterator[StoreProduct]:

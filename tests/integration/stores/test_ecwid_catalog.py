@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.stores import NotFound, Stock, StorePlatform
+from connector.stores import Stock, StoreNotFound, StorePlatform
 from connector.stores.ecwid import EcwidStore
 from local.sandbox_ecwid import EcwidSandbox
 
@@ -179,7 +179,7 @@ def test_incremental_listing_and_deleted_products(ecwid: EcwidStore, sandbox: Ec
     assert all(d.deleted_at >= checkpoint for d in deleted)
     before = datetime.fromtimestamp(sandbox.now() + 60, tz=UTC)
     assert list(ecwid.deleted_products(since=before)) == []
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         ecwid.get_product(str(gone_one))
 
 

@@ -7,7 +7,7 @@ import threading
 import httpx
 import pytest
 
-from connector.stores import AuthError, NotFound, ServerError
+from connector.stores import AuthError, ServerError, StoreNotFound
 from connector.stores.ecwid import EcwidStore
 from local.sandbox_ecwid import EcwidSandbox
 from tests.integration.stores.helpers import RecordingLimiter, quick_sleep
@@ -120,6 +120,6 @@ def test_uninstall_kills_the_token(ecwid: EcwidStore, sandbox: EcwidSandbox, sto
 
 
 def test_unknown_product(ecwid: EcwidStore) -> None:
-    with pytest.raises(NotFound) as caught:
+    with pytest.raises(StoreNotFound) as caught:
         ecwid.get_product("424242")
     assert caught.value.http_status == 404 and not caught.value.retryable

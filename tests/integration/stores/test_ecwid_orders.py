@@ -11,13 +11,13 @@ from connector.stores import (
     Cancellation,
     Fulfilment,
     FulfilmentStatus,
-    NotFound,
     OrderLine,
     OrderTotals,
     PaymentStatus,
     ShipTo,
+    StoreNotFound,
     StoreOrderDraft,
-    ValidationError,
+    StoreValidationError,
 )
 from connector.stores.ecwid import EcwidStore
 from connector.stores.errors import AmbiguousWrite
@@ -202,15 +202,15 @@ def test_fulfil_and_refund(ecwid: EcwidStore, sandbox: EcwidSandbox, store_id: i
 def test_unknown_orders_and_refused_orders(
     ecwid: EcwidStore, sandbox: EcwidSandbox, store_id: int, catalog: dict[str, Any]
 ) -> None:
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         ecwid.get_order("NOPE1")
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         ecwid.fulfil_order(Fulfilment(order_ext_id="NOPE1", tracking_number="1"))
     # A variation's SKU without its combination id or options: Ecwid refuses it (400), no retry.
     bad_line = OrderLine(
         variant_key=str(catalog["tee"]), sku="TEE-M", name="Tee", quantity=1, unit_price=Decimal("22.50")
     )
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(StoreValidationError) as caught:
         ecwid.create_order(draft(catalog, "7003", lines=(bad_line,)))
     assert caught.value.http_status == 400
     assert sandbox.request_count("POST", rf"^/api/v3/{store_id}/orders$") == 1

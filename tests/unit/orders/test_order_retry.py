@@ -9,7 +9,7 @@ import pytest
 
 from connector.orders import relay as r
 from connector.orders.records import OPEN_STATES, RETRY_FIELDS, OrderRecord
-from connector.stores.errors import AuthError, NotFound, ValidationError
+from connector.stores.errors import AuthError, StoreNotFound, StoreValidationError
 from connector.stores.protocol import StoreOrder, StoreOrderDraft
 from tests.unit.orders.test_order_relay import FakeOrders, FakeStore, deps, line, order
 
@@ -109,8 +109,9 @@ class RefusingStore(FakeStore):
 
 
 @pytest.mark.parametrize(("error", "words"), [
-    (ValidationError("x", http_status=400, platform_code="INVALID_VALUE"), "the store refused the order (HTTP 400"),
-    (NotFound("x", http_status=404), "does not know a product"),
+    (StoreValidationError("x", http_status=400, platform_code="INVALID_VALUE"),
+     "the store refused the order (HTTP 400"),
+    (StoreNotFound("x", http_status=404), "does not know a product"),
     (AuthError("x", http_status=402), "re-authorize the store or check its plan"),
 ])
 def test_a_permanent_store_refusal_blocks_with_plain_words(error: Exception, words: str) -> None:

@@ -14,17 +14,17 @@ import pytest
 from connector.ratelimit import LocalRateLimiter
 from connector.stores import (
     AuthError,
-    NotFound,
     OrderLine,
     OrderTotals,
     RateLimited,
     ServerError,
     ShipTo,
     StoreCredentials,
+    StoreNotFound,
     StoreOAuth,
     StoreOrderDraft,
     StorePlatform,
-    ValidationError,
+    StoreValidationError,
     open_store,
 )
 from connector.stores.ecwid import EcwidOAuth, EcwidStore
@@ -159,12 +159,12 @@ def test_timeouts_are_retried_and_the_error_names_no_token() -> None:
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (400, ValidationError),
-        (409, ValidationError),
+        (400, StoreValidationError),
+        (409, StoreValidationError),
         (401, AuthError),
         (402, AuthError),
         (403, AuthError),
-        (404, NotFound),
+        (404, StoreNotFound),
     ],
 )
 def test_client_errors_are_typed_and_never_retried(status: int, kind: type[Exception]) -> None:
@@ -202,13 +202,13 @@ def test_errors_and_logs_never_contain_the_token(caplog: pytest.LogCaptureFixtur
 
 def test_ids_that_are_not_numbers_are_refused_before_any_call() -> None:
     store, limiter, _ = make_store(lambda request: ok({}))
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         store.get_product("../orders")
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         store.adjust_stock("12:abc", 1)
-    with pytest.raises(ValidationError):  # order ids come from unsigned webhook bodies
+    with pytest.raises(StoreValidationError):  # order ids come from unsigned webhook bodies
         store.get_order("../products/1")
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         EcwidStore("1003/../9", TOKEN, api_base=BASE)
     assert limiter.acquired == []
 
@@ -382,7 +382,7 @@ def test_the_adapter_satisfies_the_port_and_is_built_from_credentials() -> None:
     store = open_store(credentials, api_base=BASE, limiter=LocalRateLimiter())
     assert isinstance(store, EcwidStore) and isinstance(store, StorePlatform)
     assert store.store_id == "1003" and store.platform == "ecwid"
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         open_store(StoreCredentials(platform="magento", store_id="1", token="t"))
 
 

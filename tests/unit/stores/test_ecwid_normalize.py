@@ -16,7 +16,7 @@ from connector.stores import (
     ShipTo,
     Stock,
     StoreOrderDraft,
-    ValidationError,
+    StoreValidationError,
 )
 from connector.stores.ecwid import normalize
 from connector.stores.ecwid.transport import decode_json
@@ -201,7 +201,7 @@ def test_missing_or_zero_weight_and_no_category_normalise_to_none() -> None:
 
 
 def test_a_product_needs_an_id() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         normalize.product({"name": "no id"})
 
 
@@ -213,7 +213,7 @@ def test_variant_keys_round_trip(key: str, expected: tuple[int, int | None]) -> 
 
 @pytest.mark.parametrize("key", ["", "abc", "1:x", "1:2:3"])
 def test_bad_variant_keys_are_validation_errors(key: str) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         normalize.split_key(key)
 
 
@@ -343,7 +343,7 @@ def test_the_order_body_makes_ecwid_decrement_stock_itself() -> None:
 def test_a_line_without_a_variant_is_refused() -> None:
     # One line without ids would make Ecwid skip the stock decrement for the whole order.
     line = OrderLine(variant_key=None, sku=None, name="Custom", quantity=1, unit_price=Decimal("1"))
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(StoreValidationError) as caught:
         normalize.order_body(_draft(lines=(line,)))
     assert caught.value.reason == "line_without_variant"
 

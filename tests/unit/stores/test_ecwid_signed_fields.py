@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connector.stores import ValidationError
+from connector.stores import StoreValidationError
 from connector.stores.ecwid import EcwidWebhooks, signature
 from connector.stores.ecwid.webhooks import MAX_DEPTH, MAX_EVENT_CREATED, signed_fields
 
@@ -58,7 +58,7 @@ def test_the_signed_pair_is_read_as_a_parser_reads_it(body: bytes, expected: tup
     b"[1]", b"", b"\xff\xfe", b'{"eventId":"e","eventCreated":1',
 ])
 def test_anything_else_is_refused_before_a_signature_is_computed(body: bytes) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         signed_fields(body)
     assert not EcwidWebhooks(SECRET).verify(_signed(body, 1, "e"), body)
 
@@ -87,8 +87,8 @@ def test_parse_refuses_ids_that_are_not_ids() -> None:
     assert hooks.parse(json.dumps(base).encode()).store_id == "1003"
     for change in ({"storeId": "abc"}, {"storeId": [1]}, {"storeId": 1.5}, {"entityId": {"a": 1}},
                    {"entityId": "x" * 200}, {"eventType": "order.updated", "data": {"orderId": [1]}}):
-        with pytest.raises(ValidationError):
+        with pytest.raises(StoreValidationError):
             hooks.parse(json.dumps({**base, **change}).encode())
     deep = b'{"eventId":"e","eventCreated":1,"storeId":1,"data":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         hooks.parse(deep)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.stores import EventKind, InvalidSignature, StoreWebhooks, ValidationError
+from connector.stores import EventKind, InvalidSignature, StoreValidationError, StoreWebhooks
 from connector.stores.ecwid import EcwidWebhooks, signature
 
 VECTORS_FILE = Path(__file__).resolve().parents[2] / "vectors" / "signatures.json"
@@ -136,7 +136,7 @@ def test_uninstall_and_unknown_events() -> None:
 
 @pytest.mark.parametrize("body", [b"[]", b"{", b'{"eventType":"product.updated"}'])
 def test_malformed_bodies_raise_a_validation_error(body: bytes) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         EcwidWebhooks("s").parse(body)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from connector.stores import ValidationError
+from connector.stores import StoreValidationError
 from connector.stores.shopify import normalize
 
 
@@ -112,7 +112,7 @@ def test_draft_products_are_disabled_and_a_blank_vendor_is_no_brand() -> None:
 
 
 def test_a_variant_without_a_price_is_refused() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         normalize.variant(_variant(price=None), "7", "GRAMS")
 
 
@@ -129,7 +129,7 @@ def test_ids(value: object, expected: str) -> None:
 
 @pytest.mark.parametrize("value", ["", "gid://shopify/Product/x", "7; drop", "-7", None])
 def test_bad_ids_are_refused(value: object) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         normalize.number(value)
 
 

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from connector.stores import AuthError, InvalidSignature, ServerError, StoreOAuth, ValidationError
+from connector.stores import AuthError, InvalidSignature, ServerError, StoreOAuth, StoreValidationError
 from connector.stores.shopify import ShopifyOAuth, install_hmac, verify_install_request
 from connector.stores.shopify.oauth import new_state, query_params, same_state, signed_message
 
@@ -96,14 +96,14 @@ def test_a_value_cannot_smuggle_a_pair_past_the_signature() -> None:
 )
 def test_a_shop_outside_myshopify_is_refused_even_when_signed(shop: str) -> None:
     params = _signed({"shop": shop, "timestamp": str(int(NOW))})
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         verify_install_request(SECRET, params, now=NOW)
 
 
 @pytest.mark.parametrize("offset", [-301, 301, -86_400])
 def test_a_stale_or_future_timestamp_is_refused(offset: int) -> None:
     params = _signed({"shop": SHOP, "timestamp": str(int(NOW) + offset)})
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         verify_install_request(SECRET, params, now=NOW)
 
 
@@ -112,7 +112,7 @@ def test_a_missing_or_malformed_timestamp_is_refused(stamp: str | None) -> None:
     params: dict[str, str] = {"shop": SHOP}
     if stamp is not None:
         params["timestamp"] = stamp
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         verify_install_request(SECRET, _signed(params), now=NOW)
 
 
@@ -228,8 +228,8 @@ def test_a_refresh_without_a_refresh_token_is_an_auth_error() -> None:
         (400, {"error": "invalid_request", "error_description": f"bad secret {SECRET}"}, AuthError),
         (401, {"error": "invalid_client"}, AuthError),
         (503, b"down", ServerError),
-        (200, {"scope": "read_products"}, ValidationError),
-        (200, b"not json", ValidationError),
+        (200, {"scope": "read_products"}, StoreValidationError),
+        (200, b"not json", StoreValidationError),
     ],
 )
 def test_failures_are_typed_and_never_carry_secrets(status: int, body: Any, error: type[Exception]) -> None:
@@ -257,6 +257,6 @@ def test_a_transport_failure_is_a_server_error_without_the_request() -> None:
 
 
 def test_an_oauth_client_is_for_a_myshopify_shop_and_hides_its_secret() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         ShopifyOAuth("id", SECRET, shop="evil.example.com")
     assert SECRET not in repr(ShopifyOAuth("id", SECRET, shop=SHOP))

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connector.stores import AuthError, NotFound, RateLimited, ServerError, ValidationError
+from connector.stores import AuthError, RateLimited, ServerError, StoreNotFound, StoreValidationError
 from connector.stores.shopify import ShopifyTransport
 from connector.stores.shopify.config import API_VERSION
 from connector.stores.shopify.transport import THROTTLE_MARGIN_S, CostReport, operation_name
@@ -139,7 +139,8 @@ def test_cost_report_reads_extensions() -> None:
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(401, AuthError), (402, AuthError), (403, AuthError), (423, AuthError), (404, NotFound), (400, ValidationError)],
+    [(401, AuthError), (402, AuthError), (403, AuthError), (423, AuthError), (404, StoreNotFound),
+     (400, StoreValidationError)],
 )
 def test_http_errors_are_typed_and_not_retried(status: int, error: type[Exception], limiter: Limiter,
                                                sleeps: list[float]) -> None:
@@ -185,7 +186,8 @@ def test_a_transport_failure_is_retried_then_typed_without_the_request(limiter: 
 
 @pytest.mark.parametrize(
     ("code", "error"),
-    [("undefinedField", ValidationError), ("MAX_COST_EXCEEDED", ValidationError), ("ACCESS_DENIED", AuthError)],
+    [("undefinedField", StoreValidationError), ("MAX_COST_EXCEEDED", StoreValidationError),
+     ("ACCESS_DENIED", AuthError)],
 )
 def test_graphql_errors_are_typed_with_code_and_path(code: str, error: type[Exception], limiter: Limiter,
                                                      sleeps: list[float]) -> None:
@@ -222,7 +224,7 @@ def test_the_token_is_never_logged(limiter: Limiter, sleeps: list[float], caplog
 
 
 def test_a_shop_outside_myshopify_is_refused() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         ShopifyTransport("evil.example.com", TOKEN)
 
 

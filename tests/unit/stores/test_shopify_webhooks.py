@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from connector.stores import EventKind, InvalidSignature, StoreWebhooks, ValidationError
+from connector.stores import EventKind, InvalidSignature, StoreValidationError, StoreWebhooks
 from connector.stores.shopify import ShopifyWebhooks, signature
 
 VECTORS_FILE = Path(__file__).resolve().parents[2] / "vectors" / "signatures.json"
@@ -210,12 +210,12 @@ def test_without_triggered_at_the_payload_or_the_clock_dates_the_event() -> None
 def test_malformed_deliveries_are_validation_errors(change: dict[str, str], body: bytes) -> None:
     headers, _ = _delivery("products/update", {})
     headers.update(change)
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         ShopifyWebhooks(SECRET).parse(body, headers)
 
 
 def test_parse_without_headers_is_refused() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         ShopifyWebhooks(SECRET).parse(b'{"id": 1}')
 
 
@@ -228,5 +228,5 @@ def test_missing_ids_of_each_family_are_refused() -> None:
         ("customers/data_request", {"customer": {"id": 1}, "orders_requested": "1,2"}),
     ]:
         headers, body = _delivery(topic, payload)
-        with pytest.raises(ValidationError):
+        with pytest.raises(StoreValidationError):
             hooks.parse(body, headers)

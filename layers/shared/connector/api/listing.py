@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector import dynamo, keys
 from connector.errors import BadRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _TASK_PREFIX = keys.task_sk("")
 _ORDER_PREFIX = keys.order_sk("")
@@ -34,7 +37,7 @@ def decode_token(token: str, prefix: str) -> str:
     return sk
 
 
-def page(client: Any, table: str, connection_id: str, prefix: str, *, limit: int, page_token: str | None,
+def page(client: DynamoDBClient, table: str, connection_id: str, prefix: str, *, limit: int, page_token: str | None,
          newest_first: bool = False, filters: dict[str, Any] | None = None,
          ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` items under ``prefix`` matching ``filters`` (attribute -> value) and the
@@ -73,26 +76,26 @@ def page(client: Any, table: str, connection_id: str, prefix: str, *, limit: int
         kwargs["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
 
-def task_page(client: Any, table: str, connection_id: str, *, kind: str | None, state: str | None, limit: int,
-              page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def task_page(client: DynamoDBClient, table: str, connection_id: str, *, kind: str | None, state: str | None,
+              limit: int, page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """The connection's tasks, newest first (task ids start with their creation time)."""
     return page(client, table, connection_id, _TASK_PREFIX, limit=limit, page_token=page_token,
                 newest_first=True, filters={"kind": kind, "state": state})
 
 
-def task_item_page(client: Any, table: str, connection_id: str, task_id: str, *, outcome: str | None, limit: int,
-                   page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def task_item_page(client: DynamoDBClient, table: str, connection_id: str, task_id: str, *,
+                   outcome: str | None, limit: int, page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
     return page(client, table, connection_id, keys.task_item_sk(task_id, ""), limit=limit, page_token=page_token,
                 filters={"outcome": outcome})
 
 
-def order_page(client: Any, table: str, connection_id: str, *, limit: int,
+def order_page(client: DynamoDBClient, table: str, connection_id: str, *, limit: int,
                page_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Every order of the connection (any state), newest TikTok order id first."""
     return page(client, table, connection_id, _ORDER_PREFIX, limit=limit, page_token=page_token, newest_first=True)
 
 
-def orders_created_between(client: Any, table: str, connection_id: str, since: int,
+def orders_created_between(client: DynamoDBClient, table: str, connection_id: str, since: int,
                            until: int) -> Iterator[dict[str, Any]]:
     """The order items created in [since, until] (the overview's period)."""
     kwargs: dict[str, Any] = {
@@ -114,28 +117,18 @@ class SettingsChanged(Exception):
     """Another PATCH changed the settings between our read and our write."""
 
 
-def read_settings(client: Any, table: str, connection_id: str) -> tuple[str | None, int]:
+def read_settings(client: DynamoDBClient, table: str, connection_id: str) -> tuple[str | None, int]:
     """(settings JSON or None for the defaults, version) of a connection."""
-    got = client.get_item(TableName=table, ConsistentRead=True,
-                          Key=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS}))
-    if "Item" not in got:
-        return None, 0
-    item = dynamo.from_item(got["Item"])
-    return str(item["settings"]), int(item.get("version", 0))
+    from connector.settings import SettingsRepository
+
+    return SettingsRepository(table, client).read_versioned(connection_id)
 
 
-def write_settings(client: Any, table: str, connection_id: str, settings_json: str, version: int, now: int) -> None:
+def write_settings(client: DynamoDBClient, table: str, connection_id: str, settings_json: str, version: int,
+                   now: int) -> None:
     """Write the settings if nobody wrote since ``version`` was read (``SettingsChanged`` if so).
     Same item and attributes as :class:`connector.settings.SettingsRepository`, plus ``version``."""
-    try:
-        client.put_item(
-            TableName=table,
-            Item=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,
-                                 "settings": settings_json, "updated_at": now, "version": version + 1}),
-            ConditionExpression="attribute_not_exists(pk) OR version = :v"
-                                + (" OR attribute_not_exists(version)" if version == 0 else ""),
-            ExpressionAttributeValues=dynamo.values({":v": version}))
-    except Exception as exc:
-        if dynamo.is_condition_failure(exc):
-            raise SettingsChanged(connection_id) from None
-        raise
+    from connector.settings import SettingsRepository
+
+    if not SettingsRepository(table, client).put_if_version(connection_id, settings_json, version, now):
+        raise SettingsChanged(connection_id)

@@ -21,6 +21,8 @@ from connector.errors import BadRequest, Conflict, NotFound
 from connector.web import error_body, json_response
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from connector.api.views import OrderView
 
 router = new_router()
@@ -211,7 +213,7 @@ def patch_settings(connection_id: str) -> Any:
     return _ok(save_settings(client, table, connection_id, changes))
 
 
-def save_settings(client: Any, table: str, connection_id: str, changes: dict[str, dict[str, Any]]) -> Any:
+def save_settings(client: DynamoDBClient, table: str, connection_id: str, changes: dict[str, dict[str, Any]]) -> Any:
     """Apply ``changes`` (sections of fields) to the stored settings with optimistic concurrency:
     the new :class:`~connector.settings.ConnectionSettings` (a pydantic ``ValidationError`` names
     ``section.field`` when a value does not fit). The merchant API and the console both save here."""

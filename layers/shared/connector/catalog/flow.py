@@ -192,7 +192,7 @@ def push_page(w: Any, event: dict[str, Any]) -> dict[str, Any]:
             counts[outcome] = counts.get(outcome, 0) + 1
             results.append(TaskItem(item_id=product_id, outcome=outcome, reason=reason, at=int(now())))
     finally:
-        _put_items(w.env.table_name, connection_id, task_id, results)  # what was done is kept, even on retry
+        _tasks(w.env.table_name).put_items(connection_id, task_id, results)  # what was done is kept, even on retry
     _tasks(w.env.table_name).add_counts(connection_id, task_id, {"done": len(results)}, int(now()))
     count("CatalogProductsPushed", counts.get("created", 0) + counts.get("updated", 0))
     return {"pushed": len(results), **counts}
@@ -212,27 +212,12 @@ def _prefetch_page_images(cat: Catalog, snapshots: list[str]) -> None:
     prefetch_images(cat, wanted)
 
 
-def _put_items(table_name: str, connection_id: str, task_id: str, items: list[Any]) -> None:
-    """Per-product results in batches of 25 (the item shape of ``TaskRepository.put_item``)."""
-    from connector import aws, dynamo, keys
-
-    client = aws.client("dynamodb")
-    for start in range(0, len(items), 25):
-        request = {table_name: [{"PutRequest": {"Item": dynamo.to_item({
-            keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_item_sk(task_id, item.item_id),
-            **item.model_dump(exclude_none=True)})}} for item in items[start:start + 25]]}
-        while request:
-            got = client.batch_write_item(RequestItems=request)
-            request = got.get("UnprocessedItems") or {}
-
-
 class TransientError(Exception):
     """Named in the state machine's Retry: the step is tried again after a pause."""
 
 
 def finish(w: Any, connection_id: str, task_id: str) -> dict[str, Any]:
     """Counts from the per-product results (exact, whatever was retried) and the end state."""
-    from connector import dynamo, keys
     from connector.runtime import now
 
     tasks = _tasks(w.env.table_name)
@@ -242,11 +227,7 @@ def finish(w: Any, connection_id: str, task_id: str) -> dict[str, Any]:
     record = tasks.get(connection_id, task_id)
     merged = {k: v for k, v in (record.counts if record else {}).items() if k.startswith("pulled_")}
     merged.update(counts)
-    tasks.client.update_item(
-        TableName=w.env.table_name,
-        Key=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.task_sk(task_id)}),
-        UpdateExpression="SET #c = :c", ExpressionAttributeNames={"#c": "counts"},
-        ExpressionAttributeValues=dynamo.values({":c": merged}))
+    tasks.set_counts(connection_id, task_id, merged)
     note = ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing to push"
     tasks.set_state(connection_id, task_id, "completed", int(now()), note=note[:500])
     logger().info("catalog sync finished", extra={"connection_id": connection_id, "task_id": task_id,
@@ -270,7 +251,7 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
     products only with ``auto_pull``, changes only with ``auto_update``). No stock work here."""
     from connector.catalog.mapping import ensure_mappings
     from connector.catalog.pull import record_product
-    from connector.stores.errors import NotFound as StoreNotFound
+    from connector.stores.errors import StoreNotFound
 
     product_id = message.entity_ids.get("entity_id")
     if not product_id:

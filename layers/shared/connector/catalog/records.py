@@ -154,22 +154,8 @@ def decode_page_token(token: str) -> str:
 _RECORD_FIELDS = tuple(ProductRecord.model_fields)
 
 
-class ProductRepository:
+class ProductRepository(dynamo.Repository):
     """``PRODUCT#<store product id>`` and ``CATMAP#<store category id>`` under ``CONN#<id>``."""
-
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def table_name(self) -> str:
-        return self._table
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
 
     # ------------------------------------------------------------------------- products
     def _key(self, connection_id: str, store_product_id: str) -> dict[str, Any]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from connector import aws, dynamo, keys
+from connector import dynamo, keys
 from connector.appsecrets import AppCredentials
 from connector.connections.lifecycle import Collaborators, mark_needs_reauth, store_uninstalled
 from connector.connections.models import EventMessage
@@ -24,6 +24,9 @@ from connector.observability import count, logger
 from connector.queues import MessageSender
 from connector.runtime import now as wall_clock
 from connector.web import mark_verified
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 
@@ -42,39 +45,27 @@ class Receipt:
     event_id: str | None = None
 
 
-class WebhookIntake:
+class WebhookIntake(dynamo.Repository):
     """The receivers' common tail: de-duplicate by the producer's id, then enqueue."""
 
-    def __init__(self, table_name: str, sender: MessageSender, *, client: Any | None = None,
+    def __init__(self, table_name: str, sender: MessageSender, *, client: DynamoDBClient | None = None,
                  clock: Callable[[], float] = wall_clock) -> None:
-        self._table = table_name
+        super().__init__(table_name, client)
         self._sender = sender
-        self._client = client
         self._clock = clock
 
-    @property
-    def client(self) -> Any:
-        return self._client or aws.client("dynamodb")
-
     def accept(self, queue_url: str, message: EventMessage) -> Receipt:
-        key = dynamo.to_item({keys.PK: keys.dedupe_pk(message.source, message.event_id), keys.SK: keys.META})
+        key = {keys.PK: keys.dedupe_pk(message.source, message.event_id), keys.SK: keys.META}
         now = int(self._clock())
-        try:
-            self.client.put_item(
-                TableName=self._table,
-                Item={**key, **dynamo.to_item({"connection_id": message.connection_id, "kind": message.kind,
-                                               keys.TTL_ATTRIBUTE: now + DEDUPE_TTL_S})},
-                ConditionExpression="attribute_not_exists(pk)")
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                count(f"WebhookDuplicate_{message.source}")
-                return Receipt("duplicate", "already_received", message.connection_id, message.event_id)
-            raise
+        if not self._put_if_absent({**key, "connection_id": message.connection_id, "kind": message.kind,
+                                    keys.TTL_ATTRIBUTE: now + DEDUPE_TTL_S}):
+            count(f"WebhookDuplicate_{message.source}")
+            return Receipt("duplicate", "already_received", message.connection_id, message.event_id)
         try:
             self._sender.send(queue_url, message)
         except Exception:
             # Not enqueued: forget the event so the producer's retry is not taken for a duplicate.
-            self.client.delete_item(TableName=self._table, Key=key)
+            self._delete(key)
             raise
         count(f"WebhookQueued_{message.source}")
         return Receipt("queued", None, message.connection_id, message.event_id)
@@ -122,7 +113,7 @@ def receive_tiktok(raw: bytes, authorization: str | None, creds: AppCredentials,
 def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials, repo: ConnectionRepository,
                   intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
     from connector.stores.ecwid.webhooks import EcwidWebhooks, signed_fields
-    from connector.stores.errors import ValidationError as StoreValidationError
+    from connector.stores.errors import StoreValidationError
     from connector.stores.protocol import EventKind
 
     if not creds.ecwid_client_secret:

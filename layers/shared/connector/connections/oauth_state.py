@@ -21,13 +21,16 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
-from connector import aws, dynamo, keys
-from connector.errors import BadRequest
+from connector import dynamo, keys
+from connector.errors import BadRequest, Conflict
 from connector.runtime import now as wall_clock
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 Purpose = Literal["store_install", "tiktok_authorize"]
 DEFAULT_TTL_S = 15 * 60
@@ -89,18 +92,13 @@ def _sign(key: str, state_id: str, expires: int, purpose: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-class OAuthStates:
-    def __init__(self, table_name: str, signing_key: str, *, client: Any | None = None,
+class OAuthStates(dynamo.Repository):
+    def __init__(self, table_name: str, signing_key: str, *, client: DynamoDBClient | None = None,
                  clock: Callable[[], float] = wall_clock, ttl_s: int = DEFAULT_TTL_S) -> None:
-        self._table = table_name
+        super().__init__(table_name, client)
         self._key = signing_key
-        self._client = client
         self._clock = clock
         self._ttl = ttl_s
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.client("dynamodb")
 
     def issue(self, purpose: Purpose, *, browser: str, connection_id: str | None = None,
               issue_merchant_token: bool = False) -> str:
@@ -112,8 +110,8 @@ class OAuthStates:
         item = {keys.PK: keys.oauth_state_pk(state_id), keys.SK: keys.META, "purpose": purpose,
                 "connection_id": connection_id, "issue_merchant_token": issue_merchant_token,
                 "browser": _browser_hash(browser), keys.TTL_ATTRIBUTE: expires}
-        self.client.put_item(TableName=self._table, Item=dynamo.to_item(item),
-                             ConditionExpression="attribute_not_exists(pk)")
+        if not self._put_if_absent(item):
+            raise Conflict("an OAuth state with that id exists already")
         return f"{state_id}.{expires}.{_sign(self._key, state_id, expires, purpose)}"
 
     def verify(self, state: str | None, purpose: Purpose) -> tuple[str, int]:
@@ -135,24 +133,16 @@ class OAuthStates:
         fails. A state from another browser is refused and left alone (its own browser may still
         finish; it expires anyway)."""
         state_id, _expires = self.verify(state, purpose)
-        key = dynamo.to_item({keys.PK: keys.oauth_state_pk(state_id), keys.SK: keys.META})
-        found = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        key = {keys.PK: keys.oauth_state_pk(state_id), keys.SK: keys.META}
+        found = self._read(key)
         if found is None:
             raise InvalidState("the state was used already", reason="state_replayed")
-        bound = dynamo.from_item(found).get("browser")
+        bound = found.get("browser")
         if not browser or not bound or not hmac.compare_digest(str(bound).encode(), _browser_hash(browser).encode()):
             raise WrongBrowser("the state was started in another browser", reason="state_other_browser")
-        try:
-            result = self.client.delete_item(
-                TableName=self._table, Key=key,
-                ConditionExpression="attribute_exists(pk) AND purpose = :purpose AND browser = :browser",
-                ExpressionAttributeValues=dynamo.values({":purpose": purpose, ":browser": bound}),
-                ReturnValues="ALL_OLD",
-            )
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                raise InvalidState("the state was used already", reason="state_replayed") from None
-            raise
-        item = dynamo.from_item(result["Attributes"])
+        item = self._deleted_if(key, f"{dynamo.PRESENT} AND purpose = :purpose AND browser = :browser",
+                                values={":purpose": purpose, ":browser": bound})
+        if item is None:
+            raise InvalidState("the state was used already", reason="state_replayed")
         return StateRecord(state_id=state_id, purpose=purpose, connection_id=item.get("connection_id"),
                            issue_merchant_token=bool(item.get("issue_merchant_token", False)))

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from connector import aws, dynamo, keys
+from connector import dynamo, keys
 from connector.connections.models import Connection, ConnectionState, ShopLink, WarehouseInfo
 from connector.errors import Conflict, NotFound
 
@@ -42,28 +42,14 @@ class SellerChanged(Conflict):
     code = "different_seller"
 
 
-class ConnectionRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def table_name(self) -> str:
-        return self._table
-
-    @property
-    def client(self) -> Any:
-        return self._client or aws.client("dynamodb")
-
+class ConnectionRepository(dynamo.Repository):
     def _key(self, connection_id: str, sk: str = keys.META) -> dict[str, Any]:
-        return dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: sk})
+        return dynamo.to_item(_plain_key(connection_id, sk))
 
     # ------------------------------------------------------------------ reads
     def get(self, connection_id: str) -> Connection | None:
-        found = self.client.get_item(TableName=self._table, Key=self._key(connection_id), ConsistentRead=True)
-        if "Item" not in found:
-            return None
-        return _connection(dynamo.from_item(found["Item"]))
+        found = self._read(_plain_key(connection_id))
+        return None if found is None else _connection(found)
 
     def require(self, connection_id: str) -> Connection:
         connection = self.get(connection_id)
@@ -81,19 +67,16 @@ class ConnectionRepository:
 
     def claimed_connection(self, platform: str, store_id: str) -> str | None:
         pk, sk = keys.store_claim_key(platform, store_id)
-        found = self.client.get_item(TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
-                                     ConsistentRead=True)
-        return str(found["Item"]["connection_id"]["S"]) if "Item" in found else None
+        found = self._read({keys.PK: pk, keys.SK: sk})
+        return None if found is None else str(found["connection_id"])
 
     def shop_claim(self, shop_id: str) -> dict[str, Any] | None:
         """The claim of a TikTok shop: ``connection_id`` and ``released`` (True once that
         connection was disconnected: another may claim the shop)."""
         pk, sk = keys.shop_claim_key(shop_id)
-        found = self.client.get_item(TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
-                                     ConsistentRead=True)
-        if "Item" not in found:
+        item = self._read({keys.PK: pk, keys.SK: sk})
+        if item is None:
             return None
-        item = dynamo.from_item(found["Item"])
         return {"connection_id": str(item["connection_id"]), "released": bool(item.get("released", False))}
 
     def find_by_shop(self, shop_id: str) -> str | None:
@@ -140,37 +123,24 @@ class ConnectionRepository:
         claimed already (a concurrent or earlier install): the caller updates that one instead."""
         claim_pk, claim_sk = keys.store_claim_key(connection.platform, connection.store_id)
         meta = _meta_item(connection)
-        try:
-            self.client.transact_write_items(TransactItems=[
-                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": dynamo.to_item({keys.PK: claim_pk, keys.SK: claim_sk,
-                                                 "connection_id": connection.connection_id})}},
-                {"Put": {"TableName": self._table, "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": dynamo.to_item(meta)}},
-            ])
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return self._transact_if([
+            {"Put": {"TableName": self._table, "ConditionExpression": dynamo.ABSENT,
+                     "Item": dynamo.to_item({keys.PK: claim_pk, keys.SK: claim_sk,
+                                             "connection_id": connection.connection_id})}},
+            {"Put": {"TableName": self._table, "ConditionExpression": dynamo.ABSENT,
+                     "Item": dynamo.to_item(meta)}},
+        ])
 
     def reinstall(self, connection_id: str, store_token_ct: bytes, now: int) -> Connection:
         """The same store installed again: new store token; a disconnected connection comes back
         as pending (TikTok authorization follows)."""
-        try:
-            result = self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id),
-                UpdateExpression="SET store_token_ct = :ct, updated_at = :now, #state = if_not_exists(#state, :p)",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=dynamo.values({":ct": store_token_ct, ":now": now, ":p": "pending"}),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                raise NotFound(f"connection {connection_id} does not exist") from None
-            raise
-        connection = _connection(dynamo.from_item(result["Attributes"]))
+        item = self._updated_if(
+            _plain_key(connection_id),
+            "SET store_token_ct = :ct, updated_at = :now, #state = if_not_exists(#state, :p)", dynamo.PRESENT,
+            names={"#state": "state"}, values={":ct": store_token_ct, ":now": now, ":p": "pending"})
+        if item is None:
+            raise NotFound(f"connection {connection_id} does not exist")
+        connection = _connection(item)
         if connection.state == "disconnected":
             connection = self.set_state(connection_id, "pending", None, now)
         return connection
@@ -200,7 +170,7 @@ class ConnectionRepository:
                     "TableName": self._table, "Key": dynamo.to_item({keys.PK: pk, keys.SK: sk}),
                     "ConditionExpression": "connection_id = :id",
                     "ExpressionAttributeValues": dynamo.values({":id": connection_id})}})
-        condition = "attribute_exists(pk)"
+        condition = dynamo.PRESENT
         values: dict[str, Any] = {
             ":ct": tokens_ct, ":ae": access_expires_at, ":re": refresh_expires_at,
             ":sn": seller_name or "", ":sr": seller_region or "", ":now": now,
@@ -215,20 +185,16 @@ class ConnectionRepository:
         items.append({"Update": {"TableName": self._table, "Key": self._key(connection_id),
                                  "UpdateExpression": expression, "ConditionExpression": condition,
                                  "ExpressionAttributeValues": dynamo.values(values)}})
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except Exception as exc:
-            if not dynamo.is_condition_failure(exc):
-                raise
+        if not self._transact_if(items):
             held = self.get(connection_id)
             if held is not None and seller_id and held.seller_id and held.seller_id != seller_id:
-                raise SellerChanged(f"connection {connection_id} belongs to another TikTok seller") from None
+                raise SellerChanged(f"connection {connection_id} belongs to another TikTok seller")
             for shop in shops:
                 claim = self.shop_claim(shop.shop_id)
                 if claim and claim["connection_id"] != connection_id and not claim["released"]:
-                    raise ShopTaken(shop.shop_id, claim["connection_id"]) from None
+                    raise ShopTaken(shop.shop_id, claim["connection_id"])
             raise Conflict(f"connection {connection_id} changed during the authorization; retry",
-                           reason="connection_conflict") from None
+                           reason="connection_conflict")
 
     def _claim_and_shop(self, connection_id: str, shop: ShopLink, now: int) -> list[dict[str, Any]]:
         """The two writes that attach a shop to a connection: its claim (free, released or
@@ -238,7 +204,7 @@ class ConnectionRepository:
             {"Put": {"TableName": self._table,
                      "Item": dynamo.to_item({keys.PK: pk, keys.SK: sk, "connection_id": connection_id,
                                              "shop_id": shop.shop_id, "claimed_at": now}),
-                     "ConditionExpression": "attribute_not_exists(pk) OR connection_id = :id OR released = :yes",
+                     "ConditionExpression": f"{dynamo.ABSENT} OR connection_id = :id OR released = :yes",
                      "ExpressionAttributeValues": dynamo.values({":id": connection_id, ":yes": True})}},
             {"Put": {"TableName": self._table, "Item": dynamo.to_item(_shop_item(connection_id, shop))}},
         ]
@@ -248,25 +214,19 @@ class ConnectionRepository:
         is left alone: False."""
         items = self._claim_and_shop(connection_id, shop, now)
         items.append({"ConditionCheck": {"TableName": self._table, "Key": self._key(connection_id),
-                                         "ConditionExpression": "attribute_exists(pk)"}})
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+                                         "ConditionExpression": dynamo.PRESENT}})
+        return self._transact_if(items)
 
     # ------------------------------------------------------------------ merchant credentials
     def set_merchant_token(self, connection_id: str, token_hash: str, expires_at: int, now: int) -> Connection:
         """A new connection token (its hash and expiry); every earlier session ends."""
-        return self._update(connection_id, "SET merchant_token_hash = :h, merchant_token_expires_at = :e, "
+        return self._change(connection_id, "SET merchant_token_hash = :h, merchant_token_expires_at = :e, "
                             "updated_at = :now ADD session_version :one",
                             {":h": token_hash, ":e": expires_at, ":now": now, ":one": 1})
 
     def revoke_merchant_access(self, connection_id: str, now: int) -> Connection:
         """No connection token any more, and every session ends."""
-        return self._update(connection_id, "SET updated_at = :now REMOVE merchant_token_hash, "
+        return self._change(connection_id, "SET updated_at = :now REMOVE merchant_token_hash, "
                             "merchant_token_expires_at ADD session_version :one", {":now": now, ":one": 1})
 
     # ------------------------------------------------------------------ state
@@ -288,13 +248,13 @@ class ConnectionRepository:
             values[":cur"] = store_currency
         if checked:
             sets.append("checked_at = :now")
-        condition = "attribute_exists(pk)"
+        condition = dynamo.PRESENT
         if only_from:
             names = [f":from{i}" for i in range(len(only_from))]
             condition += f" AND #state IN ({', '.join(names)})"
             values.update(dict(zip(names, only_from, strict=True)))
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        return self._update(connection_id, expression, values, condition=condition)
+        return self._change(connection_id, expression, values, condition=condition)
 
     def disconnect(self, connection_id: str, reason: str, now: int) -> None:
         """In one transaction: state ``disconnected``, every token forgotten (store, TikTok, the
@@ -307,7 +267,7 @@ class ConnectionRepository:
             "UpdateExpression": ("SET #state = :state, reason = :reason, updated_at = :now ADD session_version :one "
                                  "REMOVE store_token_ct, tiktok_tokens_ct, gsi3pk, gsi3sk, merchant_token_hash, "
                                  "merchant_token_expires_at"),
-            "ConditionExpression": "attribute_exists(pk)", "ExpressionAttributeNames": {"#state": "state"},
+            "ConditionExpression": dynamo.PRESENT, "ExpressionAttributeNames": {"#state": "state"},
             "ExpressionAttributeValues": dynamo.values({":state": "disconnected", ":reason": reason, ":now": now,
                                                         ":one": 1})}}]
         for shop_id in owned:
@@ -316,13 +276,8 @@ class ConnectionRepository:
                 "TableName": self._table, "Key": dynamo.to_item({keys.PK: pk, keys.SK: sk}),
                 "UpdateExpression": "SET released = :yes", "ConditionExpression": "connection_id = :id",
                 "ExpressionAttributeValues": dynamo.values({":yes": True, ":id": connection_id})}})
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                raise Conflict(f"connection {connection_id} changed or does not exist",
-                               reason="connection_conflict") from None
-            raise
+        if not self._transact_if(items):
+            raise Conflict(f"connection {connection_id} changed or does not exist", reason="connection_conflict")
 
     def purge(self, connection_id: str) -> int:
         """Delete every item of the connection, its store claim and its shops' claims. Returns how many."""
@@ -343,19 +298,13 @@ class ConnectionRepository:
             params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
         for shop_id in shop_ids:
             pk, sk = keys.shop_claim_key(shop_id)
-            try:
-                self.client.delete_item(TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
-                                        ConditionExpression="connection_id = :id",
-                                        ExpressionAttributeValues=dynamo.values({":id": connection_id}))
+            if self._delete_if({keys.PK: pk, keys.SK: sk}, "connection_id = :id", values={":id": connection_id}):
                 deleted += 1
-            except Exception as exc:
-                if not dynamo.is_condition_failure(exc):
-                    raise
         if connection is not None:
             pk, sk = keys.store_claim_key(connection.platform, connection.store_id)
             self.client.delete_item(
                 TableName=self._table, Key=dynamo.to_item({keys.PK: pk, keys.SK: sk}),
-                ConditionExpression="attribute_not_exists(pk) OR connection_id = :id",
+                ConditionExpression=f"{dynamo.ABSENT} OR connection_id = :id",
                 ExpressionAttributeValues=dynamo.values({":id": connection_id}))
             deleted += 1
         return deleted
@@ -364,36 +313,20 @@ class ConnectionRepository:
     def acquire_refresh_lock(self, connection_id: str, owner: str, now: int, ttl_s: int) -> bool:
         """One refresher per connection: a conditional put of the lock item; an expired lock
         (its holder died) can be taken over."""
-        try:
-            self.client.put_item(
-                TableName=self._table,
-                Item=dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.refresh_lock_sk(),
-                                     "owner": owner, "until": now + ttl_s, keys.TTL_ATTRIBUTE: now + ttl_s + 3600}),
-                ConditionExpression="attribute_not_exists(pk) OR #until < :now",
-                ExpressionAttributeNames={"#until": "until"},
-                ExpressionAttributeValues=dynamo.values({":now": now}),
-            )
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return self._put_if(
+            {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.refresh_lock_sk(),
+             "owner": owner, "until": now + ttl_s, keys.TTL_ATTRIBUTE: now + ttl_s + 3600},
+            f"{dynamo.ABSENT} OR #until < :now", names={"#until": "until"}, values={":now": now})
 
     def release_refresh_lock(self, connection_id: str, owner: str) -> None:
-        try:
-            self.client.delete_item(
-                TableName=self._table, Key=self._key(connection_id, keys.refresh_lock_sk()),
-                ConditionExpression="#owner = :owner", ExpressionAttributeNames={"#owner": "owner"},
-                ExpressionAttributeValues=dynamo.values({":owner": owner}))
-        except Exception as exc:
-            if not dynamo.is_condition_failure(exc):
-                raise
+        self._delete_if(_plain_key(connection_id, keys.refresh_lock_sk()), "#owner = :owner",
+                        names={"#owner": "owner"}, values={":owner": owner})
 
     def save_refreshed_tokens(self, connection_id: str, *, tokens_ct: bytes, access_expires_at: int,
                               refresh_expires_at: int, now: int) -> None:
         """Store a refreshed token set (only while the connection still holds TikTok tokens: a
         disconnect that raced the refresh wins)."""
-        self._update(
+        self._change(
             connection_id,
             ("SET tiktok_tokens_ct = :ct, tiktok_access_expires_at = :ae, tiktok_refresh_expires_at = :re, "
              "updated_at = :now, gsi3pk = :rpk, gsi3sk = :rsk"),
@@ -403,26 +336,20 @@ class ConnectionRepository:
         )
 
     def leave_refresh_queue(self, connection_id: str, now: int) -> None:
-        self._update(connection_id, "SET updated_at = :now REMOVE gsi3pk, gsi3sk", {":now": now})
+        self._change(connection_id, "SET updated_at = :now REMOVE gsi3pk, gsi3sk", {":now": now})
 
     # ------------------------------------------------------------------ helpers
-    def _update(self, connection_id: str, expression: str, values: dict[str, Any],
-                condition: str = "attribute_exists(pk)") -> Connection:
-        params: dict[str, Any] = {
-            "TableName": self._table, "Key": self._key(connection_id), "UpdateExpression": expression,
-            "ConditionExpression": condition, "ExpressionAttributeValues": dynamo.values(values),
-            "ReturnValues": "ALL_NEW",
-        }
-        if "#state" in expression or "#state" in condition:
-            params["ExpressionAttributeNames"] = {"#state": "state"}
-        try:
-            result = self.client.update_item(**params)
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                raise Conflict(f"connection {connection_id} changed or does not exist",
-                               reason="connection_conflict") from None
-            raise
-        return _connection(dynamo.from_item(result["Attributes"]))
+    def _change(self, connection_id: str, expression: str, values: dict[str, Any],
+                condition: str = dynamo.PRESENT) -> Connection:
+        names = {"#state": "state"} if "#state" in expression or "#state" in condition else None
+        item = self._updated_if(_plain_key(connection_id), expression, condition, names=names, values=values)
+        if item is None:
+            raise Conflict(f"connection {connection_id} changed or does not exist", reason="connection_conflict")
+        return _connection(item)
+
+
+def _plain_key(connection_id: str, sk: str = keys.META) -> dict[str, Any]:
+    return {keys.PK: keys.conn_pk(connection_id), keys.SK: sk}
 
 
 def _meta_item(connection: Connection) -> dict[str, Any]:

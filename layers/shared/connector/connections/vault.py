@@ -14,10 +14,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from connector import aws
 from connector.errors import ConnectorError
+
+if TYPE_CHECKING:
+    from mypy_boto3_kms import KMSClient
 
 
 class VaultError(ConnectorError):
@@ -39,7 +42,7 @@ def clear_cache() -> None:
 
 
 class TokenVault:
-    def __init__(self, key_id: str, client: Any | None = None, *,
+    def __init__(self, key_id: str, client: KMSClient | None = None, *,
                  clock: Callable[[], float] = time.monotonic, cache_ttl_s: float = CACHE_TTL_S) -> None:
         self._key_id = key_id
         self._client = client
@@ -47,7 +50,7 @@ class TokenVault:
         self._ttl = cache_ttl_s
 
     @property
-    def client(self) -> Any:
+    def client(self) -> KMSClient:
         return self._client or aws.client("kms")
 
     @staticmethod

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 from connector.errors import BadRequest, NotFound
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
     from connector.catalog.records import CategoryMapping, ProductRecord
     from connector.connections.models import Connection, ShopLink
 
@@ -29,7 +31,7 @@ ORDER_STATES = ("created", "blocked", "shipped", "in_transit", "delivered", "com
 @dataclass(frozen=True)
 class Reader:
     table: str
-    client: Any
+    client: DynamoDBClient
     connection: Connection
 
     @property

@@ -33,10 +33,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from connector import dynamo, keys
 from connector.config import BaseEnv
 from connector.runtime import now
 
 if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sesv2 import SESV2Client
+
     from connector.queues import MessageSender
     from connector.settings import NotificationSettings
     from connector.tasks import TaskMessage
@@ -98,6 +102,26 @@ class Email:
     text: str
 
 
+class NotificationStore(dynamo.Repository):
+    """The conditional writes of notifications: each recorded once, one digest window open per
+    connection at a time."""
+
+    def put_once(self, item: dict[str, Any]) -> bool:
+        """Record a notification; False when it was recorded already (a redelivery)."""
+        return self._put_if_absent(item)
+
+    def open_window(self, connection_id: str, digest_id: str, now: int, overdue_s: int) -> bool:
+        """Open the connection's digest window unless one is open (an overdue one is taken over)."""
+        return self._put_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.NOTIFY_WINDOW,
+                             "digest_id": digest_id, "opened_at": now, keys.TTL_ATTRIBUTE: now + overdue_s + 86400},
+                            f"{dynamo.ABSENT} OR opened_at < :overdue", values={":overdue": now - overdue_s})
+
+    def close_window(self, connection_id: str, digest_id: str) -> bool:
+        """Close the window when it is still this digest's."""
+        return self._delete_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.NOTIFY_WINDOW},
+                               "digest_id = :d", values={":d": digest_id})
+
+
 @dataclass
 class Notifications:
     """The notification store and digest sender of one deployment (fakes or moto in tests)."""
@@ -107,9 +131,9 @@ class Notifications:
     sender_address: str
     window_s: int
     public_base_url: str = ""
-    client: Any = None
+    client: DynamoDBClient | None = None
     """DynamoDB client (default: the function's)."""
-    ses: Any = None
+    ses: SESV2Client | None = None
     queue: MessageSender | None = None
     clock: Callable[[], float] = now
 
@@ -135,11 +159,12 @@ class Notifications:
         self.client = self.client or aws.client("dynamodb")
         self.ses = self.ses or aws.client("sesv2")
         self.queue = self.queue or SqsSender()
+        self._store = NotificationStore(self.table, self.client)
 
     # ------------------------------------------------------------------ record
     def record(self, message: TaskMessage) -> str:
         """Store one notification when its connection wants it, and make sure a flush is scheduled."""
-        from connector import dynamo, keys, metrics
+        from connector import keys, metrics
         from connector.observability import count, logger
 
         connection_id = message.connection_id
@@ -163,13 +188,8 @@ class Notifications:
                 "created_ts": _int(message.payload.get("created_ts"), int(self.clock())),
                 "recorded_at": int(self.clock()),
                 "correlation_id": message.correlation_id}
-        try:
-            self.client.put_item(TableName=self.table, Item=dynamo.to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+        if self._store.put_once(item):
             count(metrics.NOTIFICATIONS_RECORDED)
-        except Exception as exc:
-            if not dynamo.is_condition_failure(exc):
-                raise
         self._ensure_window(connection_id, message.correlation_id)
         return "recorded"
 
@@ -184,33 +204,19 @@ class Notifications:
     def _settings(self, connection_id: str) -> NotificationSettings:
         from connector.settings import SettingsRepository
 
-        return SettingsRepository(self.table, self.client).get(connection_id).notifications
+        return SettingsRepository(self.table, self._store.client).get(connection_id).notifications
 
     def _ensure_window(self, connection_id: str, correlation_id: str) -> None:
         """Open the digest window and schedule its flush, unless one is open. An overdue window
         lost its flush (a crash between opening it and sending the flush): it is taken over."""
-        from connector import dynamo, keys
-
         now = int(self.clock())
         digest_id = f"{now}-{uuid.uuid4().hex[:12]}"
-        key = {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.NOTIFY_WINDOW}
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=dynamo.to_item({**key, "digest_id": digest_id, "opened_at": now,
-                                     keys.TTL_ATTRIBUTE: now + self.overdue_s + 86400}),
-                ConditionExpression="attribute_not_exists(pk) OR opened_at < :overdue",
-                ExpressionAttributeValues=dynamo.values({":overdue": now - self.overdue_s}))
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return
-            raise
+        if not self._store.open_window(connection_id, digest_id, now, self.overdue_s):
+            return
         try:
             self._schedule_flush(connection_id, digest_id, correlation_id, self.window_s)
         except Exception:
-            self.client.delete_item(TableName=self.table, Key=dynamo.to_item(key),
-                                    ConditionExpression="digest_id = :d",
-                                    ExpressionAttributeValues=dynamo.values({":d": digest_id}))
+            self._store.close_window(connection_id, digest_id)
             raise
 
     def _schedule_flush(self, connection_id: str, digest_id: str, correlation_id: str, delay_s: int) -> None:
@@ -235,12 +241,12 @@ class Notifications:
         conn_pk = keys.conn_pk(connection_id)
         window_key = dynamo.to_item({keys.PK: conn_pk, keys.SK: keys.NOTIFY_WINDOW})
         marker_key = dynamo.to_item({keys.PK: conn_pk, keys.SK: keys.digest_sent_sk(digest_id)})
-        marker = self.client.get_item(TableName=self.table, Key=marker_key, ConsistentRead=True).get("Item")
+        marker = self._store.client.get_item(TableName=self.table, Key=marker_key, ConsistentRead=True).get("Item")
         if marker is not None:  # a redelivery after the send: finish the clean-up only
             self._delete(connection_id, [str(i) for i in dynamo.from_item(marker).get("listed", [])])
             return "already_sent"
         pending, more = self._pending(connection_id)
-        window = self.client.get_item(TableName=self.table, Key=window_key, ConsistentRead=True).get("Item")
+        window = self._store.client.get_item(TableName=self.table, Key=window_key, ConsistentRead=True).get("Item")
         now = int(self.clock())
         if window is not None and pending and not more:
             opened = dynamo.from_item(window)
@@ -249,12 +255,7 @@ class Notifications:
                     and now - int(opened.get("opened_at", now)) < self.max_wait_s):
                 self._schedule_flush(connection_id, digest_id, message.correlation_id, self.quiet_s - quiet_for)
                 return "postponed"
-        try:  # only our window: an overdue one may have been taken over by a newer digest
-            self.client.delete_item(TableName=self.table, Key=window_key, ConditionExpression="digest_id = :d",
-                                    ExpressionAttributeValues=dynamo.values({":d": digest_id}))
-        except Exception as exc:
-            if not dynamo.is_condition_failure(exc):
-                raise
+        self._store.close_window(connection_id, digest_id)  # only ours: an overdue one may have been taken over
         if not pending:
             return "nothing_pending"
         settings = self._settings(connection_id)
@@ -270,7 +271,7 @@ class Notifications:
             logger().info("notification digest dropped: switched off or no address",
                           extra={"digest_id": digest_id, "notifications": len(pending)})
         now = int(self.clock())
-        self.client.put_item(TableName=self.table, Item={**marker_key, **dynamo.to_item(
+        self._store.client.put_item(TableName=self.table, Item={**marker_key, **dynamo.to_item(
             {"listed": ids, "sent_at": now, keys.TTL_ATTRIBUTE: now + SENT_MARKER_TTL_S})})
         self._delete(connection_id, ids)
         if more:
@@ -287,7 +288,7 @@ class Notifications:
                                                         ":s": keys.notification_sk("")})}
         found: list[Pending] = []
         while True:
-            got = self.client.query(**kwargs)
+            got = self._store.client.query(**kwargs)
             for raw in got.get("Items", []):
                 item = dynamo.from_item(raw)
                 found.append(Pending(
@@ -311,7 +312,7 @@ class Notifications:
         for start in range(0, len(requests), 25):
             batch: dict[str, Any] = {self.table: requests[start:start + 25]}
             for _attempt in range(8):
-                left = self.client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
+                left = self._store.client.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
                 if not left:
                     break
                 batch = left
@@ -319,6 +320,7 @@ class Notifications:
                 raise RuntimeError("DynamoDB left notifications undeleted after 8 attempts")
 
     def _send(self, email: Email) -> None:
+        assert self.ses is not None
         self.ses.send_email(
             FromEmailAddress=self.sender_address, Destination={"ToAddresses": [email.to]},
             Content={"Simple": {"Subject": {"Data": email.subject, "Charset": "UTF-8"},

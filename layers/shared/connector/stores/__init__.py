@@ -13,11 +13,11 @@ from typing import Any
 from connector.stores.errors import (
     AuthError,
     InvalidSignature,
-    NotFound,
     RateLimited,
     ServerError,
     StoreError,
-    ValidationError,
+    StoreNotFound,
+    StoreValidationError,
 )
 from connector.stores.protocol import (
     Cancellation,
@@ -58,7 +58,7 @@ def open_store(credentials: StoreCredentials, **kwargs: Any) -> StorePlatform:
     """The adapter for one connection (``kwargs`` go to the adapter: http client, limiter...)."""
     target = _ADAPTERS.get(credentials.platform)
     if target is None:
-        raise ValidationError(f"unknown store platform {credentials.platform!r}", platform=credentials.platform)
+        raise StoreValidationError(f"unknown store platform {credentials.platform!r}", platform=credentials.platform)
     module_name, _, attribute = target.partition(":")
     factory: Any = importlib.import_module(module_name)
     for part in attribute.split("."):
@@ -76,7 +76,6 @@ __all__ = [
     "Fulfilment",
     "FulfilmentStatus",
     "InvalidSignature",
-    "NotFound",
     "OrderLine",
     "OrderTotals",
     "PaymentStatus",
@@ -90,6 +89,7 @@ __all__ = [
     "StoreEvent",
     "StoreGrant",
     "StoreImage",
+    "StoreNotFound",
     "StoreOAuth",
     "StoreOption",
     "StoreOrder",
@@ -97,8 +97,8 @@ __all__ = [
     "StorePlatform",
     "StoreProduct",
     "StoreProfile",
+    "StoreValidationError",
     "StoreVariant",
     "StoreWebhooks",
-    "ValidationError",
     "open_store",
 ]

@@ -2,8 +2,8 @@
 
 Every adapter raises these and nothing else for platform failures, so catalog and order
 logic can decide by type: retry later (:class:`RateLimited`, :class:`ServerError`), ask the
-merchant to reconnect (:class:`AuthError`), record a reason (:class:`ValidationError`,
-:class:`NotFound`).
+merchant to reconnect (:class:`AuthError`), record a reason (:class:`StoreValidationError`,
+:class:`StoreNotFound`, which is also the connector's :class:`~connector.errors.NotFound`).
 
 Messages carry the platform, the HTTP method, a path made of ids, the HTTP status and the
 platform's error code. They never carry a token, a secret, an OAuth code, a request or
@@ -12,7 +12,10 @@ response body, or buyer details.
 
 from __future__ import annotations
 
-from connector.errors import ConnectorError
+from connector.errors import ConnectorError, NotFound
+
+__all__ = ["AmbiguousWrite", "AuthError", "InvalidSignature", "NotFound", "RateLimited", "ServerError", "StoreError",
+           "StoreNotFound", "StoreValidationError"]
 
 
 class StoreError(ConnectorError):
@@ -70,14 +73,14 @@ class RateLimited(StoreError):
         self.retry_after = retry_after
 
 
-class NotFound(StoreError):
+class StoreNotFound(StoreError, NotFound):
     """The product, variant or order does not exist (any more) on the store."""
 
     status = 404
     code = "store_not_found"
 
 
-class ValidationError(StoreError):
+class StoreValidationError(StoreError):
     """The platform rejected what we sent (4xx other than auth / not found): never retried."""
 
     status = 422

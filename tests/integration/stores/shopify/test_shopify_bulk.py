@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connector.stores import AuthError, ValidationError
+from connector.stores import AuthError, StoreValidationError
 from connector.stores.shopify import ShopifyCatalog
 from connector.stores.shopify.store import BULK_PRODUCTS, BULK_RUN
 from local.sandbox_shopify import ShopifySandbox
@@ -39,7 +39,7 @@ def test_a_second_bulk_query_while_one_runs_is_refused(
 ) -> None:
     shopify.seed_catalog(shop, 3)
     catalog.transport.execute(BULK_RUN, {"query": BULK_PRODUCTS}, idempotent=False)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(StoreValidationError) as caught:
         list(catalog.bulk_products(poll_every_s=0.01))
     assert caught.value.platform_code == "bulk_refused"
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from connector.stores import AuthError, NotFound, ServerError, ValidationError
+from connector.stores import AuthError, ServerError, StoreNotFound, StoreValidationError
 from connector.stores.shopify import ShopifyCatalog, ShopifyTransport
 from connector.stores.shopify.config import PRODUCTS_PAGE, VARIANTS_PER_PRODUCT
 from local.sandbox_shopify import ShopifySandbox
@@ -119,9 +119,9 @@ def test_one_product_is_read_by_id_and_a_missing_one_is_not_found(
     product = catalog.get_product(_number(seeded[2][0]))
     assert product.ext_id == _number(seeded[2][0])
     assert catalog.get_product(seeded[2][0]).ext_id == product.ext_id  # a GID is accepted too
-    with pytest.raises(NotFound):
+    with pytest.raises(StoreNotFound):
         catalog.get_product("999999999999")
-    with pytest.raises(ValidationError):
+    with pytest.raises(StoreValidationError):
         catalog.get_product("12; drop")
 
 
@@ -136,11 +136,11 @@ def test_a_query_with_a_field_shopify_lacks_is_refused_as_shopify_refuses_it(
     shopify: ShopifySandbox, shop: str, token: str, http: httpx.Client
 ) -> None:
     transport = ShopifyTransport(shop, token, shop_base=shopify.shop_base, http=http, limiter=RecordingLimiter())
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(StoreValidationError) as caught:
         transport.execute("query Bad { products(first: 1) { nodes { id weight } } }")
     assert caught.value.platform_code == "undefinedField"
     assert "products.nodes.weight" in str(caught.value)
-    with pytest.raises(ValidationError) as too_big:
+    with pytest.raises(StoreValidationError) as too_big:
         transport.execute("query Big { products(first: 250) { nodes { variants(first: 250) { nodes { id } } } } }")
     assert too_big.value.platform_code == "MAX_COST_EXCEEDED"
 

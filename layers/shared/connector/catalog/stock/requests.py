@@ -4,7 +4,7 @@ the store, webhooks are hints), and the entry points other features use to send 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -60,16 +60,9 @@ def send_all(messages: Sequence[StockMessage], *, sender: MessageSender | None =
         for message in messages:
             sender.send(url, message)
         return
-    from connector import aws
+    from connector.queues import SqsSender
 
-    client: Any = aws.client("sqs")
-    for start in range(0, len(messages), 10):
-        chunk = messages[start:start + 10]
-        answer = client.send_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)])
-        if answer.get("Failed"):
-            codes = sorted({str(f.get("Code")) for f in answer["Failed"]})
-            raise RuntimeError(f"stock queue refused {len(answer['Failed'])} message(s): {', '.join(codes)}")
+    SqsSender().send_batch(url, messages)
 
 
 def stock_queue_url() -> str:

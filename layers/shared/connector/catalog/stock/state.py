@@ -37,17 +37,7 @@ class StockState(BaseModel):
     """TikTok SKU id -> price last sent (strings of Decimals)."""
 
 
-class StockStateRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
-
+class StockStateRepository(dynamo.Repository):
     def _key(self, connection_id: str, store_product_id: str) -> dict[str, Any]:
         return dynamo.to_item({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.stock_sk(store_product_id)})
 

@@ -213,11 +213,11 @@ def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: s
 
 
 def _store_product(deps: StockDeps, connection: Connection, product_id: str) -> StoreProduct | None:
-    from connector.stores.errors import NotFound
+    from connector.stores.errors import StoreNotFound
 
     try:
         return deps.c.store_for(connection).get_product(product_id)
-    except NotFound:
+    except StoreNotFound:
         return None
 
 
@@ -393,21 +393,12 @@ def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
 def record_task_item(deps: StockDeps, connection_id: str, task_id: str, product_id: str, result: ItemResult) -> None:
     """The item's result, once (a redelivered item changes no count); completes the task when
     every item is in."""
-    from connector import dynamo, keys
     from connector.tasks import TaskItem
 
     now = int(deps.clock())
     item = TaskItem(item_id=product_id, outcome=result.outcome, reason=result.reason, details=result.details, at=now)
-    client = deps.tasks.client
-    try:
-        client.put_item(TableName=deps.table_name, ConditionExpression="attribute_not_exists(pk)",
-                        Item=dynamo.to_item({keys.PK: keys.conn_pk(connection_id),
-                                             keys.SK: keys.task_item_sk(task_id, product_id),
-                                             **item.model_dump(exclude_none=True)}))
-    except Exception as exc:
-        if dynamo.is_condition_failure(exc):
-            return
-        raise
+    if not deps.tasks.put_item_once(connection_id, task_id, item):
+        return
     deps.tasks.add_counts(connection_id, task_id, {result.outcome: 1}, now)
     record = deps.tasks.get(connection_id, task_id)
     if record is not None and record.total is not None and record.state == "running" \

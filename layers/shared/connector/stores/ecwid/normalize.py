@@ -23,7 +23,7 @@ from typing import Any
 
 from connector.stores.ecwid import config
 from connector.stores.ecwid.dates import from_unix
-from connector.stores.errors import ValidationError
+from connector.stores.errors import StoreValidationError
 from connector.stores.protocol import (
     DeletedProduct,
     Dimensions,
@@ -114,7 +114,7 @@ def split_key(key: str) -> tuple[int, int | None]:
     try:
         return int(product), (int(combination) if combination else None)
     except ValueError:
-        raise ValidationError(f"not an Ecwid variant key: {key!r}", platform=config.PLATFORM) from None
+        raise StoreValidationError(f"not an Ecwid variant key: {key!r}", platform=config.PLATFORM) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def product(data: Json, combinations: Sequence[Json] | None = None) -> StoreProd
     """One Ecwid product (``combinations`` when fetched separately, else the inline list)."""
     product_id = _id(data.get("id"))
     if product_id is None:
-        raise ValidationError("Ecwid product without an id", platform=config.PLATFORM)
+        raise StoreValidationError("Ecwid product without an id", platform=config.PLATFORM)
     combos = [_map(c) for c in (combinations if combinations is not None else _list(data.get("combinations")))]
     attributes = _list(data.get("attributes"))
     price = _decimal(data.get("price")) or Decimal("0")
@@ -352,7 +352,7 @@ def _ship_to(person: Json) -> ShipTo | None:
 def order(data: Json) -> StoreOrder:
     ext_id = _text(data.get("orderId")) or _text(data.get("id"))
     if ext_id is None:
-        raise ValidationError("Ecwid order without an id", platform=config.PLATFORM)
+        raise StoreValidationError("Ecwid order without an id", platform=config.PLATFORM)
     lines = []
     for item in (_map(x) for x in _list(data.get("items"))):
         product_id = _id(item.get("productId"))
@@ -431,7 +431,7 @@ def order_body(draft: StoreOrderDraft) -> dict[str, Any]:
     for line in draft.lines:
         if line.variant_key is None:
             # One line without ids would make Ecwid skip the stock decrement for the whole order.
-            raise ValidationError(
+            raise StoreValidationError(
                 f"order {draft.tiktok_order_id}: a line without a store variant cannot be relayed",
                 platform=config.PLATFORM,
                 reason="line_without_variant",

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from connector.stores.ecwid import config
 from connector.stores.ecwid.transport import decode_json
-from connector.stores.errors import AuthError, ServerError, StoreError, ValidationError
+from connector.stores.errors import AuthError, ServerError, StoreError, StoreValidationError
 from connector.stores.protocol import StoreGrant, StoreOAuth
 
 
@@ -95,7 +95,7 @@ class EcwidOAuth:
             raise kind(message, platform=config.PLATFORM, http_status=response.status_code, platform_code=code_name)
         token, store_id = payload.get("access_token"), payload.get("store_id")
         if not token or store_id is None:
-            raise ValidationError("ecwid POST /oauth/token: no access_token or store_id", platform=config.PLATFORM)
+            raise StoreValidationError("ecwid POST /oauth/token: no access_token or store_id", platform=config.PLATFORM)
         public = payload.get("public_token")
         return StoreGrant(
             platform=config.PLATFORM,

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from connector.ratelimit import RateLimiter
 from connector.stores.ecwid import config, normalize
 from connector.stores.ecwid.transport import EcwidTransport
-from connector.stores.errors import AmbiguousWrite, NotFound, ServerError, StoreError, ValidationError
+from connector.stores.errors import AmbiguousWrite, ServerError, StoreError, StoreNotFound, StoreValidationError
 from connector.stores.protocol import (
     Cancellation,
     DeletedProduct,
@@ -56,7 +56,7 @@ _ORDER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def _order_path(order_ext_id: str) -> str:
     """``/orders/<id>``: ids reach us from webhook bodies, which Ecwid does not sign."""
     if not _ORDER_ID.fullmatch(order_ext_id):
-        raise ValidationError(f"not an Ecwid order id: {order_ext_id[:64]!r}", platform=config.PLATFORM)
+        raise StoreValidationError(f"not an Ecwid order id: {order_ext_id[:64]!r}", platform=config.PLATFORM)
     return f"/orders/{order_ext_id}"
 
 
@@ -64,7 +64,7 @@ def _number(value: str, what: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ValidationError(f"not an Ecwid {what} id: {value!r}", platform=config.PLATFORM) from None
+        raise StoreValidationError(f"not an Ecwid {what} id: {value!r}", platform=config.PLATFORM) from None
 
 
 def _stamp(when: datetime) -> int:
@@ -96,7 +96,7 @@ class EcwidStore:
     ) -> None:
         self._store_id = str(store_id)
         if not self._store_id.isdigit():
-            raise ValidationError("an Ecwid store id is a number", platform=config.PLATFORM)
+            raise StoreValidationError("an Ecwid store id is a number", platform=config.PLATFORM)
         self._sleep = sleep
         self._max_attempts = max(1, max_attempts)
         self._api = EcwidTransport(
@@ -113,7 +113,7 @@ class EcwidStore:
     @classmethod
     def from_credentials(cls, credentials: StoreCredentials, **kwargs: Any) -> EcwidStore:
         if credentials.platform != config.PLATFORM:
-            raise ValidationError(f"not Ecwid credentials: {credentials.platform!r}", platform=config.PLATFORM)
+            raise StoreValidationError(f"not Ecwid credentials: {credentials.platform!r}", platform=config.PLATFORM)
         return cls(credentials.store_id, credentials.token, **kwargs)
 
     def __repr__(self) -> str:
@@ -176,7 +176,7 @@ class EcwidStore:
         number = _number(product_id, "product")
         data = self._api.call("GET", f"/products/{number}")
         if not isinstance(data, dict):
-            raise NotFound(f"ecwid product {product_id}: empty answer", platform=config.PLATFORM)
+            raise StoreNotFound(f"ecwid product {product_id}: empty answer", platform=config.PLATFORM)
         combinations = None
         if "combinations" not in data and data.get("options"):
             combinations = _items(self._api.call("GET", f"/products/{number}/combinations"))
@@ -199,7 +199,7 @@ class EcwidStore:
         if stock.unlimited or not stock.tracked:
             body: dict[str, Any] = {"unlimited": True}
         elif stock.quantity is None or stock.quantity < 0:
-            raise ValidationError(
+            raise StoreValidationError(
                 f"ecwid stock for {stock_key}: a count of 0 or more is needed", platform=config.PLATFORM
             )
         else:
@@ -215,7 +215,7 @@ class EcwidStore:
         product_id, _ = normalize.split_key(variant_key)
         variant = self.get_product(str(product_id)).variant(variant_key)
         if variant is None:
-            raise NotFound(f"ecwid variant {variant_key} not found", platform=config.PLATFORM)
+            raise StoreNotFound(f"ecwid variant {variant_key} not found", platform=config.PLATFORM)
         return variant.price
 
     # -----------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ class EcwidStore:
     def get_order(self, order_ext_id: str) -> StoreOrder:
         data = self._api.call("GET", _order_path(order_ext_id))
         if not isinstance(data, dict):
-            raise NotFound(f"ecwid order {order_ext_id}: empty answer", platform=config.PLATFORM)
+            raise StoreNotFound(f"ecwid order {order_ext_id}: empty answer", platform=config.PLATFORM)
         return normalize.order(data)
 
     def _update_order(self, order_ext_id: str, changes: dict[str, Any]) -> StoreOrder:

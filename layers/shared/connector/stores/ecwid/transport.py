@@ -32,11 +32,11 @@ from connector.ratelimit import RateLimiter
 from connector.stores.ecwid import config
 from connector.stores.errors import (
     AuthError,
-    NotFound,
     RateLimited,
     ServerError,
     StoreError,
-    ValidationError,
+    StoreNotFound,
+    StoreValidationError,
 )
 
 logger = logging.getLogger(__name__)
@@ -203,11 +203,11 @@ class EcwidTransport:
             # 402: the store's plan lacks the feature (combinations need Business): the merchant acts.
             kind = AuthError
         elif status == 404:
-            kind = NotFound
+            kind = StoreNotFound
         elif status >= 500:
             kind = ServerError
         else:
-            kind = ValidationError
+            kind = StoreValidationError
         return kind(message, platform=config.PLATFORM, http_status=status, platform_code=code)
 
     def _scrub(self, text: str) -> str:

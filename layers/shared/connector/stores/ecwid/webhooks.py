@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from connector.stores.ecwid import config
-from connector.stores.errors import InvalidSignature, ValidationError
+from connector.stores.errors import InvalidSignature, StoreValidationError
 from connector.stores.protocol import EventKind, StoreEvent, StoreWebhooks
 
 EVENT_KINDS: dict[str, EventKind] = {
@@ -75,8 +75,8 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _malformed(what: str) -> ValidationError:
-    return ValidationError(f"ecwid webhook: {what}", platform=config.PLATFORM)
+def _malformed(what: str) -> StoreValidationError:
+    return StoreValidationError(f"ecwid webhook: {what}", platform=config.PLATFORM)
 
 
 def _skip_ws(text: str, i: int) -> int:
@@ -151,7 +151,7 @@ def _plain_id(value: object, what: str) -> str:
 
 def signed_fields(body: bytes) -> tuple[int, str]:
     """``(eventCreated, eventId)`` of a webhook body, read without parsing anything else.
-    :class:`ValidationError` when the body is not a JSON object with both, in range."""
+    :class:`StoreValidationError` when the body is not a JSON object with both, in range."""
     try:
         text = body.decode("utf-8")
         i = _skip_ws(text, 0)
@@ -223,13 +223,13 @@ class EcwidWebhooks:
             return False
         try:
             created, event_id = signed_fields(body)
-        except ValidationError:
+        except StoreValidationError:
             return False
         expected = signature(self._secret, created, event_id)
         return hmac.compare_digest(expected.encode("ascii"), given.strip().encode("utf-8", "replace"))
 
     def parse(self, body: bytes) -> StoreEvent:
-        """The typed event (call after :meth:`verify`). :class:`ValidationError` when the body
+        """The typed event (call after :meth:`verify`). :class:`StoreValidationError` when the body
         is not an Ecwid event or an id or time in it is out of range."""
         created, event_id = signed_fields(body)
         payload = _decode(body)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from connector.stores.errors import ValidationError
+from connector.stores.errors import StoreValidationError
 from connector.stores.protocol import (
     Stock,
     StoreImage,
@@ -44,7 +44,7 @@ def number(value: object, what: str = "id") -> str:
     text = str(value or "")
     tail = text.rsplit("/", 1)[-1] if text.startswith("gid://shopify/") else text
     if not (tail.isascii() and tail.isdigit() and len(tail) <= 30):
-        raise ValidationError(f"not a Shopify {what}: {text[:80]!r}", platform=config.PLATFORM)
+        raise StoreValidationError(f"not a Shopify {what}: {text[:80]!r}", platform=config.PLATFORM)
     return tail
 
 
@@ -64,7 +64,7 @@ def _decimal(value: object) -> Decimal | None:
 
 def _when(value: object) -> datetime:
     if not isinstance(value, str):
-        raise ValidationError("shopify product without updatedAt", platform=config.PLATFORM)
+        raise StoreValidationError("shopify product without updatedAt", platform=config.PLATFORM)
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -114,7 +114,7 @@ def variant(node: dict[str, Any], product_id: str, shop_unit: str) -> StoreVaria
     stock = Stock.counted(int(quantity or 0)) if tracked else Stock.unlimited_stock()
     price = _decimal(node.get("price"))
     if price is None:
-        raise ValidationError(f"shopify variant {key} without a price", platform=config.PLATFORM)
+        raise StoreValidationError(f"shopify variant {key} without a price", platform=config.PLATFORM)
     options = {
         str(o.get("name")): str(o.get("value"))
         for o in _list(node.get("selectedOptions"))

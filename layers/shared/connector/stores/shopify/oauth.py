@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 from pydantic import SecretStr
 
-from connector.stores.errors import AuthError, InvalidSignature, ServerError, StoreError, ValidationError
+from connector.stores.errors import AuthError, InvalidSignature, ServerError, StoreError, StoreValidationError
 from connector.stores.protocol import StoreGrant, StoreOAuth
 from connector.stores.shopify import config
 from connector.stores.shopify.transport import decode_json
@@ -97,7 +97,7 @@ def verify_install_request(
 ) -> str:
     """The shop of a request signed by Shopify (the install request or the redirect back).
 
-    :class:`InvalidSignature` when ``hmac`` is missing or wrong; :class:`ValidationError` when
+    :class:`InvalidSignature` when ``hmac`` is missing or wrong; :class:`StoreValidationError` when
     ``shop`` is not a ``*.myshopify.com`` host or ``timestamp`` is missing, not a number, or older
     (or further ahead) than ``max_age_s``."""
     secret = client_secret.get_secret_value() if isinstance(client_secret, SecretStr) else client_secret
@@ -109,13 +109,13 @@ def verify_install_request(
         raise InvalidSignature("shopify request: hmac does not match", platform=config.PLATFORM)
     shop = params.get("shop")
     if not isinstance(shop, str) or not config.valid_shop(shop):
-        raise ValidationError("shopify request: shop is not a *.myshopify.com host", platform=config.PLATFORM)
+        raise StoreValidationError("shopify request: shop is not a *.myshopify.com host", platform=config.PLATFORM)
     stamp = params.get("timestamp")
     if not isinstance(stamp, str) or not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
-        raise ValidationError("shopify request: timestamp is missing", platform=config.PLATFORM)
+        raise StoreValidationError("shopify request: timestamp is missing", platform=config.PLATFORM)
     current = time.time() if now is None else now
     if abs(current - int(stamp)) > max_age_s:
-        raise ValidationError("shopify request: timestamp is too old", platform=config.PLATFORM)
+        raise StoreValidationError("shopify request: timestamp is too old", platform=config.PLATFORM)
     return shop
 
 
@@ -138,7 +138,7 @@ class ShopifyOAuth:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not config.valid_shop(shop):
-            raise ValidationError("not a *.myshopify.com shop", platform=config.PLATFORM)
+            raise StoreValidationError("not a *.myshopify.com shop", platform=config.PLATFORM)
         self.client_id = client_id
         self.shop = shop
         self._secret = client_secret.get_secret_value() if isinstance(client_secret, SecretStr) else client_secret
@@ -212,7 +212,7 @@ class ShopifyOAuth:
     def _grant(self, payload: dict[str, Any], where: str) -> StoreGrant:
         token = payload.get("access_token")
         if not isinstance(token, str) or not token:
-            raise ValidationError(f"{where}: no access_token in the answer", platform=config.PLATFORM)
+            raise StoreValidationError(f"{where}: no access_token in the answer", platform=config.PLATFORM)
         now = datetime.fromtimestamp(self._clock(), tz=UTC)
         refresh = payload.get("refresh_token")
         return StoreGrant(

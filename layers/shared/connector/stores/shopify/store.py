@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from connector.stores.errors import AuthError, NotFound, ServerError, StoreError, ValidationError
+from connector.stores.errors import AuthError, ServerError, StoreError, StoreNotFound, StoreValidationError
 from connector.stores.protocol import StoreCredentials, StoreProduct, StoreProfile
 from connector.stores.shopify import config, normalize
 from connector.stores.shopify.transport import ShopifyTransport
@@ -163,7 +163,7 @@ class ShopifyCatalog:
     @classmethod
     def from_credentials(cls, credentials: StoreCredentials, **kwargs: Any) -> ShopifyCatalog:
         if credentials.platform != config.PLATFORM:
-            raise ValidationError(f"not Shopify credentials: {credentials.platform!r}", platform=config.PLATFORM)
+            raise StoreValidationError(f"not Shopify credentials: {credentials.platform!r}", platform=config.PLATFORM)
         return cls(credentials.store_id, credentials.token, **kwargs)
 
     def __repr__(self) -> str:
@@ -212,7 +212,7 @@ class ShopifyCatalog:
         while True:
             try:
                 data = self._api.execute(PRODUCTS_QUERY, {"first": self.page_size, "after": after, "query": search})
-            except ValidationError as exc:
+            except StoreValidationError as exc:
                 if exc.platform_code == "MAX_COST_EXCEEDED" and self.page_size > 1:
                     self.page_size = max(1, self.page_size // 2)
                     continue
@@ -232,7 +232,7 @@ class ShopifyCatalog:
             )
             product = data.get("product")
             if not isinstance(product, dict):
-                raise NotFound(f"shopify product {node.get('id')} went away while its variants were read",
+                raise StoreNotFound(f"shopify product {node.get('id')} went away while its variants were read",
                                platform=config.PLATFORM)
             connection = _dict(product.get("variants"))
             variants.extend(normalize_nodes(connection))
@@ -245,14 +245,14 @@ class ShopifyCatalog:
         Starts the operation, polls it every ``poll_every_s`` seconds (through the transport's
         ``sleep``) until it completes, then reads its JSONL file. A failed, cancelled or expired
         operation, or one still running after ``timeout_s``, raises :class:`ServerError`; another
-        bulk query of the app already running on the shop raises :class:`ValidationError`."""
+        bulk query of the app already running on the shop raises :class:`StoreValidationError`."""
         unit = self._shop_weight_unit()
         started = self._api.execute(BULK_RUN, {"query": BULK_PRODUCTS}, idempotent=False)
         payload = _dict(started.get("bulkOperationRunQuery"))
         errors = payload.get("userErrors")
         if isinstance(errors, list) and errors:
             message = str(_dict(errors[0]).get("message") or "refused")[:200]
-            raise ValidationError(f"shopify BulkProducts: {message}", platform=config.PLATFORM,
+            raise StoreValidationError(f"shopify BulkProducts: {message}", platform=config.PLATFORM,
                                   platform_code="bulk_refused")
         operation_id = _dict(payload.get("bulkOperation")).get("id")
         if not isinstance(operation_id, str):
@@ -286,7 +286,7 @@ class ShopifyCatalog:
         data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id)})
         node = data.get("product")
         if not isinstance(node, dict):
-            raise NotFound(f"shopify product {normalize.number(product_id)} not found", platform=config.PLATFORM)
+            raise StoreNotFound(f"shopify product {normalize.number(product_id)} not found", platform=config.PLATFORM)
         return normalize.product(node, self._all_variants(node), unit)
 
 

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from connector.ratelimit import RateLimiter
-from connector.stores.errors import AuthError, NotFound, RateLimited, ServerError, StoreError, ValidationError
+from connector.stores.errors import AuthError, RateLimited, ServerError, StoreError, StoreNotFound, StoreValidationError
 from connector.stores.shopify import config
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class ShopifyTransport:
         backoff_cap: float = 8.0,
     ) -> None:
         if not config.valid_shop(shop):
-            raise ValidationError("not a *.myshopify.com shop", platform=config.PLATFORM)
+            raise StoreValidationError("not a *.myshopify.com shop", platform=config.PLATFORM)
         self.shop = shop
         self._token = token
         self._url = config.shop_url(shop, shop_base) + config.graphql_path(api_version)
@@ -266,11 +266,11 @@ class ShopifyTransport:
             # 401 token invalid or expired, 402 shop frozen (unpaid), 403 scope missing, 423 shop locked
             kind = AuthError
         elif status == 404:
-            kind = NotFound
+            kind = StoreNotFound
         elif status >= 500:
             kind = ServerError
         else:
-            kind = ValidationError
+            kind = StoreValidationError
         return kind(message, platform=config.PLATFORM, http_status=status, platform_code=f"http_{status}")
 
     def _graphql_error(self, where: str, errors: object, codes: set[str]) -> StoreError:
@@ -286,7 +286,7 @@ class ShopifyTransport:
         elif codes & _RETRY_CODES:
             kind = ServerError
         else:
-            kind = ValidationError
+            kind = StoreValidationError
         return kind(self._scrub(message), platform=config.PLATFORM, platform_code=code)
 
     def _scrub(self, text: str) -> str:

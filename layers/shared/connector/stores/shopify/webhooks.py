@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
-from connector.stores.errors import InvalidSignature, ValidationError
+from connector.stores.errors import InvalidSignature, StoreValidationError
 from connector.stores.protocol import EventKind, StoreEvent, StoreWebhooks
 from connector.stores.shopify import config
 
@@ -70,8 +70,8 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def _malformed(what: str) -> ValidationError:
-    return ValidationError(f"shopify webhook: {what}", platform=config.PLATFORM)
+def _malformed(what: str) -> StoreValidationError:
+    return StoreValidationError(f"shopify webhook: {what}", platform=config.PLATFORM)
 
 
 def _plain_id(value: object, what: str) -> str:
@@ -145,7 +145,7 @@ class ShopifyWebhooks:
         return hmac.compare_digest(expected, given_digest)
 
     def parse(self, body: bytes, headers: Mapping[str, str] | None = None) -> StoreEvent:
-        """The typed event of one delivery (call after :meth:`verify`). :class:`ValidationError`
+        """The typed event of one delivery (call after :meth:`verify`). :class:`StoreValidationError`
         when the headers do not name a topic, shop and delivery id, or the body is not an object."""
         if headers is None:
             raise _malformed("a delivery is named by its headers; none were given")

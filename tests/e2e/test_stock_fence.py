@@ -47,3 +47,18 @@ def test_a_call_stalled_past_the_lease_does_not_leave_tiktok_above_the_store(lin
     settle(linked, timeout=90)
     assert store() == 2
     assert linked.tiktok_quantities()[0] == 2, "TikTok kept an older, higher figure"
+
+
+def test_a_figure_tiktok_shows_above_the_store_is_corrected_by_the_reconciliation(linked: Linked) -> None:
+    """A write that landed on TikTok where nothing on our side saw it (here: TikTok's figure
+    set behind the connector's back) is found by reading TikTok's inventory back."""
+    w = linked.world
+    with w.tiktok.state.lock:
+        sku = next(s for s in w.tiktok.state.products[linked.tiktok_product_id].skus if s.id == linked.sku_ids[0])
+        sku.inventory = dict.fromkeys(sku.inventory, 25)
+    assert linked.tiktok_quantities()[0] == 25
+    result = w.cloud.fire_schedule("StockSyncFunction", "ReconcileSchedule")
+    assert result["connections"] >= 1
+    until(lambda: linked.tiktok_quantities()[0] == 10, timeout=20, what="TikTok's figure corrected")
+    settle(linked)
+    assert linked.tiktok_quantities()[0] == 10

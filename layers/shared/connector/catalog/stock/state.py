@@ -216,16 +216,21 @@ class StockStateRepository:
 
     # ------------------------------------------------------------------ reconciliation cursor
     def reconcile_cursor(self, connection_id: str) -> dict[str, float]:
+        """``last_run_at``, ``last_full_at`` and ``check_offset`` (where the next slice of the
+        TikTok check starts), those that are set."""
         got = self.client.get_item(TableName=self._table, ConsistentRead=True, Key=dynamo.to_item(
             {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STOCK_RECONCILE}))
         raw = dynamo.from_item(got["Item"]) if "Item" in got else {}
-        return {k: float(raw[k]) for k in ("last_run_at", "last_full_at") if k in raw}
+        return {k: float(raw[k]) for k in ("last_run_at", "last_full_at", "check_offset") if k in raw}
 
-    def set_reconcile_cursor(self, connection_id: str, *, last_run_at: float, last_full_at: float | None) -> None:
+    def set_reconcile_cursor(self, connection_id: str, *, last_run_at: float, last_full_at: float | None,
+                             check_offset: int | None = None) -> None:
         item: dict[str, Any] = {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STOCK_RECONCILE,
                                 "last_run_at": _t(last_run_at)}
         if last_full_at is not None:
             item["last_full_at"] = _t(last_full_at)
+        if check_offset is not None:
+            item["check_offset"] = int(check_offset)
         self.client.put_item(TableName=self._table, Item=dynamo.to_item(item))
 
 

@@ -135,3 +135,15 @@ def test_a_worker_whose_lease_ended_before_its_write_makes_none(setup: Setup) ->
     assert state is not None and state.lease_owner is None and state.sent[setup.sku_ids["p1:1"]] == 5
     assert setup.sync(setup.change()) == []  # the retry
     assert setup.tiktok_quantities()["p1:1"] == 1
+
+
+def test_a_write_whose_answer_was_lost_is_sent_again_even_if_the_store_went_back(setup: Setup) -> None:
+    setup.sync(setup.change())  # TikTok and the record: 5 on p1:1
+    setup.store.set_stock("p1", {"p1:1": 9})
+    # TikTok applies every attempt and the answers are lost: the sync fails, TikTok shows 9.
+    setup.sandbox.inject_fault("timeout", count=4, path="inventory/update", delay_s=0.01, after=True)
+    assert len(setup.sync(setup.change())) == 1
+    assert setup.tiktok_quantities()["p1:1"] == 9
+    setup.store.set_stock("p1", {"p1:1": 5})  # back to the figure last recorded
+    assert setup.sync(setup.change()) == []
+    assert setup.tiktok_quantities()["p1:1"] == 5

@@ -305,15 +305,21 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             if not warehouse:
                 failures.append("no_default_warehouse")
                 continue
+            ref = shop(shop_id)
             fence()
+            # Until TikTok answers, what it shows for these SKUs is unknown: an answer lost on
+            # the way may hide an applied write, so they stay out of ``sent`` (the next sync
+            # sends them) unless TikTok accepts or plainly refuses.
+            known = {sku_id: sent.pop(sku_id) for sku_id, _ in skus if sku_id in sent}
             try:
                 calls += 1
-                client.update_inventory(shop(shop_id), tiktok_product_id, [
+                client.update_inventory(ref, tiktok_product_id, [
                     SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=qty)])
                     for sku_id, qty in skus])
             except TikTokError as exc:
                 if exc.retryable:
                     raise
+                sent.update(known)  # refused: TikTok kept its figures
                 failures.append(f"inventory:{exc.tiktok_code}")
                 continue
             sent.update(dict(skus))

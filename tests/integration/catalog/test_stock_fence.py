@@ -147,3 +147,23 @@ def test_a_write_whose_answer_was_lost_is_sent_again_even_if_the_store_went_back
     setup.store.set_stock("p1", {"p1:1": 5})  # back to the figure last recorded
     assert setup.sync(setup.change()) == []
     assert setup.tiktok_quantities()["p1:1"] == 5
+
+
+def test_a_call_whose_lease_is_taken_while_it_retries_makes_no_further_attempt(setup: Setup) -> None:
+    setup.sync(setup.change())
+    before = len(setup.inventory_calls())
+    states = StockStateRepository(setup.deps.table_name)
+    # The first attempt stalls, then fails (a 5xx); meanwhile another worker takes the lease.
+    setup.sandbox.inject_fault("timeout", count=1, path="inventory/update", delay_s=1.0)
+    w1 = _worker(setup, time.time, renew_every_s=3600)
+    setup.store.set_stock("p1", {"p1:1": 3})
+    failed: list[str] = []
+    thread = threading.Thread(target=lambda: failed.extend(w1.sync(w1.change())))
+    thread.start()
+    until(lambda: not setup.sandbox.faults(), timeout=10, what="W1's first attempt held")
+    assert states.acquire(setup.connection_id, "p1", "other", time.time() + LEASE_TTL_S + 1, 60) is not None
+    thread.join(timeout=30)
+    assert len(failed) == 1  # the retry was refused by the fence: no second attempt went out
+    assert len(setup.inventory_calls()) - before == 1
+    states.abandon(setup.connection_id, "p1", "other")
+    assert setup.sync(setup.change()) == [] and setup.tiktok_quantities()["p1:1"] == 3

@@ -5,6 +5,9 @@ never outlives the lease and no other worker can start writing the same product 
     with LeaseKeeper(states, connection_id, product_id, owner, clock, ttl_s=30):
         ...  # fenced writes (``StockStateRepository.fence``)
 
+Each retry of a TikTok write is fenced too (:class:`FencedAttempts`): a call whose lease is
+lost while it is retrying stops before its next attempt.
+
 The renewal only extends a lease still ours (once it finds it gone, ``lost`` is set and the
 fence refuses the next write). A worker that dies stops renewing: the lease ends
 ``ttl_s`` later and another worker takes over.
@@ -21,6 +24,7 @@ from connector.observability import logger
 
 if TYPE_CHECKING:
     from connector.catalog.stock.state import StockStateRepository
+    from connector.ratelimit import RateLimiter
 
 
 class LeaseKeeper:
@@ -67,3 +71,32 @@ class LeaseKeeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=self._every_s + 5)
+
+
+class FencedAttempts:
+    """A rate limiter for the TikTok client that fences every retry: the client takes a permit
+    before each attempt of a call, so ``before_retry`` (the sync's fence) runs before the second
+    and later attempts and, when the lease is lost, raises and ends the call's retries. Permits
+    themselves come from ``inner``.
+
+        limiter = FencedAttempts(inner, fence)
+        client.with_limiter(limiter)
+        limiter.new_call(); client.update_inventory(...)
+    """
+
+    def __init__(self, inner: RateLimiter, before_retry: Callable[[], None]) -> None:
+        self._inner = inner
+        self._before_retry = before_retry
+        self._attempts = 0
+
+    def new_call(self) -> None:
+        self._attempts = 0
+
+    def acquire(self, key: str, rate_per_second: float) -> None:
+        self._attempts += 1
+        if self._attempts > 1:
+            self._before_retry()
+        self._inner.acquire(key, rate_per_second)
+
+    def pause(self, key: str, seconds: float) -> None:
+        self._inner.pause(key, seconds)

@@ -20,11 +20,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connector import metrics
-from connector.catalog.stock.lease import LeaseKeeper
+from connector.catalog.stock.lease import FencedAttempts, LeaseKeeper
 from connector.catalog.stock.levels import plan_stock
 from connector.catalog.stock.requests import StockMessage
 from connector.errors import Conflict
 from connector.observability import count, logger
+from connector.ratelimit import LocalRateLimiter
 
 if TYPE_CHECKING:
     from connector.catalog.records import ProductRecord, ProductRepository
@@ -45,6 +46,11 @@ LEASE_WAIT_S = 8.0
 
 
 MAX_RUNS = 5
+
+
+_STOCK_LIMITER = LocalRateLimiter()
+"""Pacing of the stock worker's TikTok writes in this process (per shop and API, at the
+client's rate), under the per-call fence of :class:`FencedAttempts`."""
 
 
 @dataclass
@@ -270,7 +276,6 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     back_online = (not plan.deactivate and state.deactivated and product is not None and product.enabled)
     if not by_product and wants_offline == state.deactivated and not back_online:
         return ItemResult("unchanged", details=_details(plan.quantities()))
-    client = deps.c.tiktok_for(connection_id, correlation_id)
     calls = 0
     failures: list[str] = []
     deactivated = state.deactivated
@@ -291,9 +296,12 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             raise Conflict(f"stock lease of product {product_id} lost before a write", reason="stock_lease_lost")
         version = taken
 
+    attempts = FencedAttempts(_STOCK_LIMITER, fence)  # every retry of a write is fenced as well
+    client = deps.c.tiktok_for(connection_id, correlation_id).with_limiter(attempts)
     try:
         if wants_offline and not state.deactivated:
             fence()
+            attempts.new_call()
             errors = _bulk(client.deactivate_products, "deactivate", tiktok_products, shop)
             calls += len(tiktok_products)
             failures += errors
@@ -313,6 +321,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             known = {sku_id: sent.pop(sku_id) for sku_id, _ in skus if sku_id in sent}
             try:
                 calls += 1
+                attempts.new_call()
                 client.update_inventory(ref, tiktok_product_id, [
                     SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=qty)])
                     for sku_id, qty in skus])
@@ -325,6 +334,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             sent.update(dict(skus))
         if back_online and not failures:
             fence()
+            attempts.new_call()
             errors = _bulk(client.activate_products, "activate", tiktok_products, shop)
             calls += len(tiktok_products)
             failures += errors

@@ -24,8 +24,7 @@ def test_lease_seq_and_figures(any_table: tuple[str, Any]) -> None:
     assert repo.acquire("c1", "p1", "w1", 101.0, 30) is not None  # ours again
 
     repo.record("c1", "p1", "w1", 102.5, sent={"sku1": 4, "sku2": 0}, deactivated=True, prices={"sku1": "22.99"})
-    with pytest.raises(Exception, match="ConditionalCheckFailed"):
-        repo.record("c1", "p1", "w2", 103.0, sent={"sku1": 9})  # not the holder: nothing overwritten
+    assert repo.record("c1", "p1", "w2", 103.0, sent={"sku1": 9}) is False  # not the holder: nothing overwritten
 
     repo.bump("c1", "p1", 103.0)  # a request during the sync
     assert repo.release("c1", "p1", "w1", seen_seq=1) is False  # must sync again
@@ -50,3 +49,33 @@ def test_lease_seq_and_figures(any_table: tuple[str, Any]) -> None:
     repo.set_reconcile_cursor("c1", last_run_at=400.0, last_full_at=400.0)
     assert repo.reconcile_cursor("c1") == {"last_run_at": 400.0, "last_full_at": 400.0}
     assert [s.store_product_id for s in repo.all("c1")] == ["p1"]  # the cursor is not a product
+
+
+def test_fenced_writes_take_versions_under_the_lease_only(any_table: tuple[str, Any]) -> None:
+    table, client = any_table
+    repo = StockStateRepository(table, client)
+    assert repo.fence("c1", "p9", "w1", 100.0, 30) is None  # nobody holds it: no write
+    assert repo.acquire("c1", "p9", "w1", 100.0, 30) is not None
+    assert repo.fence("c1", "p9", "w1", 101.0, 30) == 1
+    assert repo.fence("c1", "p9", "w2", 101.0, 30) is None  # not the holder
+    assert repo.get("c1", "p9").lease_until == 131.0  # type: ignore[union-attr]  # the fence renews
+    assert repo.renew("c1", "p9", "w1", 120.0, 30) is True
+    assert repo.renew("c1", "p9", "w2", 120.0, 30) is False
+    assert repo.fence("c1", "p9", "w1", 151.0, 30) is None  # expired (150): no write, even by its holder
+
+    # w1 writes (version 2), stalls; its lease expires; w2 takes over and writes (version 3).
+    assert repo.fence("c1", "p9", "w1", 149.0, 30) == 2
+    assert repo.acquire("c1", "p9", "w2", 180.0, 30) is not None
+    assert repo.fence("c1", "p9", "w2", 180.5, 30) == 3
+    assert repo.record("c1", "p9", "w2", 181.0, sent={"sku1": 2}, version=3) is True
+    state = repo.get("c1", "p9")
+    assert state is not None and state.sent_version == 3 and not state.needs_resend
+    # w1's late answer: its figures are not recorded, and the product is marked for a resend.
+    assert repo.record("c1", "p9", "w1", 182.0, sent={"sku1": 6}, version=2) is False
+    marked = repo.mark_raced("c1", "p9", 182.0)
+    assert marked.raced == 3 and marked.needs_resend and marked.seq == state.seq + 1 and marked.sent == {"sku1": 2}
+    # The resend: fenced after the mark, recorded, clears it.
+    assert repo.fence("c1", "p9", "w2", 183.0, 30) == 4
+    assert repo.record("c1", "p9", "w2", 183.5, sent={"sku1": 2}, version=3) is False  # an older fence
+    assert repo.record("c1", "p9", "w2", 184.0, sent={"sku1": 2}, version=4) is True
+    assert not repo.get("c1", "p9").needs_resend  # type: ignore[union-attr]

@@ -25,7 +25,7 @@ class StockMessage(BaseModel):
     store_product_id: str | None = Field(default=None, max_length=128)
     correlation_id: str = Field(min_length=1, max_length=128)
     reason: str = Field(default="store_event", max_length=64)
-    """Why: ``store_event``, ``pending_units``, ``reconcile``, ``manual``."""
+    """Why: ``store_event``, ``pending_units``, ``reconcile``, ``tiktok_differs``, ``manual``."""
     task_id: str | None = Field(default=None, max_length=80)
     """A merchant task ("update stock" or "update price") this item belongs to: its result is recorded on the task."""
     force: bool = False

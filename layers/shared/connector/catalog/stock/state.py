@@ -9,6 +9,15 @@
   one worker at a time holds the lease and syncs; at release it checks ``seq`` did not move
   while it worked, else it syncs once more. A request that finds the lease held leaves it to the
   holder: a burst on one product costs one TikTok call (two when it straddles a sync).
+  The holder renews its lease while it works (:mod:`.lease`), so a call stalled in retries
+  never outlives it.
+- ``version`` / ``sent_version`` / ``raced``: fenced writes. Every TikTok write is preceded by
+  :meth:`StockStateRepository.fence`, which only the current, unexpired holder passes and which
+  gives the write the next ``version``; ``sent`` is recorded only if no later write was fenced
+  meanwhile (``sent_version``: the write ``sent`` came from). A write that finds a later one was
+  fenced while it was out (its lease was lost) may have landed on TikTok after it: it sets
+  ``raced`` to the version counter and bumps ``seq``, and the next sync of the product sends
+  every figure again (forced) until a write fenced after that is recorded.
 """
 
 from __future__ import annotations
@@ -35,6 +44,17 @@ class StockState(BaseModel):
     sent_at: float | None = None
     prices: dict[str, str] = Field(default_factory=dict)
     """TikTok SKU id -> price last sent (strings of Decimals)."""
+    version: int = 0
+    """The last write fenced (every TikTok write takes the next number)."""
+    sent_version: int = 0
+    """The write ``sent`` was recorded from."""
+    raced: int = 0
+    """``version`` when a stale write was found to have raced a newer one (0: never)."""
+
+    @property
+    def needs_resend(self) -> bool:
+        """A stale write may be what TikTok shows: every figure must be sent again."""
+        return self.raced > 0 and self.raced >= self.sent_version
 
 
 class StockStateRepository(dynamo.Repository):
@@ -102,25 +122,74 @@ class StockStateRepository(dynamo.Repository):
 
     def record(self, connection_id: str, store_product_id: str, owner: str, now: float, *,
                sent: Mapping[str, int] | None = None, deactivated: bool | None = None,
-               prices: Mapping[str, str] | None = None) -> None:
+               prices: Mapping[str, str] | None = None, version: int | None = None) -> bool:
         """Store what TikTok accepted, while we still hold the lease (else a newer holder's
-        figures would be overwritten by ours)."""
+        figures would be overwritten by ours) and, given the ``version`` of our last write, while
+        no later write was fenced. False: nothing was stored."""
         sets = ["updated_at = :n"]
         values: dict[str, Any] = {":n": int(now), ":o": owner}
+        condition = "lease_owner = :o"
         if sent is not None:
             sets += ["sent = :sent", "sent_at = :at"]
             values[":sent"] = dict(sent)
             values[":at"] = _t(now)
+        if version is not None:
+            condition += " AND #v = :v"
+            values[":v"] = version
+            if sent is not None and version > 0:
+                sets.append("sent_version = :v")
         if deactivated is not None:
             sets.append("deactivated = :d")
             values[":d"] = deactivated
         if prices is not None:
             sets.append("prices = :pr")
             values[":pr"] = dict(prices)
-        self.client.update_item(
+        names = {"#v": "version"} if version is not None else None
+        return self._update_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.stock_sk(store_product_id)},
+                               "SET " + ", ".join(sets), condition, names=names, values=values)
+
+    def renew(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> bool:
+        """Extend our lease to ``now + ttl_s``; False: it is not ours any more."""
+        try:
+            self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, store_product_id),
+                UpdateExpression="SET lease_until = :u", ConditionExpression="lease_owner = :o",
+                ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s)}))
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def fence(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> int | None:
+        """Before a TikTok write: while we hold the lease and it has not expired, take the next
+        version and renew the lease; ``None``: the lease is lost, the write must not be made."""
+        try:
+            got = self.client.update_item(
+                TableName=self._table, Key=self._key(connection_id, store_product_id),
+                UpdateExpression="ADD #v :one SET lease_until = :u",
+                ConditionExpression="lease_owner = :o AND lease_until >= :now",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues=dynamo.values({":one": 1, ":o": owner, ":u": _t(now + ttl_s),
+                                                         ":now": _t(now)}),
+                ReturnValues="UPDATED_NEW")
+        except Exception as exc:
+            if dynamo.is_condition_failure(exc):
+                return None
+            raise
+        return int(dynamo.from_item(got["Attributes"])["version"])
+
+    def mark_raced(self, connection_id: str, store_product_id: str, now: float) -> StockState:
+        """One of our writes may have landed after a newer one: the next sync sends every figure
+        again. Bumps ``seq`` so a holder syncs once more before it lets go."""
+        current = self.get(connection_id, store_product_id)
+        got = self.client.update_item(
             TableName=self._table, Key=self._key(connection_id, store_product_id),
-            UpdateExpression="SET " + ", ".join(sets), ConditionExpression="lease_owner = :o",
-            ExpressionAttributeValues=dynamo.values(values))
+            UpdateExpression="ADD seq :one SET raced = :r, updated_at = :n",
+            ExpressionAttributeValues=dynamo.values({":one": 1, ":r": current.version if current else 0,
+                                                     ":n": int(now)}),
+            ReturnValues="ALL_NEW")
+        return _state(got["Attributes"])
 
     def all(self, connection_id: str) -> Iterator[StockState]:
         for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), keys.stock_sk("")):
@@ -128,16 +197,21 @@ class StockStateRepository(dynamo.Repository):
 
     # ------------------------------------------------------------------ reconciliation cursor
     def reconcile_cursor(self, connection_id: str) -> dict[str, float]:
+        """``last_run_at``, ``last_full_at`` and ``check_offset`` (where the next slice of the
+        TikTok check starts), those that are set."""
         got = self.client.get_item(TableName=self._table, ConsistentRead=True, Key=dynamo.to_item(
             {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STOCK_RECONCILE}))
         raw = dynamo.from_item(got["Item"]) if "Item" in got else {}
-        return {k: float(raw[k]) for k in ("last_run_at", "last_full_at") if k in raw}
+        return {k: float(raw[k]) for k in ("last_run_at", "last_full_at", "check_offset") if k in raw}
 
-    def set_reconcile_cursor(self, connection_id: str, *, last_run_at: float, last_full_at: float | None) -> None:
+    def set_reconcile_cursor(self, connection_id: str, *, last_run_at: float, last_full_at: float | None,
+                             check_offset: int | None = None) -> None:
         item: dict[str, Any] = {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STOCK_RECONCILE,
                                 "last_run_at": _t(last_run_at)}
         if last_full_at is not None:
             item["last_full_at"] = _t(last_full_at)
+        if check_offset is not None:
+            item["check_offset"] = int(check_offset)
         self.client.put_item(TableName=self._table, Item=dynamo.to_item(item))
 
 
@@ -149,7 +223,8 @@ def _t(seconds: float) -> Decimal:
 def _state(item: dict[str, Any]) -> StockState:
     raw = dynamo.from_item(item)
     data = {k: v for k, v in raw.items() if k in StockState.model_fields}
-    data["seq"] = int(data.get("seq", 0))
+    for name in ("seq", "version", "sent_version", "raced"):
+        data[name] = int(data.get(name, 0))
     data["sent"] = {str(k): int(v) for k, v in (data.get("sent") or {}).items()}
     data["prices"] = {str(k): str(v) for k, v in (data.get("prices") or {}).items()}
     for name in ("lease_until", "sent_at"):

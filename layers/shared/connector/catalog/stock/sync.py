@@ -1,7 +1,13 @@
 """Syncing one product's stock (or price) to TikTok under its lease: re-read the store product,
 compute the absolute quantities (:func:`connector.catalog.stock.levels.plan_stock`), send only the
 SKUs whose figure differs from the last one TikTok accepted (one inventory call per TikTok
-product), then apply the threshold rule (deactivate / reactivate)."""
+product), then apply the threshold rule (deactivate / reactivate).
+
+Writes are fenced (:mod:`.state`): the lease is renewed while the sync works (:mod:`.lease`),
+each TikTok write first takes the next version under the unexpired lease (no lease, no write),
+and the figures are recorded only if no later write was fenced meanwhile. A write that could not
+be recorded may have landed on TikTok after a newer one: the product is marked and synced again
+at once with every figure (by this worker when it gets the lease back, else by the holder)."""
 
 from __future__ import annotations
 
@@ -14,10 +20,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connector import metrics
+from connector.catalog.stock.lease import FencedAttempts, LeaseKeeper
 from connector.catalog.stock.levels import plan_stock
 from connector.catalog.stock.requests import StockMessage
 from connector.errors import Conflict
 from connector.observability import count, logger
+from connector.ratelimit import LocalRateLimiter
 
 if TYPE_CHECKING:
     from connector.catalog.records import ProductRecord, ProductRepository
@@ -40,6 +48,11 @@ LEASE_WAIT_S = 8.0
 MAX_RUNS = 5
 
 
+_STOCK_LIMITER = LocalRateLimiter()
+"""Pacing of the stock worker's TikTok writes in this process (per shop and API, at the
+client's rate), under the per-call fence of :class:`FencedAttempts`."""
+
+
 @dataclass
 class ItemResult:
     outcome: str
@@ -47,6 +60,8 @@ class ItemResult:
     reason: str | None = None
     details: dict[str, str] = field(default_factory=dict)
     calls: int = 0
+    raced: bool = False
+    """A write of this sync may have landed after a newer one (the product is marked for a resend)."""
 
 
 @dataclass
@@ -63,6 +78,8 @@ class StockDeps:
     pending: Callable[[str], Mapping[str, int]] | None = None
     """connection id -> pending units (variant key -> units); default: the order records."""
     dynamodb: Any | None = None
+    lease_renew_s: float | None = None
+    """How often the lease is renewed while a sync works (default: a third of its length)."""
 
     @cached_property
     def c(self) -> Collaborators:
@@ -131,27 +148,11 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
         deps.sleep(0.05)
         state = deps.states.acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
     results: list[ItemResult] = []
+    keeper = LeaseKeeper(deps.states, connection_id, product_id, owner, deps.clock, ttl_s=LEASE_TTL_S,
+                         every_s=deps.lease_renew_s)
     try:
-        for run in range(MAX_RUNS):
-            # Requests that came in meanwhile are stock requests (price ones always wait for the
-            # lease): the runs after the first sync stock, whatever this group's action.
-            price = action == "price" and run == 0
-            outcome = (sync_price if price else sync_stock)(deps, connection_id, product_id, state, owner,
-                                                            force=force, correlation_id=correlation_id)
-            if price or action != "price":
-                results.append(outcome)
-            force = False
-            if price:
-                continue  # stock requests may have been left to us while we waited: sync stock too
-            if deps.states.release(connection_id, product_id, owner, state.seq):
-                break
-            again = deps.states.acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
-            if again is None:
-                break
-            state = again
-        else:  # still changing after MAX_RUNS: let SQS retry us later rather than drop the last ones
-            raise Conflict(f"stock of product {product_id} kept changing during {MAX_RUNS} syncs",
-                           reason="stock_still_changing")
+        with keeper:
+            _runs(deps, action, connection_id, product_id, state, owner, force, correlation_id, results)
     except BaseException:
         deps.states.abandon(connection_id, product_id, owner)
         raise
@@ -166,6 +167,36 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     for task_id in task_ids:
         record_task_item(deps, connection_id, task_id, product_id, result)
     return result
+
+
+def _runs(deps: StockDeps, action: str, connection_id: str, product_id: str, state: StockState, owner: str,
+          force: bool, correlation_id: str, results: list[ItemResult]) -> None:
+    """Sync under the lease until no request came in meanwhile (``results``: one per run)."""
+    for run in range(MAX_RUNS):
+        # Requests that came in meanwhile are stock requests (price ones always wait for the
+        # lease): the runs after the first sync stock, whatever this group's action.
+        price = action == "price" and run == 0
+        outcome = (sync_price if price else sync_stock)(deps, connection_id, product_id, state, owner,
+                                                        force=force, correlation_id=correlation_id)
+        if price or action != "price":
+            results.append(outcome)
+        force = False
+        if price:
+            continue  # stock requests may have been left to us while we waited: sync stock too
+        if outcome.raced:
+            # Our write may be what TikTok shows now: send the newest figures at once, unless
+            # another worker holds the product (it syncs again, every figure, before letting go).
+            logger().warning("stock write raced a newer one; sending the newest figures again", extra={
+                "connection_id": connection_id, "store_product_id": product_id})
+        elif deps.states.release(connection_id, product_id, owner, state.seq):
+            break
+        again = deps.states.acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
+        if again is None:
+            break
+        state = again
+    else:  # still changing after MAX_RUNS: let SQS retry us later rather than drop the last ones
+        raise Conflict(f"stock of product {product_id} kept changing during {MAX_RUNS} syncs",
+                       reason="stock_still_changing")
 
 
 def _merged(results: list[ItemResult]) -> ItemResult:
@@ -235,6 +266,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     plan = plan_stock(product, listing.links, deps.pending_units(connection_id), listing.settings.stock,
                       listing.overrides)
     sent = dict(state.sent)
+    force = force or state.needs_resend
     by_product: dict[tuple[str, str], list[tuple[str, int]]] = {}
     shop_of = {link.tiktok_sku_id: link.shop_id for link in listing.links}
     for sku in plan.skus:
@@ -246,10 +278,11 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     back_online = (not plan.deactivate and state.deactivated and product is not None and product.enabled)
     if not by_product and wants_offline == state.deactivated and not back_online:
         return ItemResult("unchanged", details=_details(plan.quantities()))
-    client = deps.c.tiktok_for(connection_id, correlation_id)
     calls = 0
     failures: list[str] = []
     deactivated = state.deactivated
+    version: int | None = None
+    raced = False
 
     def shop(shop_id: str) -> ShopRef:
         link = listing.shops.get(shop_id)
@@ -257,8 +290,20 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             raise Conflict(f"shop {shop_id} is not authorized for connection {connection_id}", reason="shop_unknown")
         return ShopRef(link.shop_id, link.cipher)
 
+    def fence() -> None:
+        """Before each write: the next version, only while the lease is ours and unexpired."""
+        nonlocal version
+        taken = deps.states.fence(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
+        if taken is None:
+            raise Conflict(f"stock lease of product {product_id} lost before a write", reason="stock_lease_lost")
+        version = taken
+
+    attempts = FencedAttempts(_STOCK_LIMITER, fence)  # every retry of a write is fenced as well
+    client = deps.c.tiktok_for(connection_id, correlation_id).with_limiter(attempts)
     try:
         if wants_offline and not state.deactivated:
+            fence()
+            attempts.new_call()
             errors = _bulk(client.deactivate_products, "deactivate", tiktok_products, shop)
             calls += len(tiktok_products)
             failures += errors
@@ -270,18 +315,28 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             if not warehouse:
                 failures.append("no_default_warehouse")
                 continue
+            ref = shop(shop_id)
+            fence()
+            # Until TikTok answers, what it shows for these SKUs is unknown: an answer lost on
+            # the way may hide an applied write, so they stay out of ``sent`` (the next sync
+            # sends them) unless TikTok accepts or plainly refuses.
+            known = {sku_id: sent.pop(sku_id) for sku_id, _ in skus if sku_id in sent}
             try:
                 calls += 1
-                client.update_inventory(shop(shop_id), tiktok_product_id, [
+                attempts.new_call()
+                client.update_inventory(ref, tiktok_product_id, [
                     SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=qty)])
                     for sku_id, qty in skus])
             except TikTokError as exc:
                 if exc.retryable:
                     raise
+                sent.update(known)  # refused: TikTok kept its figures
                 failures.append(f"inventory:{exc.tiktok_code}")
                 continue
             sent.update(dict(skus))
         if back_online and not failures:
+            fence()
+            attempts.new_call()
             errors = _bulk(client.activate_products, "activate", tiktok_products, shop)
             calls += len(tiktok_products)
             failures += errors
@@ -289,13 +344,18 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             logger().info("stock threshold: product reactivated", extra={
                 "connection_id": connection_id, "store_product_id": product_id})
     finally:
-        deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent, deactivated=deactivated)
+        if version is not None and not deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent,
+                                                          deactivated=deactivated, version=version):
+            # The lease was lost or a later write fenced while ours was out: ours may have
+            # landed after it, so TikTok may show an older figure than the newest write's.
+            deps.states.mark_raced(connection_id, product_id, deps.clock())
+            raced = True
     details = _details(plan.quantities())
     if plan.low_pools:
         details["low"] = ",".join(plan.low_pools)
     if failures:
-        return ItemResult("failed", "; ".join(failures), details, calls)
-    return ItemResult("updated", None, details, calls)
+        return ItemResult("failed", "; ".join(failures), details, calls, raced)
+    return ItemResult("updated", None, details, calls, raced)
 
 
 def _bulk(call: Callable[..., Any], what: str, products: Sequence[tuple[str, str]],

@@ -1,0 +1,64 @@
+"""A stalled TikTok inventory call never leaves TikTok above the store, on the local cloud with
+both sandboxes: the sequence that once oversold, replayed as it happened.
+
+The store goes 10 -> 6 -> 2. The worker sending 6 meets an inventory update that TikTok applies
+and then stalls past the client's 10 s timeout (the answer is lost), four times, so its call
+spends about 45 s in retries, longer than the stock lease's 30 s. The store's change to 2 comes
+once all four stalls are taken, after the lease's first term. Before fenced writes, a second
+worker took the expired lease and sent 2, then the first worker's fifth attempt landed 6 and
+stayed. Now the first worker keeps its lease while its call is out, the change to 2 is left to
+it, and it sends 2 last: TikTok ends equal to the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.stock_scenario import Linked, connect_and_link, settle
+from local.world import World
+from tests.support.wait import until
+
+STALL_S = 12.0
+"""Longer than the worker's TikTok timeout (10 s): each attempt's answer is lost."""
+
+
+@pytest.fixture
+def linked(connected_world: World) -> Iterator[Linked]:
+    scenario = connect_and_link(connected_world, name="E2E-fence")
+    scenario.set_quantity(0, 10)
+    until(lambda: scenario.tiktok_quantities()[0] == 10, timeout=20, what="10 on TikTok")
+    settle(scenario)
+    yield scenario
+    connected_world.tiktok.clear_faults()
+
+
+def test_a_call_stalled_past_the_lease_does_not_leave_tiktok_above_the_store(linked: Linked) -> None:
+    w = linked.world
+    store = lambda: w.ecwid.stock(linked.store_id, linked.product_id, linked.combination_ids[0])  # noqa: E731
+    w.tiktok.inject_fault("timeout", count=4, path=f"{linked.tiktok_product_id}/inventory/update",
+                          delay_s=STALL_S, after=True)
+    linked.set_quantity(0, 6)
+    until(lambda: linked.tiktok_quantities()[0] == 6, timeout=20, what="the first stalled attempt applied")
+    # All four stalls taken: the worker is in its fourth attempt, past the lease's first 30 s.
+    until(lambda: not w.tiktok.faults(), timeout=60, what="the four stalled attempts")
+    linked.set_quantity(0, 2)
+    until(lambda: linked.tiktok_quantities()[0] == 2, timeout=60, what="the newest figure on TikTok")
+    settle(linked, timeout=90)
+    assert store() == 2
+    assert linked.tiktok_quantities()[0] == 2, "TikTok kept an older, higher figure"
+
+
+def test_a_figure_tiktok_shows_above_the_store_is_corrected_by_the_reconciliation(linked: Linked) -> None:
+    """A write that landed on TikTok where nothing on our side saw it (here: TikTok's figure
+    set behind the connector's back) is found by reading TikTok's inventory back."""
+    w = linked.world
+    with w.tiktok.state.lock:
+        sku = next(s for s in w.tiktok.state.products[linked.tiktok_product_id].skus if s.id == linked.sku_ids[0])
+        sku.inventory = dict.fromkeys(sku.inventory, 25)
+    assert linked.tiktok_quantities()[0] == 25
+    result = w.cloud.fire_schedule("StockSyncFunction", "ReconcileSchedule")
+    assert result["connections"] >= 1
+    until(lambda: linked.tiktok_quantities()[0] == 10, timeout=20, what="TikTok's figure corrected")
+    settle(linked)
+    assert linked.tiktok_quantities()[0] == 10

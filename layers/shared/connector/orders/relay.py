@@ -30,6 +30,7 @@ from connector.orders.records import (
     OrderRecord,
     OrderRepository,
     buyer_ref,
+    claimable,
 )
 from connector.stores.errors import StoreError
 
@@ -237,8 +238,10 @@ def draft_for(order: Order, record: OrderRecord, settings: OrderSettings) -> tup
                            external_fulfilment=fbt), None
 
 
-def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: str, token: str) -> RelayResult:
-    """Relay one order (idempotent; safe to run again after any failure with the same token)."""
+def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: str, token: str, *,
+          read: Order | None = None) -> RelayResult:
+    """Relay one order (idempotent; safe to run again after any failure with the same token).
+    ``read``: the order as the caller has just read it from TikTok (spares a second read)."""
     from connector import metrics
     from connector.observability import count, logger
 
@@ -250,7 +253,8 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
         # Relayed (or settled) already: a duplicate or late relay costs one read, no API call.
         return RelayResult("already", tiktok_order_id, existing.attempts, store_order_id=existing.store_order_id,
                            tiktok_status=existing.tiktok_status)
-    found = deps.tiktok.get_orders(deps.shop, [tiktok_order_id])
+    found = [read] if read is not None and read.id == tiktok_order_id else deps.tiktok.get_orders(
+        deps.shop, [tiktok_order_id])
     if not found:
         return RelayResult("not_found", tiktok_order_id, reason="TikTok does not know this order")
     order = found[0]
@@ -284,6 +288,11 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
     record = base_record(connection_id, shop_id, order, lines, now, "claimed")
     if existing is not None:
         record = record.model_copy(update={"attempts": existing.attempts})
+        if not claimable(existing, token, now, take_over=token.startswith(MANUAL_PREFIX)):
+            # Another relay's live claim (a duplicated notification of a new order): the claim's
+            # conditional write would fail, and bill the whole record for it.
+            count("OrderRelayClaimLost")
+            return RelayResult("already", tiktok_order_id, record.attempts, tiktok_status=order.status)
     try:
         claimed = deps.orders.claim(record, token, now, LEASE_S, take_over=token.startswith(MANUAL_PREFIX),
                                     previous_units=existing.pending_units if existing is not None else None)

@@ -21,6 +21,7 @@ from connector.observability import count, logger
 
 if TYPE_CHECKING:
     from connector.connections.lifecycle import Collaborators
+    from connector.orders.service import Context
     from connector.tiktok.models import Order
 
 SHORT_WAIT_MAX_S = 60
@@ -43,18 +44,20 @@ def new_token(kind: str, tiktok_order_id: str) -> str:
     return execution_name(kind, tiktok_order_id, uuid.uuid4().hex)
 
 
-def relay_inline(c: Collaborators, connection_id: str, shop_id: str, tiktok_order_id: str, correlation_id: str, *,
+def relay_inline(c: Collaborators, ctx: Context, tiktok_order_id: str, correlation_id: str, *,
                  kind: str = "ev", read: Order | None = None) -> str:
-    """One relay attempt now; the state machine continues it only if it must wait or failed.
-    ``read``: the order just read from TikTok by the caller. Returns the outcome for the
-    consumer's log (``relay_created``, ``relay_settling_waits``...)."""
+    """One relay attempt now, for a connection the caller has read and found syncing (``ctx``);
+    the state machine continues it only if it must wait or failed. ``read``: the order just read
+    from TikTok by the caller. Returns the outcome for the consumer's log (``relay_created``,
+    ``relay_settling_waits``...)."""
     from connector.orders.service import relay_step, start_relay
 
+    connection_id, shop_id = ctx.connection.connection_id, ctx.shop.shop_id
     token = new_token(kind, tiktok_order_id)
     event = {"connection_id": connection_id, "shop_id": shop_id, "tiktok_order_id": tiktok_order_id,
              "correlation_id": correlation_id, "token": token}
     try:
-        result = relay_step(c, event, read=read)
+        result = relay_step(c, event, read=read, ctx=ctx)
     except Exception as exc:  # any failure: the state machine's step retries it, same claim token
         logger().warning("order relay: inline attempt failed, handed to the state machine",
                          extra={"tiktok_order_id": tiktok_order_id, "error": type(exc).__name__})

@@ -265,6 +265,12 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
     decision = decide(order, deps.settings)
     if decision == "not_paid":
         return RelayResult("not_paid", tiktok_order_id, tiktok_status=order.status)
+    if decision == "relay" and existing is not None and not claimable(
+            existing, token, now, take_over=token.startswith(MANUAL_PREFIX)):
+        # Another relay's live claim (a duplicated notification of a new order): the claim's
+        # conditional write would fail, and bill the whole record for it. Nothing more is read.
+        count("OrderRelayClaimLost")
+        return RelayResult("already", tiktok_order_id, existing.attempts, tiktok_status=order.status)
     lines = summarize(order, deps.settings.price_source)
     lines, problems = resolve_lines(deps, connection_id, lines)
     if decision == "cancelled":
@@ -288,11 +294,6 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
     record = base_record(connection_id, shop_id, order, lines, now, "claimed")
     if existing is not None:
         record = record.model_copy(update={"attempts": existing.attempts})
-        if not claimable(existing, token, now, take_over=token.startswith(MANUAL_PREFIX)):
-            # Another relay's live claim (a duplicated notification of a new order): the claim's
-            # conditional write would fail, and bill the whole record for it.
-            count("OrderRelayClaimLost")
-            return RelayResult("already", tiktok_order_id, record.attempts, tiktok_status=order.status)
     try:
         claimed = deps.orders.claim(record, token, now, LEASE_S, take_over=token.startswith(MANUAL_PREFIX),
                                     previous_units=existing.pending_units if existing is not None else None)

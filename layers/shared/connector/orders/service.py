@@ -185,8 +185,9 @@ def flow_deps(c: Collaborators, ctx: Context, correlation_id: str) -> FlowDeps:
                     store=c.store_for(ctx.connection), notify=notify, clock=c.clock)
 
 
-# ---------------------------------------------------------------------- state machine step
-def relay_step(c: Collaborators, event: dict[str, Any], *, read: Order | None = None) -> dict[str, Any]:
+# ------------------------------------------------------- the relay step (inline, and the state machine's)
+def relay_step(c: Collaborators, event: dict[str, Any], *, read: Order | None = None,
+               ctx: Context | None = None) -> dict[str, Any]:
     """One relay attempt with the claim token ``event["token"]``; the state machine loops on the
     outcomes that must wait (waits, then calls again with the same token)."""
     from connector.orders.records import OrderRepository
@@ -198,12 +199,13 @@ def relay_step(c: Collaborators, event: dict[str, Any], *, read: Order | None = 
     if not token:
         raise ValueError("the relay step needs a claim token (its execution name)")
     correlation_id = str(event.get("correlation_id") or token)
-    connection = c.repo.get(connection_id)
-    if connection is None or not connection.syncing:
-        # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
-        # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
-        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0, "wait_s": 0}
-    ctx = context(c, connection_id, event.get("shop_id"))
+    if ctx is None:  # (the events consumer passes the context it has just read and checked)
+        connection = c.repo.get(connection_id)
+        if connection is None or not connection.syncing:
+            # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
+            # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
+            return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0, "wait_s": 0}
+        ctx = context(c, connection_id, event.get("shop_id"))
     deps = relay_deps(c, ctx, correlation_id)
     # The products whose pending units moved during this attempt: at most one stock sync request,
     # at its end. None when the attempt recorded the store order: its pending units are gone and
@@ -278,7 +280,7 @@ def on_tiktok_event(message: EventMessage, c: Collaborators) -> str:
         # if the order must wait.
         from connector.orders.inline import relay_inline
 
-        return relay_inline(c, message.connection_id, ctx.shop.shop_id, order_id, message.correlation_id, read=read)
+        return relay_inline(c, ctx, order_id, message.correlation_id, read=read)
     return apply_tiktok_change(c, ctx, record, message.kind, message.correlation_id)
 
 

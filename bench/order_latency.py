@@ -6,7 +6,7 @@
 A connected store with four products linked to a four-SKU TikTok listing; a scripted buyer pays
 orders of 1 to 3 lines at a steady pace; each order is timed from the buyer's checkout (paid at
 once) until its store order exists (the whole path: TikTok webhook -> receiver -> TikTok events
-queue -> events consumer -> order relay state machine -> step -> Ecwid). The TikTok and store API
+queue -> events consumer, which relays it inline -> Ecwid). The TikTok and store API
 calls the run cost are counted from the sandboxes' request logs (the echo of our own store
 writes included), and AWS usage is priced per 1,000 relayed orders (``bench.cost``).
 Results: ``bench/results/order_latency.json``.

@@ -16,5 +16,6 @@ def test_order_latency_bench_smoke(tmp_path: Path) -> None:
     result = json.loads(out.read_text())
     assert result["relayed"] == result["orders"] == 10 and result["duplicates"] == 0
     assert 0 < result["latency_s"]["p50"] <= result["latency_s"]["p95"] <= result["latency_s"]["max"]
-    assert result["api_calls_per_order"]["tiktok"] > 0 and result["state_transitions_per_order"] >= 3
+    assert result["api_calls_per_order"]["tiktok"] > 0
+    assert result["state_transitions_per_order"] == 0  # no state machine on the common path
     assert float(result["aws_usd_per_1000_orders"]["total"]) > 0

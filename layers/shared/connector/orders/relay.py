@@ -30,6 +30,7 @@ from connector.orders.records import (
     OrderRecord,
     OrderRepository,
     buyer_ref,
+    claimable,
 )
 from connector.stores.errors import StoreError
 
@@ -237,8 +238,10 @@ def draft_for(order: Order, record: OrderRecord, settings: OrderSettings) -> tup
                            external_fulfilment=fbt), None
 
 
-def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: str, token: str) -> RelayResult:
-    """Relay one order (idempotent; safe to run again after any failure with the same token)."""
+def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: str, token: str, *,
+          read: Order | None = None) -> RelayResult:
+    """Relay one order (idempotent; safe to run again after any failure with the same token).
+    ``read``: the order as the caller has just read it from TikTok (spares a second read)."""
     from connector import metrics
     from connector.observability import count, logger
 
@@ -250,7 +253,8 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
         # Relayed (or settled) already: a duplicate or late relay costs one read, no API call.
         return RelayResult("already", tiktok_order_id, existing.attempts, store_order_id=existing.store_order_id,
                            tiktok_status=existing.tiktok_status)
-    found = deps.tiktok.get_orders(deps.shop, [tiktok_order_id])
+    found = [read] if read is not None and read.id == tiktok_order_id else deps.tiktok.get_orders(
+        deps.shop, [tiktok_order_id])
     if not found:
         return RelayResult("not_found", tiktok_order_id, reason="TikTok does not know this order")
     order = found[0]
@@ -261,6 +265,12 @@ def relay(deps: RelayDeps, connection_id: str, shop_id: str, tiktok_order_id: st
     decision = decide(order, deps.settings)
     if decision == "not_paid":
         return RelayResult("not_paid", tiktok_order_id, tiktok_status=order.status)
+    if decision == "relay" and existing is not None and not claimable(
+            existing, token, now, take_over=token.startswith(MANUAL_PREFIX)):
+        # Another relay's live claim (a duplicated notification of a new order): the claim's
+        # conditional write would fail, and bill the whole record for it. Nothing more is read.
+        count("OrderRelayClaimLost")
+        return RelayResult("already", tiktok_order_id, existing.attempts, tiktok_status=order.status)
     lines = summarize(order, deps.settings.price_source)
     lines, problems = resolve_lines(deps, connection_id, lines)
     if decision == "cancelled":

@@ -2,8 +2,10 @@
 
 - :func:`on_tiktok_event` / :func:`on_store_event`: the events queue consumer's handlers
   (registered in :data:`connector.connections.events.EVENT_HANDLERS`);
-- :func:`relay_step`: the order relay state machine's step;
-- :func:`start_relay`: starts one relay execution (the events handler, re-scan, manual retry).
+- :func:`relay_step`: one relay attempt (run inline by the events consumer, and the order relay
+  state machine's step);
+- :func:`start_relay`: starts one relay execution (the re-scan, the sweeper, the manual retry, and
+  an inline attempt that must wait: :mod:`connector.orders.inline`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from connector.orders.flows import FlowDeps
     from connector.orders.records import OrderRecord
     from connector.orders.relay import RelayDeps
+    from connector.tiktok.models import Order
     from connector.tiktok.protocol import ShopRef
 
 TIKTOK_ORDER_KINDS = ("order_status_change", "cancellation_status_change", "reverse_status_update",
@@ -45,14 +48,18 @@ def execution_name(kind: str, tiktok_order_id: str, discriminator: str) -> str:
 
 
 def start_relay(connection_id: str, shop_id: str, tiktok_order_id: str, correlation_id: str, name: str, *,
-                client: Any | None = None, arn: str | None = None) -> bool:
+                client: Any | None = None, arn: str | None = None, result: dict[str, Any] | None = None) -> bool:
+    """Start a relay execution named ``name`` (its claim token). ``result``: the outcome of an
+    attempt already made with that token; the execution starts at its wait instead of a new attempt."""
     import json
 
     from connector import aws
 
     sfn = client or aws.client("stepfunctions")
-    payload = {"connection_id": connection_id, "shop_id": shop_id, "tiktok_order_id": tiktok_order_id,
-               "correlation_id": correlation_id}
+    payload: dict[str, Any] = {"connection_id": connection_id, "shop_id": shop_id,
+                               "tiktok_order_id": tiktok_order_id, "correlation_id": correlation_id}
+    if result is not None:
+        payload["result"] = result
     try:
         sfn.start_execution(stateMachineArn=arn or relay_state_machine_arn(), name=name, input=json.dumps(payload))
     except sfn.exceptions.ExecutionAlreadyExists:
@@ -178,9 +185,11 @@ def flow_deps(c: Collaborators, ctx: Context, correlation_id: str) -> FlowDeps:
                     store=c.store_for(ctx.connection), notify=notify, clock=c.clock)
 
 
-# ---------------------------------------------------------------------- state machine step
-def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
-    """One relay attempt; the state machine loops on ``blocked`` (waits, then calls again)."""
+# ------------------------------------------------------- the relay step (inline, and the state machine's)
+def relay_step(c: Collaborators, event: dict[str, Any], *, read: Order | None = None,
+               ctx: Context | None = None) -> dict[str, Any]:
+    """One relay attempt with the claim token ``event["token"]``; the state machine loops on the
+    outcomes that must wait (waits, then calls again with the same token)."""
     from connector.orders.records import OrderRepository
     from connector.orders.relay import relay
 
@@ -188,17 +197,26 @@ def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
     order_id = str(event["tiktok_order_id"])
     token = str(event.get("token") or event.get("execution") or "")
     if not token:
-        raise ValueError("the relay step needs its execution name as claim token")
+        raise ValueError("the relay step needs a claim token (its execution name)")
     correlation_id = str(event.get("correlation_id") or token)
-    connection = c.repo.get(connection_id)
-    if connection is None or not connection.syncing:
-        # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
-        # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
-        return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0, "wait_s": 0}
-    ctx = context(c, connection_id, event.get("shop_id"))
+    if ctx is None:  # (the events consumer passes the context it has just read and checked)
+        connection = c.repo.get(connection_id)
+        if connection is None or not connection.syncing:
+            # Paused, needs re-authorization or gone: nothing is relayed; when the connection is
+            # active again the re-scan (whose cursor did not move meanwhile) relays what is missing.
+            return {"outcome": "paused", "tiktok_order_id": order_id, "attempts": 0, "wait_s": 0}
+        ctx = context(c, connection_id, event.get("shop_id"))
     deps = relay_deps(c, ctx, correlation_id)
+    # The products whose pending units moved during this attempt: at most one stock sync request,
+    # at its end. None when the attempt recorded the store order: its pending units are gone and
+    # what TikTok may sell changed only by the store's own decrement, which the store announces
+    # (its product webhook queues the sync; the stock reconciliation covers a lost one).
+    changed: set[str] = set()
+    request_sync, deps.stock_changed = deps.stock_changed, changed.update
+    recorded = False
     try:
-        result = relay(deps, connection_id, ctx.shop.shop_id, order_id, token)
+        result = relay(deps, connection_id, ctx.shop.shop_id, order_id, token, read=read)
+        recorded = result.outcome in ("created", "verifying")
     except transient_errors() as exc:
         # The store or TikTok is down or busy: park the order ``retrying`` (durable, growing delays).
         from connector.orders.relay import park
@@ -206,6 +224,9 @@ def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
         logger().warning("order relay: transient failure", extra={"tiktok_order_id": order_id,
                                                                   "error": type(exc).__name__})
         result = park(deps, connection_id, ctx.shop.shop_id, order_id, token, error_code(exc))
+    finally:
+        if not recorded:
+            request_sync(changed)
     if result.outcome == "created" and result.tiktok_status not in (None, "AWAITING_SHIPMENT", "ON_HOLD"):
         # Relayed late (a missed order): bring the store up to TikTok's status at once.
         record = OrderRepository(ctx.table).get(connection_id, order_id)
@@ -220,7 +241,7 @@ def relay_step(c: Collaborators, event: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- events
 def on_tiktok_event(message: EventMessage, c: Collaborators) -> str:
-    """TikTok order webhooks: start the relay of an order not in the store yet, or carry the
+    """TikTok order webhooks: relay an order not in the store yet, or carry the
     change (status, cancellation, refund, address) to the store order."""
     from connector.orders.records import OrderRepository
 
@@ -241,8 +262,8 @@ def on_tiktok_event(message: EventMessage, c: Collaborators) -> str:
         if record is not None and record.state == "retrying" and (record.deadline_at or 0) > c.clock():
             return "retrying"  # tried again at its deadline (its relay, or the sweeper)
         if record is None:
-            # Most order webhooks of a new order are not worth an execution (UNPAID first, FBT
-            # off): one read of TikTok decides, and duplicates of a paid order reach the claim.
+            # Most order webhooks of a new order are not worth a relay (UNPAID first, FBT off):
+            # one read of TikTok decides, and duplicates of a paid order reach the claim.
             from connector.orders.relay import decide
             from connector.settings import SettingsRepository
 
@@ -252,13 +273,14 @@ def on_tiktok_event(message: EventMessage, c: Collaborators) -> str:
             decision = decide(found[0], SettingsRepository(ctx.table).get(message.connection_id).orders)
             if decision in ("not_paid", "cancelled"):
                 return "not_relayed"
-            # Named by the order's version, not the notification: the UNPAID and paid webhooks of
-            # one checkout (and their duplicates) read the same version and start one execution.
-            name = execution_name("ev", order_id, f"{found[0].update_time}:{found[0].status}")
+            read = found[0]
         else:
-            name = execution_name("ev", order_id, message.event_id)
-        started = start_relay(message.connection_id, ctx.shop.shop_id, order_id, message.correlation_id, name)
-        return "relay_started" if started else "relay_running"
+            read = None
+        # Relayed here and now (duplicated webhooks meet at the claim); the state machine only
+        # if the order must wait.
+        from connector.orders.inline import relay_inline
+
+        return relay_inline(c, ctx, order_id, message.correlation_id, read=read)
     return apply_tiktok_change(c, ctx, record, message.kind, message.correlation_id)
 
 

@@ -70,7 +70,7 @@ SELLER_NOT_ONBOARDED = 12052995
 DUPLICATE_EXTERNAL_ID = 12052996
 ATTRIBUTE_NOT_IN_CATEGORY = 12052106  # CHOSEN
 
-# CHOSEN: entity and state codes of the sandbox (client maps the *_NOT_FOUND ones to NotFound).
+# CHOSEN: entity and state codes of the sandbox (client maps the *_NOT_FOUND ones to TikTokNotFound).
 PRODUCT_NOT_FOUND = 12052700
 PRODUCT_STATUS_FORBIDS = 12052701
 SKU_NOT_IN_PRODUCT = 12052702

@@ -123,13 +123,13 @@ def test_newer_versions_are_served_with_their_own_answers(world: World) -> None:
 
 
 def test_prerequisites_exist_only_at_202312(world: World) -> None:
-    with pytest.raises(e.NotFound) as caught:
+    with pytest.raises(e.TikTokNotFound) as caught:
         world.client.request("GET", "/product/202309/prerequisites", shop=world.shop)
     assert caught.value.tiktok_code == codes.INVALID_PATH
 
 
 def test_an_unknown_path_gets_tiktoks_envelope(world: World) -> None:
-    with pytest.raises(e.NotFound) as caught:
+    with pytest.raises(e.TikTokNotFound) as caught:
         world.client.request("POST", "/order/209901/orders/search", shop=world.shop, json={})
     assert caught.value.tiktok_code == codes.INVALID_PATH
     assert caught.value.request_id

@@ -331,11 +331,11 @@ def test_address_change_sends_webhook_3(world: World, receiver: Receiver, skus: 
 
 
 def test_unknown_entities_are_not_found(world: World) -> None:
-    with pytest.raises(e.NotFound):
+    with pytest.raises(e.TikTokNotFound):
         world.client.get_order_price_detail(world.shop, "576000000000000000")
-    with pytest.raises(e.NotFound):
+    with pytest.raises(e.TikTokNotFound):
         world.client.get_package(world.shop, "115000000000000000")
-    with pytest.raises(e.NotFound):
+    with pytest.raises(e.TikTokNotFound):
         world.client.approve_cancellation(world.shop, "400000000000000000")
-    with pytest.raises(e.NotFound):
+    with pytest.raises(e.TikTokNotFound):
         world.client.approve_return(world.shop, "410000000000000000")

@@ -256,7 +256,7 @@ def test_deactivate_activate_delete(world: World, receiver: Receiver) -> None:
 
 
 def test_unknown_product_is_not_found(world: World) -> None:
-    with pytest.raises(e.NotFound) as caught:
+    with pytest.raises(e.TikTokNotFound) as caught:
         world.client.get_product(world.shop, "1729000000000000000")
     assert caught.value.request_id
 

@@ -299,7 +299,7 @@ def test_create_product_adds_one_idempotency_key_reused_on_retry(harness: Harnes
         (e.MISSING_SHOP_CIPHER, 200, e.ShopCipherError),
         (e.TOKEN_SHOP_MISMATCH, 200, e.ShopCipherError),
         (e.UNEXPECTED_PARAMETER, 400, e.BadRequest),
-        (12052700, 404, e.NotFound),
+        (12052700, 404, e.TikTokNotFound),
         (e.DAILY_LISTING_LIMIT, 200, e.ListingLimitReached),
         (e.IP_NOT_ALLOWED, 403, e.AuthError),
     ],

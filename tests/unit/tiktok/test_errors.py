@@ -30,8 +30,8 @@ from connector.tiktok import errors as e
         (12052300, 400, e.ProductValidationError, False),
         (12019028, 200, e.ProductValidationError, False),
         (12052093, 200, e.ListingLimitReached, False),
-        (12052700, 404, e.NotFound, False),
-        (21011001, 200, e.NotFound, False),
+        (12052700, 404, e.TikTokNotFound, False),
+        (21011001, 200, e.TikTokNotFound, False),
         (99999999, 200, e.TikTokError, False),
     ],
 )

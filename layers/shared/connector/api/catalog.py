@@ -294,8 +294,7 @@ def link(connection_id: str, store_product_id: str) -> Any:
     from connector.catalog.context import open_catalog
     from connector.catalog.linking import link_listing, store_product_of
     from connector.catalog.records import loads_snapshot
-    from connector.tiktok.errors import NotFound as TikTokNotFound
-    from connector.tiktok.errors import TikTokError
+    from connector.tiktok.errors import TikTokError, TikTokNotFound
 
     w, _ = _ctx(connection_id)
     request: LinkRequest = _body(LinkRequest)

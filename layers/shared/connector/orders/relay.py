@@ -371,14 +371,14 @@ def _block(deps: RelayDeps, connection_id: str, tiktok_order_id: str, token: str
 
 def refusal_reason(exc: StoreError) -> str:
     """A permanent store refusal in plain words (codes only, never a payload)."""
-    from connector.stores.errors import AuthError, NotFound
+    from connector.stores.errors import AuthError, StoreNotFound
 
     code = f" (HTTP {exc.http_status}{', ' + exc.platform_code if exc.platform_code else ''})" \
         if exc.http_status else ""
     if isinstance(exc, AuthError):
         return (f"the store refused the app's access or plan{code}: re-authorize the store or check its plan, "
                 "then retry the order")
-    if isinstance(exc, NotFound):
+    if isinstance(exc, StoreNotFound):
         return (f"the store does not know a product of this order any more{code}: re-link the TikTok SKU to a "
                 "store product, then retry the order")
     return f"the store refused the order{code}: check the linked products and the order's details, then retry it"

@@ -14,12 +14,12 @@ Families (``error_for`` picks one from the code and the HTTP status):
   retried with backoff.
 - :class:`ProductValidationError` - a listing rule refused (12xxxxxx codes): never retried;
   the product gets a status with TikTok's code and message as the reason.
-- :class:`NotFound`, :class:`BadRequest` - the request itself is wrong: never retried.
+- :class:`TikTokNotFound`, :class:`BadRequest` - the request itself is wrong: never retried.
 """
 
 from __future__ import annotations
 
-from connector.errors import UpstreamError
+from connector.errors import NotFound, UpstreamError
 
 # --- codes (TikTok's error codes, see docs/tiktok.md) ---------------------------------------
 INVALID_SIGNATURE = 106001
@@ -40,7 +40,7 @@ UNEXPECTED_ANSWER = -2
 NO_ACCESS_TOKEN = -3
 
 #: Codes meaning "no such entity". TikTok's docs publish none: these are the sandbox's choices
-#: (UNCONFIRMED against TikTok). An HTTP 404 also maps to :class:`NotFound`.
+#: (UNCONFIRMED against TikTok). An HTTP 404 also maps to :class:`TikTokNotFound`.
 NOT_FOUND_CODES = frozenset({12052700, 21011001, 21011002, 25011001, 25011002})
 
 _MAX_MESSAGE = 500
@@ -127,7 +127,9 @@ class BadRequest(TikTokError):
     code = "tiktok_bad_request"
 
 
-class NotFound(TikTokError):
+class TikTokNotFound(TikTokError, NotFound):
+    """What was asked for is not in the shop (a :class:`connector.errors.NotFound` too)."""
+
     code = "tiktok_not_found"
 
 
@@ -190,7 +192,7 @@ def _family(code: int, http_status: int | None) -> type[TikTokError]:
     if http_status == 429:
         return RateLimited
     if code in NOT_FOUND_CODES or http_status == 404:
-        return NotFound
+        return TikTokNotFound
     if http_status is not None and http_status >= 500:
         return ServerError
     if 105000 <= code <= 106999:  # the 105xxx/106xxx families are all about credentials

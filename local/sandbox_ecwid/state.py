@@ -1,7 +1,7 @@
 """The sandbox Ecwid's data and rules: stores, tokens, the catalog, orders and stock, composed
 from one module per part (accounts, products, search, orders over a shared core).
 
-Behaviour modelled on store-platforms.md section 1 (marked "assumed" where the spec is silent):
+Behaviour modelled on Ecwid's documents (facts and sources in docs/ecwid.md; marked "assumed" where they are silent):
 
 - A combination keeps only the fields it sets; ``sku``, ``price``, ``weight`` and ``quantity``
   are omitted in the API when inherited. A combination without its own SKU sells from the

@@ -1,4 +1,4 @@
-"""The codes the sandbox answers with. Codes from the spec (section 9) are TikTok's; the rest
+"""The codes the sandbox answers with. Codes listed in docs/tiktok.md (error codes) are TikTok's; the rest
 are the sandbox's own choices where the spec is silent, marked ``CHOSEN`` (docs/tiktok.md
 lists every rule with its code)."""
 

@@ -13,11 +13,11 @@ from local.sandbox_tiktok import codes as c
 from local.sandbox_tiktok.core import Call, Core, page
 from local.sandbox_tiktok.state import Cancellation, Order, Package, Return, Shop
 
-#: Markets where "mark package as shipped" (own carrier) exists (spec section 6).
+#: Markets where "mark package as shipped" (own carrier) exists (docs/tiktok.md, fulfilment).
 MARK_SHIPPED_REGIONS = {"US", "GB", "UK", "ES", "IE", "IT", "DE", "FR", "JP"}
 TRACKING_UPDATE_WINDOW_S = 72 * 3600
 SHIPPING_PROVIDERS = ("USPS", "UPS", "FedEx", "DHL eCommerce")
-#: Webhook 1 spells the cancelled status CANCEL (spec section 8).
+#: The order status webhook (type 1) spells the cancelled status CANCEL (docs/tiktok.md, webhooks).
 WEBHOOK_STATUS = {"CANCELLED": "CANCEL"}
 SHIPPABLE = ("AWAITING_SHIPMENT", "PARTIALLY_SHIPPING")
 
@@ -509,7 +509,7 @@ class OrderApi(Core):
     def _emit_cancellation(self, cancellation: Cancellation) -> None:
         status = cancellation.status
         if status == "CANCELLATION_REQUEST_CANCEL":
-            status = "CANCELLATION_REQUEST_CANCELLED"  # webhook 11's spelling (spec section 8)
+            status = "CANCELLATION_REQUEST_CANCELLED"  # the spelling of webhook type 11 (docs/tiktok.md, webhooks)
         self.emit(
             cancellation.shop_id,
             11,

@@ -337,7 +337,7 @@ class ProductApi(Core):
         existing = {s.id: s for s in product.skus}
         for sku in body.get("skus") or []:
             old = existing.get(str(sku.get("id") or "")) if isinstance(sku, dict) else None
-            if old is not None:  # price and inventory survive omission (spec section 3)
+            if old is not None:  # price and inventory survive omission (docs/tiktok.md, listing rules)
                 sku.setdefault("price", {"amount": str(old.price), "currency": old.currency})
                 sku.setdefault("inventory", [{"warehouse_id": w, "quantity": q} for w, q in old.inventory.items()])
         problems = rules.check_product(body, self._context(shop, editing=product.id), creating=False)

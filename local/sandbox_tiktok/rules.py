@@ -1,4 +1,4 @@
-"""The listing rules of spec section 3 (and issue 3), as the sandbox enforces them.
+"""TikTok's listing rules (each with its source in docs/tiktok.md), as the sandbox enforces them.
 
 ``check_product`` returns every problem found, in a fixed order, each with TikTok's code (or
 the sandbox's chosen one, see ``codes``). Create and edit answer with the first problem;
@@ -30,7 +30,7 @@ MAX_IMAGE_PX = 4000
 MAX_SALES_ATTRIBUTE_TYPES = 3
 MAX_DESCRIPTION_CHARS = 10_000
 MAX_DESCRIPTION_IMAGES = 30
-#: UNCONFIRMED whether TikTok accepts 0 (spec section 3 says [1, 99999]); the sandbox does, so
+#: UNCONFIRMED whether TikTok accepts 0 (TikTok's documents say [1, 99999]); the sandbox does, so
 #: the connector can zero a SKU. One constant to change.
 MIN_QUANTITY = 0
 MAX_QUANTITY = 99_999

@@ -1,4 +1,4 @@
-"""Contract tests of the sandbox's gate (spec sections 1 and 9): signatures, timestamps,
+"""Contract tests of the sandbox's gate (docs/tiktok.md: signing and error codes): signatures, timestamps,
 tokens, shop ciphers, scopes and rate limits answer with TikTok's codes and HTTP statuses.
 Requests here are built by hand (not by the client) so each rule can be broken alone."""
 

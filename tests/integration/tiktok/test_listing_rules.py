@@ -1,4 +1,4 @@
-"""Contract tests: the sandbox's listing rules pinned to the spec (section 3 and issue 3).
+"""Contract tests: the sandbox's listing rules pinned to TikTok's documented rules (docs/tiktok.md).
 
 Each case breaks one rule of an otherwise valid listing and expects TikTok's code through
 the real client (docs/tiktok.md lists the codes; spec-silent ones are the sandbox's choice).

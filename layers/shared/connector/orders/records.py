@@ -26,11 +26,12 @@ import base64
 import json
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
 
 from connector import pending
+from connector.dynamo import Repository
 from connector.orders.order_record import (
     BLOCKED_RECHECK_S,
     CLAIMABLE_STATES,
@@ -119,18 +120,8 @@ class ClaimLost(Exception):
     """Another relay owns the order, or it is relayed already (the caller does nothing)."""
 
 
-class OrderRepository:
+class OrderRepository(Repository):
     """The ``ORDER#`` items of a connection. Every write is conditional where two workers race."""
-
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        from connector import aws
-
-        return self._client or aws.client("dynamodb")
 
     @staticmethod
     def _key(connection_id: str, tiktok_order_id: str) -> dict[str, Any]:
@@ -201,13 +192,13 @@ class OrderRepository:
         item = {keys.PK: keys.conn_pk(record.connection_id), keys.SK: keys.order_sk(record.tiktok_order_id),
                 **self._index(record.connection_id, record.state, record.updated_at, record.tiktok_order_id),
                 **to_attributes(record)}
-        put = {"TableName": self._table, "Item": dynamo.to_item(item),
+        put: dict[str, Any] = {"TableName": self._table, "Item": dynamo.to_item(item),
                "ConditionExpression": "attribute_not_exists(pk)"}
         holds = pending.hold_ops(self._table, record.connection_id, record.tiktok_order_id, record.pending_units,
                                  record.updated_at)
         try:
             if holds:  # the record and its pending units in one transaction
-                self.client.transact_write_items(TransactItems=[{"Put": put}, *holds])
+                self.client.transact_write_items(TransactItems=cast(Any, [{"Put": put}, *holds]))
             else:
                 self.client.put_item(**put)
         except Exception as exc:
@@ -259,7 +250,7 @@ class OrderRepository:
             parts.append(f"#a{i} = :a{i}")
         removes = [name for name in ("reason", "pending_units") if name not in attributes]
         expression = "SET " + ", ".join(parts) + (" REMOVE " + ", ".join(removes) if removes else "")
-        update = {
+        update: dict[str, Any] = {
             "TableName": self._table, "Key": self._key(record.connection_id, record.tiktok_order_id),
             "UpdateExpression": expression,
             "ConditionExpression": ("attribute_not_exists(pk) OR #s IN (:w, :b) OR "
@@ -271,7 +262,7 @@ class OrderRepository:
                                      previous_units or {}, claimed.pending_units, now)
         try:
             if changes:
-                self.client.transact_write_items(TransactItems=[{"Update": update}, *changes])
+                self.client.transact_write_items(TransactItems=cast(Any, [{"Update": update}, *changes]))
             else:
                 self.client.update_item(**update)
         except Exception as exc:
@@ -287,7 +278,8 @@ class OrderRepository:
         """Set the pending units of an order just claimed (record and variant items together)."""
         from connector import dynamo
 
-        update = {"TableName": self._table, "Key": self._key(claimed.connection_id, claimed.tiktok_order_id),
+        key = self._key(claimed.connection_id, claimed.tiktok_order_id)
+        update: dict[str, Any] = {"TableName": self._table, "Key": key,
                   "UpdateExpression": "SET pending_units = :p",
                   "ConditionExpression": "#s = :c AND claim_token = :t",
                   "ExpressionAttributeNames": {"#s": "state"},
@@ -296,7 +288,7 @@ class OrderRepository:
         holds = pending.hold_ops(self._table, claimed.connection_id, claimed.tiktok_order_id,
                                  claimed.pending_units, now)
         try:
-            self.client.transact_write_items(TransactItems=[{"Update": update}, *holds])
+            self.client.transact_write_items(TransactItems=cast(Any, [{"Update": update}, *holds]))
         except Exception as exc:
             if _condition_failed(exc):
                 raise ClaimLost(claimed.tiktok_order_id) from None
@@ -339,20 +331,15 @@ class OrderRepository:
             ":state": "retrying", ":c": "claimed", ":t": token, ":now": now, ":next": next_try_at, ":e": error,
             ":one": 1, ":gpk": keys.order_state_index_pk(connection_id, "retrying"),
             ":gsk": keys.order_state_index_sk(now, tiktok_order_id)})
-        try:
-            got = self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
-                UpdateExpression=("SET #s = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk, "
-                                  "deadline_at = :next, retry_owner = :t, last_error = :e, "
-                                  "retry_since = if_not_exists(retry_since, :now) ADD retry_attempts :one "
-                                  "REMOVE claim_token, claim_expires_at"),
-                ConditionExpression="(#s = :c AND claim_token = :t) OR #s = :state",
-                ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return None
-            raise
-        return from_attributes(dynamo.from_item(got["Attributes"]))
+        got = dynamo.attempt(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+            UpdateExpression=("SET #s = :state, updated_at = :now, gsi1pk = :gpk, gsi1sk = :gsk, "
+                              "deadline_at = :next, retry_owner = :t, last_error = :e, "
+                              "retry_since = if_not_exists(retry_since, :now) ADD retry_attempts :one "
+                              "REMOVE claim_token, claim_expires_at"),
+            ConditionExpression="(#s = :c AND claim_token = :t) OR #s = :state",
+            ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues=values, ReturnValues="ALL_NEW"))
+        return None if got is None else from_attributes(dynamo.from_item(got["Attributes"]))
 
     def due(self, connection_id: str, now: int, *, limit: int = 500) -> list[OrderRecord]:
         """Open records past their deadline, oldest order first (the sweeper's work list)."""
@@ -380,14 +367,14 @@ class OrderRepository:
         values: dict[str, Any] = {":c": "claimed", ":t": token, ":i": intent, ":now": now, ":zero": 0}
         if replaces:
             values[":old"] = replaces
-        return self._update(connection_id, tiktok_order_id,
+        return self._set_if(connection_id, tiktok_order_id,
                             "SET store_intent = :i, store_intent_at = :now, settle_misses = :zero, "
                             "updated_at = :now REMOVE settle_from", condition, values)
 
     def record_ambiguous(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> bool:
         """The POST of ``intent`` failed without saying whether the order exists: the settle
         window starts now."""
-        return self._update(connection_id, tiktok_order_id, "SET settle_from = :now, updated_at = :now",
+        return self._set_if(connection_id, tiktok_order_id, "SET settle_from = :now, updated_at = :now",
                             "store_intent = :i", {":i": intent, ":now": now})
 
     def record_settle_miss(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> int | None:
@@ -395,23 +382,17 @@ class OrderRepository:
         (``None`` when the intent changed meanwhile)."""
         from connector import dynamo
 
-        try:
-            got = self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
-                UpdateExpression="SET updated_at = :now ADD settle_misses :one",
-                ConditionExpression="store_intent = :i",
-                ExpressionAttributeValues=dynamo.values({":i": intent, ":now": now, ":one": 1}),
-                ReturnValues="UPDATED_NEW")
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return None
-            raise
-        return int(got["Attributes"]["settle_misses"]["N"])
+        got = dynamo.attempt(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
+            UpdateExpression="SET updated_at = :now ADD settle_misses :one", ConditionExpression="store_intent = :i",
+            ExpressionAttributeValues=dynamo.values({":i": intent, ":now": now, ":one": 1}),
+            ReturnValues="UPDATED_NEW"))
+        return None if got is None else int(got["Attributes"]["settle_misses"]["N"])
 
     def clear_intent(self, connection_id: str, tiktok_order_id: str, intent: str, now: int) -> bool:
         """The POST of ``intent`` certainly created nothing (the store refused it before doing
         anything, e.g. 429 or a validation error)."""
-        return self._update(connection_id, tiktok_order_id, "SET updated_at = :now REMOVE " + ", ".join(INTENT_FIELDS),
+        return self._set_if(connection_id, tiktok_order_id, "SET updated_at = :now REMOVE " + ", ".join(INTENT_FIELDS),
                             "store_intent = :i", {":i": intent, ":now": now})
 
     def record_duplicates(self, connection_id: str, tiktok_order_id: str, store_order_id: str,
@@ -421,33 +402,27 @@ class OrderRepository:
         current = self.get(connection_id, tiktok_order_id)
         known = tuple(current.duplicate_store_orders) if current else ()
         merged = list(dict.fromkeys([*known, *duplicates]))
-        return self._update(connection_id, tiktok_order_id,
+        return self._set_if(connection_id, tiktok_order_id,
                             "SET duplicate_store_orders = :d, store_order_id = :o, updated_at = :now",
                             "attribute_exists(pk)", {":d": merged, ":o": store_order_id, ":now": now})
 
     def set_verify(self, connection_id: str, tiktok_order_id: str, verify_after: int | None, checks: int) -> bool:
         """The next search for a twin store order (``None``: no more searches)."""
         if verify_after is None:
-            return self._update(connection_id, tiktok_order_id, "SET verify_checks = :n REMOVE verify_after",
+            return self._set_if(connection_id, tiktok_order_id, "SET verify_checks = :n REMOVE verify_after",
                                 "attribute_exists(pk)", {":n": checks})
-        return self._update(connection_id, tiktok_order_id, "SET verify_checks = :n, verify_after = :v",
+        return self._set_if(connection_id, tiktok_order_id, "SET verify_checks = :n, verify_after = :v",
                             "attribute_exists(pk)", {":n": checks, ":v": verify_after})
 
-    def _update(self, connection_id: str, tiktok_order_id: str, expression: str, condition: str,
+    def _set_if(self, connection_id: str, tiktok_order_id: str, expression: str, condition: str,
                 values: Mapping[str, Any]) -> bool:
         from connector import dynamo
 
-        names = {"#s": "state"} if "#s" in condition or "#s" in expression else {}
-        try:
-            self.client.update_item(TableName=self._table, Key=self._key(connection_id, tiktok_order_id),
-                                    UpdateExpression=expression, ConditionExpression=condition,
-                                    ExpressionAttributeValues=dynamo.values(dict(values)),
-                                    **({"ExpressionAttributeNames": names} if names else {}))
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+        names: dict[str, Any] = {"ExpressionAttributeNames": {"#s": "state"}} \
+            if "#s" in condition or "#s" in expression else {}
+        return dynamo.held(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, tiktok_order_id), UpdateExpression=expression,
+            ConditionExpression=condition, ExpressionAttributeValues=dynamo.values(dict(values)), **names))
 
     def release(self, connection_id: str, tiktok_order_id: str, token: str, state: str, now: int,
                 reason: str | None = None) -> bool:
@@ -516,7 +491,7 @@ class OrderRepository:
             all_values[":one"] = 1
         if removes:
             expression += " REMOVE " + ", ".join(removes)
-        update = {"TableName": self._table, "Key": self._key(connection_id, tiktok_order_id),
+        update: dict[str, Any] = {"TableName": self._table, "Key": self._key(connection_id, tiktok_order_id),
                   "UpdateExpression": expression, "ConditionExpression": condition,
                   "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo.values(all_values)}
         releases: list[dict[str, Any]] = []
@@ -527,7 +502,7 @@ class OrderRepository:
                                                now)
         try:
             if releases:
-                self.client.transact_write_items(TransactItems=[{"Update": update}, *releases])
+                self.client.transact_write_items(TransactItems=cast(Any, [{"Update": update}, *releases]))
             else:
                 self.client.update_item(**update)
         except Exception as exc:

@@ -79,46 +79,33 @@ class StockStateRepository(dynamo.Repository):
     def acquire(self, connection_id: str, store_product_id: str, owner: str, now: float,
                 ttl_s: float) -> StockState | None:
         """Take the lease (free, expired, or already ours); ``None`` when another worker holds it."""
-        try:
-            got = self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id, store_product_id),
-                UpdateExpression="SET lease_owner = :o, lease_until = :u, connection_id = :c, store_product_id = :p",
-                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o",
-                ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s), ":now": _t(now),
-                                                         ":c": connection_id, ":p": store_product_id}),
-                ReturnValues="ALL_NEW")
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return None
-            raise
-        return _state(got["Attributes"])
+        got = dynamo.attempt(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="SET lease_owner = :o, lease_until = :u, connection_id = :c, store_product_id = :p",
+            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o",
+            ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s), ":now": _t(now),
+                                                     ":c": connection_id, ":p": store_product_id}),
+            ReturnValues="ALL_NEW"))
+        return None if got is None else _state(got["Attributes"])
 
     def release(self, connection_id: str, store_product_id: str, owner: str, seen_seq: int) -> bool:
         """Give the lease back if no request came in since ``seen_seq``; False: sync again."""
-        try:
-            self.client.update_item(
+        if dynamo.held(lambda: self.client.update_item(
                 TableName=self._table, Key=self._key(connection_id, store_product_id),
                 UpdateExpression="REMOVE lease_owner, lease_until",
                 ConditionExpression="lease_owner = :o AND (attribute_not_exists(seq) OR seq = :s)",
-                ExpressionAttributeValues=dynamo.values({":o": owner, ":s": seen_seq}))
-        except Exception as exc:
-            if not dynamo.is_condition_failure(exc):
-                raise
-            current = self.get(connection_id, store_product_id)
-            # Lost the lease (expired, taken over): the new holder syncs; nothing left for us.
-            return current is None or current.lease_owner != owner
-        return True
+                ExpressionAttributeValues=dynamo.values({":o": owner, ":s": seen_seq}))):
+            return True
+        current = self.get(connection_id, store_product_id)
+        # Lost the lease (expired, taken over): the new holder syncs; nothing left for us.
+        return current is None or current.lease_owner != owner
 
     def abandon(self, connection_id: str, store_product_id: str, owner: str) -> None:
         """Drop our lease after a failure (the message is retried)."""
-        try:
-            self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id, store_product_id),
-                UpdateExpression="REMOVE lease_owner, lease_until", ConditionExpression="lease_owner = :o",
-                ExpressionAttributeValues=dynamo.values({":o": owner}))
-        except Exception as exc:
-            if not dynamo.is_condition_failure(exc):
-                raise
+        dynamo.held(lambda: self.client.update_item(  # not ours any more: nothing to drop
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="REMOVE lease_owner, lease_until", ConditionExpression="lease_owner = :o",
+            ExpressionAttributeValues=dynamo.values({":o": owner})))
 
     def record(self, connection_id: str, store_product_id: str, owner: str, now: float, *,
                sent: Mapping[str, int] | None = None, deactivated: bool | None = None,
@@ -150,34 +137,22 @@ class StockStateRepository(dynamo.Repository):
 
     def renew(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> bool:
         """Extend our lease to ``now + ttl_s``; False: it is not ours any more."""
-        try:
-            self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id, store_product_id),
-                UpdateExpression="SET lease_until = :u", ConditionExpression="lease_owner = :o",
-                ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s)}))
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return dynamo.held(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="SET lease_until = :u", ConditionExpression="lease_owner = :o",
+            ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s)})))
 
     def fence(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> int | None:
         """Before a TikTok write: while we hold the lease and it has not expired, take the next
         version and renew the lease; ``None``: the lease is lost, the write must not be made."""
-        try:
-            got = self.client.update_item(
-                TableName=self._table, Key=self._key(connection_id, store_product_id),
-                UpdateExpression="ADD #v :one SET lease_until = :u",
-                ConditionExpression="lease_owner = :o AND lease_until >= :now",
-                ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues=dynamo.values({":one": 1, ":o": owner, ":u": _t(now + ttl_s),
-                                                         ":now": _t(now)}),
-                ReturnValues="UPDATED_NEW")
-        except Exception as exc:
-            if dynamo.is_condition_failure(exc):
-                return None
-            raise
-        return int(dynamo.from_item(got["Attributes"])["version"])
+        got = dynamo.attempt(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="ADD #v :one SET lease_until = :u",
+            ConditionExpression="lease_owner = :o AND lease_until >= :now",
+            ExpressionAttributeNames={"#v": "version"},
+            ExpressionAttributeValues=dynamo.values({":one": 1, ":o": owner, ":u": _t(now + ttl_s), ":now": _t(now)}),
+            ReturnValues="UPDATED_NEW"))
+        return None if got is None else int(dynamo.from_item(got["Attributes"])["version"])
 
     def mark_raced(self, connection_id: str, store_product_id: str, now: float) -> StockState:
         """One of our writes may have landed after a newer one: the next sync sends every figure

@@ -4,18 +4,16 @@ encrypts as Ecwid does, and on its own from a sign-in link."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from connector.catalog.records import ProductRepository
 from connector.orders.records import OrderRepository
-from connector.tasks import TaskRepository
-from local.world import Browser, World, page_values, world
+from local.world import World, world
 from tests.support import console_browser as cb
+from tests.support.console_browser import go, install, products, shoot, task_finished
 from tests.support.wait import until
 
 pytestmark = pytest.mark.skipif(cb.missing_browser() is not None, reason=str(cb.missing_browser()))
@@ -41,20 +39,6 @@ def w(tmp_path_factory: pytest.TempPathFactory, admin: cb.AdminHost) -> Iterator
         yield running
 
 
-def install(w: World, name: str, n_products: int, seed: int) -> dict[str, Any]:
-    seller = w.tiktok.create_seller(f"{name} seller", "US")
-    store = w.ecwid.create_store(f"{name} store", currency="USD")
-    seeded = w.ecwid.seed_catalog(store, n_products, seed=seed) if n_products else []
-    values = page_values(Browser().install(w, seller_id=seller["id"], store_id=store))
-    shop: dict[str, Any] = {"id": values["connection-id"], "token": values["merchant-token"], "store": store,
-                            "seller": seller, "seeded": seeded}
-    if n_products:
-        tasks = TaskRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
-        until(lambda: any(t.kind == "catalog_pull" and t.state == "completed" for t in tasks.recent(shop["id"])),
-              timeout=120, interval=0.3, what="first catalog pull")
-    return shop
-
-
 def store_token(w: World, store_id: int) -> str:
     issued = [t.token for t in w.ecwid.state.tokens.values() if t.store_id == store_id and not t.revoked]
     assert issued, "the sandbox issued no token for the store"
@@ -65,11 +49,6 @@ def admin_payload(w: World, shop: dict[str, Any], **changes: Any) -> str:
     content = {"store_id": shop["store"], "access_token": store_token(w, shop["store"]), "lang": "en",
                "view_mode": "PAGE", "public_token": "public_x", **changes}
     return cb.payload(content, w.app_secret["ecwid_client_secret"])
-
-
-def products(w: World, conn: str) -> dict[str, Any]:
-    repo = ProductRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
-    return {r.store_product_id: r for r in repo.all(conn)}
 
 
 @pytest.fixture(scope="module")
@@ -93,37 +72,12 @@ def context(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-def shoot(target: Any, name: str) -> None:
-    """Keep a picture of the screen (under docs/console when CONSOLE_SCREENSHOTS=1)."""
-    if os.environ.get("CONSOLE_SCREENSHOTS") == "1":
-        cb.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        target.screenshot(path=str(cb.SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def open_admin(context: Any, w: World, admin: cb.AdminHost, shop: dict[str, Any]) -> tuple[Any, Any]:
     page = context.new_page()
     page.goto(admin.url(f"{w.url}/console/ecwid?payload={admin_payload(w, shop)}"))
     frame = page.frame_locator("iframe#app")
     frame.locator("h1", has_text="Dashboard").wait_for(timeout=20000)
     return page, frame
-
-
-def go(frame: Any, hash_: str, heading: str) -> None:
-    """Open a screen by its address and wait until it replaced the one before."""
-    if frame.locator("body").evaluate(f"() => location.hash !== {hash_!r}"):
-        frame.locator("#view").evaluate("view => view.insertAdjacentHTML('beforeend', '<i id=stale></i>')")
-        frame.locator("body").evaluate(f"() => {{ location.hash = {hash_!r}; }}")
-        frame.locator("#stale").wait_for(state="detached", timeout=20000)
-    frame.locator("main h1", has_text=heading).first.wait_for(timeout=20000)
-
-
-def task_finished(frame: Any) -> None:
-    """Wait for the task screen to show a finished task (the notice says why when none came)."""
-    try:
-        frame.locator("#task[data-state=completed]").wait_for(timeout=90000)
-    except Exception as exc:  # playwright's TimeoutError: say what the screen showed
-        raise AssertionError(f"no finished task; the notice said {frame.locator('#notice').inner_text()!r}, "
-                             f"the screen {frame.locator('#view').inner_text()[:500]!r}") from exc
 
 
 def test_the_merchant_journey_inside_the_ecwid_admin(w: World, admin: cb.AdminHost, shop: dict[str, Any],

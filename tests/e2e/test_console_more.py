@@ -6,17 +6,16 @@ re-authorized from the Connection screen inside the (stand-in) Ecwid admin."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from connector.catalog.records import ProductRecord, ProductRepository
-from connector.tasks import TaskRepository
-from local.world import Browser, World, page_values, world
+from connector.catalog.records import ProductRecord
+from local.world import World, world
 from tests.support import console_browser as cb
+from tests.support.console_browser import go, install, products, shoot, task_finished
 from tests.support.wait import until
 
 pytestmark = pytest.mark.skipif(cb.missing_browser() is not None, reason=str(cb.missing_browser()))
@@ -39,26 +38,6 @@ def w(tmp_path_factory: pytest.TempPathFactory, admin: cb.AdminHost) -> Iterator
     with world(function_log=log, parameters={"CatalogRetrySeconds": 1},
                environment={"CONSOLE_FRAME_ANCESTORS": admin.origin}) as running:
         yield running
-
-
-def install(w: World, name: str, n_products: int, seed: int) -> dict[str, Any]:
-    seller = w.tiktok.create_seller(f"{name} seller", "US")
-    store = w.ecwid.create_store(f"{name} store", currency="USD")
-    if n_products:
-        w.ecwid.seed_catalog(store, n_products, seed=seed)
-    values = page_values(Browser().install(w, seller_id=seller["id"], store_id=store))
-    shop: dict[str, Any] = {"id": values["connection-id"], "token": values["merchant-token"], "store": store,
-                            "seller": seller}
-    if n_products:
-        tasks = TaskRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
-        until(lambda: any(t.kind == "catalog_pull" and t.state == "completed" for t in tasks.recent(shop["id"])),
-              timeout=120, interval=0.3, what="first catalog pull")
-    return shop
-
-
-def products(w: World, conn: str) -> dict[str, ProductRecord]:
-    repo = ProductRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
-    return {r.store_product_id: r for r in repo.all(conn)}
 
 
 def api(w: World, shop: dict[str, Any], path: str) -> Any:
@@ -89,13 +68,6 @@ def context(browser: Any) -> Iterator[Any]:
         ctx.close()
 
 
-def shoot(target: Any, name: str) -> None:
-    """Keep a picture of the screen (under docs/console when CONSOLE_SCREENSHOTS=1)."""
-    if os.environ.get("CONSOLE_SCREENSHOTS") == "1":
-        cb.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        target.screenshot(path=str(cb.SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
 def signed_in(context: Any, w: World, shop: dict[str, Any]) -> Any:
     link = httpx.get(f"{w.url}/connections/{shop['id']}/console",
                      headers={"authorization": f"Bearer {shop['token']}"}, timeout=30)
@@ -106,28 +78,11 @@ def signed_in(context: Any, w: World, shop: dict[str, Any]) -> Any:
     return page
 
 
-def go(page: Any, hash_: str, heading: str) -> None:
-    """Open a screen by its address and wait until it replaced the one before."""
-    if page.evaluate(f"() => location.hash !== {hash_!r}"):
-        page.locator("#view").evaluate("view => view.insertAdjacentHTML('beforeend', '<i id=stale></i>')")
-        page.evaluate(f"() => {{ location.hash = {hash_!r}; }}")
-        page.locator("#stale").wait_for(state="detached", timeout=20000)
-    page.locator("main h1", has_text=heading).first.wait_for(timeout=20000)
-
-
 def refreshed(page: Any, action: Any) -> None:
     """Do ``action`` (which re-renders the screen) and wait until the screen was replaced."""
     page.locator("#view").evaluate("view => view.insertAdjacentHTML('beforeend', '<i id=stale></i>')")
     action()
     page.locator("#stale").wait_for(state="detached", timeout=20000)
-
-
-def task_finished(page: Any) -> None:
-    try:
-        page.locator("#task[data-state=completed]").wait_for(timeout=90000)
-    except Exception as exc:  # playwright's TimeoutError: say what the screen showed
-        raise AssertionError(f"no finished task; the notice said {page.locator('#notice').inner_text()!r}, "
-                             f"the screen {page.locator('#view').inner_text()[:500]!r}") from exc
 
 
 def test_thumbnails_prevalidation_and_exclusion_on_a_selection_and_on_every_page(

@@ -11,6 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from connector.catalog.records import ProductRecord, ProductRepository
+from connector.tasks import TaskRepository
+from local.world import Browser, World, page_values
+from tests.support.wait import until
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
@@ -115,3 +120,48 @@ def payload(content: dict[str, Any], client_secret: str) -> str:
     from connector.console.payload import encrypt
 
     return encrypt(content, client_secret, secrets.token_bytes(16))
+
+
+# ------------------------------------------------------------- the console tests' shared steps
+def install(w: World, name: str, n_products: int, seed: int) -> dict[str, Any]:
+    seller = w.tiktok.create_seller(f"{name} seller", "US")
+    store = w.ecwid.create_store(f"{name} store", currency="USD")
+    seeded = w.ecwid.seed_catalog(store, n_products, seed=seed) if n_products else []
+    values = page_values(Browser().install(w, seller_id=seller["id"], store_id=store))
+    shop: dict[str, Any] = {"id": values["connection-id"], "token": values["merchant-token"], "store": store,
+                            "seller": seller, "seeded": seeded}
+    if n_products:
+        tasks = TaskRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
+        until(lambda: any(t.kind == "catalog_pull" and t.state == "completed" for t in tasks.recent(shop["id"])),
+              timeout=120, interval=0.3, what="first catalog pull")
+    return shop
+
+
+def products(w: World, conn: str) -> dict[str, ProductRecord]:
+    repo = ProductRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
+    return {r.store_product_id: r for r in repo.all(conn)}
+
+
+def shoot(target: Any, name: str) -> None:
+    """Keep a picture of the screen (under docs/console when CONSOLE_SCREENSHOTS=1)."""
+    if os.environ.get("CONSOLE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def go(frame: Any, hash_: str, heading: str) -> None:
+    """Open a screen by its address and wait until it replaced the one before."""
+    if frame.locator("body").evaluate(f"() => location.hash !== {hash_!r}"):
+        frame.locator("#view").evaluate("view => view.insertAdjacentHTML('beforeend', '<i id=stale></i>')")
+        frame.locator("body").evaluate(f"() => {{ location.hash = {hash_!r}; }}")
+        frame.locator("#stale").wait_for(state="detached", timeout=20000)
+    frame.locator("main h1", has_text=heading).first.wait_for(timeout=20000)
+
+
+def task_finished(frame: Any) -> None:
+    """Wait for the task screen to show a finished task (the notice says why when none came)."""
+    try:
+        frame.locator("#task[data-state=completed]").wait_for(timeout=90000)
+    except Exception as exc:  # playwright's TimeoutError: say what the screen showed
+        raise AssertionError(f"no finished task; the notice said {frame.locator('#notice').inner_text()!r}, "
+                             f"the screen {frame.locator('#view').inner_text()[:500]!r}") from exc

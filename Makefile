@@ -54,6 +54,10 @@ template-check: $(VENV)/.installed $(SAMVENV)/.installed node_modules/.installed
 	rm -rf .aws-sam/asl && $(PY) -m local.cloud.render_asl .aws-sam/asl
 	for f in .aws-sam/asl/*.asl.json; do npx --no-install asl-validator --json-path "$$f" || exit 1; done
 
+# One worker per core; a test file stays on one worker, so its module-scoped world (local cloud
+# and sandboxes on free ports) is its own. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= auto
+
 test-unit: $(VENV)/.installed
 	$(VENV)/bin/pytest tests/unit -q
 
@@ -61,10 +65,10 @@ test-integration: install
 	$(VENV)/bin/pytest tests/integration -q
 
 test-e2e: install browser
-	$(VENV)/bin/pytest tests/e2e -q
+	$(VENV)/bin/pytest tests/e2e -q -n $(PYTEST_WORKERS) --dist loadfile
 
 test: install browser lint template-check
-	$(VENV)/bin/pytest -q --durations=30
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=30
 
 demo: install
 	$(PY) -m local.demo $(ARGS)

@@ -52,8 +52,10 @@ _MASKED = {
 }
 
 
-#: The reject decisions of the 202606 return rejection (source: docs/tiktok.md, UNCONFIRMED).
+#: The decisions of a return rejection: 202309 takes these (optional), 202606 requires one and also
+#: takes OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG (docs/tiktok.md, "API versions").
 REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
+PARTIAL_REFUND_OFFER = "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG"
 
 
 def price_detail(payment: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -311,7 +313,7 @@ class OrderApi(Core):
 
     def _mark_shipped_202610(self, request: Request, call: Call) -> dict[str, Any]:
         """202610: ``shipping_info_list`` (one entry) and ``order_line_list`` (``order_line_id``,
-        ``sub_item_id`` of a bundle); the answer also names the ``order_id``."""
+        ``sub_item_id`` of a bundle); the answer is the same as 202309's."""
         body = call.body or {}
         info = _shipping_info(body)
         wanted = [str(i) for i in body.get("order_line_item_ids") or []]  # still accepted (PY's field notes)
@@ -321,8 +323,7 @@ class OrderApi(Core):
         if any(x.get("sub_item_id") for x in lines):
             raise c.ApiError(c.BAD_PARAMETER, "sub_item_id names a bundle item, and this order has no bundles", 400)
         wanted += [str(x["order_line_id"]) for x in lines]
-        answer = self._mark(request, call, _tracking(info), info.get("shipping_provider_id"), wanted)
-        return {"order_id": request.params["order_id"], **answer}
+        return self._mark(request, call, _tracking(info), info.get("shipping_provider_id"), wanted)
 
     def _mark(
         self, request: Request, call: Call, tracking: str, provider_id: object, wanted: list[str]
@@ -355,7 +356,7 @@ class OrderApi(Core):
                 self.state.packages[package.id] = package
                 order.package_ids.append(package.id)
             self._ship(order, package, tracking, provider)
-            return {"package_id": package.id, "order_line_item_ids": wanted}
+            return {"order_id": order.id, "package_id": package.id, "order_line_item_ids": wanted}
 
     def _update_tracking(
         self, packages: list[Package], order: Order, tracking: str, provider_id: object, shop: Shop
@@ -619,6 +620,37 @@ class OrderApi(Core):
         return {}
 
     def _reject_return(self, request: Request, call: Call) -> dict[str, Any]:
+        """202309: ``reject_reason``, ``comment``, ``images`` and an optional ``decision``."""
+        decision = (call.body or {}).get("decision")
+        if decision is not None and decision not in REJECT_DECISIONS:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(REJECT_DECISIONS)}", 400)
+        return self._reject(request, call, None)
+
+    def _reject_return_202606(self, request: Request, call: Call) -> dict[str, Any]:
+        """202606 requires the ``decision``; OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG (with
+        ``partial_refund_amount``) answers a received package with a counter-offer, not a refusal."""
+        body = call.body or {}
+        decision = str(body.get("decision") or "")
+        allowed = (*REJECT_DECISIONS, PARTIAL_REFUND_OFFER)
+        if not decision:
+            raise c.ApiError(c.BAD_PARAMETER, "param body.decision is missing", 400)
+        if decision not in allowed:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(allowed)}", 400)
+        offer = None
+        if decision == PARTIAL_REFUND_OFFER:
+            amount = body.get("partial_refund_amount")
+            total = amount.get("partial_refund_total") if isinstance(amount, dict) else None
+            try:
+                offer = Decimal(str(total))
+            except ArithmeticError:
+                offer = None
+            if offer is None or not offer.is_finite() or offer <= 0:
+                raise c.ApiError(
+                    c.BAD_PARAMETER, "param body.partial_refund_amount.partial_refund_total must be an amount", 400
+                )
+        return self._reject(request, call, offer)
+
+    def _reject(self, request: Request, call: Call, offer: Decimal | None) -> dict[str, Any]:
         assert call.shop is not None
         if not (call.body or {}).get("reject_reason"):
             raise c.ApiError(c.BAD_PARAMETER, "param body.reject_reason is missing", 400)
@@ -626,19 +658,18 @@ class OrderApi(Core):
             found = self._return(request.params["return_id"], call.shop)
             if self._idempotent(request, call.shop, "reject_return", found.id):
                 return {}
+            if offer is not None:
+                if found.status != "BUYER_SHIPPED_ITEM":
+                    raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, "A partial refund is offered for a received package")
+                if offer > found.refund_total:
+                    raise c.ApiError(c.BAD_PARAMETER, "partial_refund_total exceeds the refundable amount", 400)
+                found.partial_refund = offer
+                self._set_return(found, "AWAITING_BUYER_RESPONSE")
+                return {}
             if found.status not in ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER_SHIPPED_ITEM"):
                 raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The return is {found.status}")
             self._set_return(found, "REFUND_OR_RETURN_REQUEST_REJECT")
         return {}
-
-    def _reject_return_202606(self, request: Request, call: Call) -> dict[str, Any]:
-        """202606 also wants the seller's ``decision`` (one of the REJECT_* values)."""
-        decision = str((call.body or {}).get("decision") or "")
-        if not decision:
-            raise c.ApiError(c.BAD_PARAMETER, "param body.decision is missing", 400)
-        if decision not in REJECT_DECISIONS:
-            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(REJECT_DECISIONS)}", 400)
-        return self._reject_return(request, call)
 
     def _set_return(self, found: Return, status: str) -> None:
         found.status = status

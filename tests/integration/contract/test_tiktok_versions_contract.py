@@ -70,7 +70,6 @@ def test_cancel_one_line_and_read_the_cancellation_with_its_lines(tiktok: TikTok
     assert cancellation["cancel_id"] == cancelled["cancel_id"]
     assert [line["order_line_item_id"] for line in cancellation["cancel_line_items"]] == [first_line]
     assert cancellation["should_replenish_stock"] is True
-    assert cancellation["refund_amount"]["buyer_service_fee"] == "0.00"
 
 
 def test_returns_search_and_rejection_with_a_decision(tiktok: TikTokWorld) -> None:
@@ -102,3 +101,34 @@ def test_returns_search_and_rejection_with_a_decision(tiktok: TikTokWorld) -> No
     assert tiktok.ours.search_returns(tiktok.shop, return_ids=[found["return_id"]]).items[0].return_status == (
         "REFUND_OR_RETURN_REQUEST_REJECT"
     )
+
+
+def test_a_partial_refund_offer_for_a_received_package(tiktok: TikTokWorld) -> None:
+    _, skus = tiktok.active_product()
+    placed = tiktok.sandbox.place_order(tiktok.shop.id, [(skus[0], 1)])
+    tiktok.ours.mark_package_shipped(
+        tiktok.shop, placed["id"], tracking_number="1Z303", shipping_provider_id=_provider(tiktok)
+    )
+    tiktok.sandbox.advance_order(placed["id"], "DELIVERED")
+    return_id = tiktok.sandbox.buyer_request_return(placed["id"], "RETURN_AND_REFUND")["return_id"]
+    tiktok.ours.approve_return(tiktok.shop, return_id, decision="APPROVE_RETURN")
+    tiktok.sandbox.buyer_ship_return(return_id)
+    api = tiktok.shop_api.return_and_refund
+
+    data_of(
+        api.reject_return(
+            return_id,
+            body=m.RejectReturnRequest(
+                decision=m.RejectReturnRequestDecision.OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG,
+                reject_reason="seller_reject_received_damaged",
+                partial_refund_amount=m.PartialRefundAmount(partial_refund_total="3.00", currency="USD"),
+            ),
+            idempotency_key="offer-" + return_id,
+        )
+    )
+    (found,) = data_of(api.search_returns(page_size="20", body=m.SearchReturnsRequest(return_ids=[return_id])))[
+        "return_orders"
+    ]
+
+    assert found["return_status"] == "AWAITING_BUYER_RESPONSE"
+    assert found["partial_refund"] == {"amount": "3.00", "currency": "USD"}

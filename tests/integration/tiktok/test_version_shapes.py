@@ -43,8 +43,8 @@ def test_mark_shipped_202309_takes_flat_tracking_and_202610_a_shipping_info_list
     info = {"tracking_number": "1Z2", "shipping_provider_id": provider, "note": "left at the door"}
     new = _post(world, MARK_NEW, {"shipping_info_list": [info]}, order_id=second["id"])
 
-    assert set(old) == {"package_id", "order_line_item_ids"}
-    assert set(new) == {"order_id", "package_id", "order_line_item_ids"} and new["order_id"] == second["id"]
+    assert set(old) == set(new) == {"order_id", "package_id", "order_line_item_ids"}
+    assert (old["order_id"], new["order_id"]) == (first["id"], second["id"])
     assert world.client.get_package(world.shop, new["package_id"]).tracking_number == "1Z2"
 
 
@@ -137,9 +137,8 @@ def test_cancellation_search_answers_cancel_line_items_in_both_versions(world: W
         assert "line_items" not in found
         (line,) = found["cancel_line_items"]
         assert LINE_FIELDS | {"cancel_line_item_id"} <= set(line) and line["sku_id"] == skus[0]
-        assert REFUND_FIELDS <= set(found["refund_amount"]) <= set(line["refund_amount"]) | {"buyer_service_fee"}
+        assert REFUND_FIELDS <= set(found["refund_amount"]) == set(line["refund_amount"])
     assert "should_replenish_stock" not in old and new["should_replenish_stock"] is True
-    assert "buyer_service_fee" not in old["refund_amount"] and new["refund_amount"]["buyer_service_fee"] == "0.00"
 
 
 def test_return_search_answers_return_line_items_in_both_versions(world: World, skus: list[str], provider: str) -> None:
@@ -156,9 +155,7 @@ def test_return_search_answers_return_line_items_in_both_versions(world: World, 
         (line,) = found["return_line_items"]
         assert LINE_FIELDS | {"return_line_item_id"} <= set(line)
         assert set(found["refund_amount"]) >= REFUND_FIELDS
-    assert "buyer_service_fee" not in old["refund_amount"]
-    assert new["refund_amount"]["buyer_service_fee"] == "0.00"
-    assert new["return_line_items"][0]["refund_amount"]["buyer_service_fee"] == "0.00"
+    assert "is_quick_refund" not in old and new["is_quick_refund"] is False
 
 
 def test_seller_cancel_202602_takes_an_order_line_list_and_202309_does_not(world: World, skus: list[str]) -> None:
@@ -175,3 +172,60 @@ def test_seller_cancel_202602_takes_an_order_line_list_and_202309_does_not(world
     assert "order_line_list" in old.value.tiktok_message
     assert cancelled["cancel_id"] and cancelled["cancel_status"]
     assert [line.display_status for line in after.line_items] == ["CANCELLED", "AWAITING_SHIPMENT"]
+
+
+def _received_return(world: World, skus: list[str], provider: str) -> str:
+    placed = world.sandbox.place_order(world.shop_id, [(skus[0], 1)])
+    world.client.mark_package_shipped(world.shop, placed["id"], tracking_number="1Z10", shipping_provider_id=provider)
+    world.sandbox.advance_order(placed["id"], "DELIVERED")
+    found = world.sandbox.buyer_request_return(placed["id"], "RETURN_AND_REFUND")
+    world.client.approve_return(world.shop, found["return_id"], decision="APPROVE_RETURN")
+    world.sandbox.buyer_ship_return(found["return_id"])
+    return str(found["return_id"])
+
+
+def test_return_rejection_202606_can_offer_a_partial_refund_for_a_received_package(
+    world: World, skus: list[str], provider: str
+) -> None:
+    return_id = _received_return(world, skus, provider)
+    path = "/return_refund/202606/returns/{return_id}/reject"
+    body = {"decision": "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG", "reject_reason": "seller_reject_received_damaged"}
+
+    with pytest.raises(e.BadRequest) as no_amount:
+        _post(world, path, body, return_id=return_id)
+    world.client.request(
+        "POST",
+        path,
+        shop=world.shop,
+        path_params={"return_id": return_id},
+        query={"idempotency_key": "offer-1"},
+        json={**body, "partial_refund_amount": {"partial_refund_total": "4.50", "currency": "USD"}},
+    )
+
+    (found,) = _post(world, "/return_refund/202602/returns/search", {"return_ids": [return_id]})["return_orders"]
+    assert "partial_refund_amount" in no_amount.value.tiktok_message
+    assert found["return_status"] == "AWAITING_BUYER_RESPONSE"
+    assert found["seller_proposed_return_type"] == "PARTIAL_REFUND"
+    assert found["partial_refund"] == {"amount": "4.50", "currency": "USD"}
+
+
+def test_return_rejection_202309_checks_a_decision_when_one_is_sent(
+    world: World, skus: list[str], provider: str
+) -> None:
+    return_id = _received_return(world, skus, provider)
+    path = "/return_refund/202309/returns/{return_id}/reject"
+    reason = {"reject_reason": "seller_reject_received_damaged"}
+
+    with pytest.raises(e.BadRequest) as offer:
+        _post(world, path, {**reason, "decision": "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG"}, return_id=return_id)
+    world.client.request(
+        "POST",
+        path,
+        shop=world.shop,
+        path_params={"return_id": return_id},
+        query={"idempotency_key": "reject-received"},
+        json={**reason, "decision": "REJECT_RECEIVED_PACKAGE"},
+    )
+
+    assert "decision" in offer.value.tiktok_message
+    assert world.sandbox.state.returns[return_id].status == "REFUND_OR_RETURN_REQUEST_REJECT"

@@ -316,7 +316,8 @@ class OrderApi(Core):
         ``sub_item_id`` of a bundle); the answer is the same as 202309's."""
         body = call.body or {}
         info = _shipping_info(body)
-        wanted = [str(i) for i in body.get("order_line_item_ids") or []]  # still accepted (PY's field notes)
+        # order_line_item_ids is still taken: the 202610 field notes call order_line_list a compatible successor
+        wanted = [str(i) for i in body.get("order_line_item_ids") or []]
         lines = body.get("order_line_list") or []
         if not isinstance(lines, list) or not all(isinstance(x, dict) and x.get("order_line_id") for x in lines):
             raise c.ApiError(c.BAD_PARAMETER, "param body.order_line_list entries need an order_line_id", 400)

@@ -52,8 +52,10 @@ _MASKED = {
 }
 
 
-#: The reject decisions of the 202606 return rejection (source: docs/tiktok.md, UNCONFIRMED).
+#: The decisions of a return rejection: 202309 takes these (optional), 202606 requires one and also
+#: takes OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG (docs/tiktok.md, "API versions").
 REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
+PARTIAL_REFUND_OFFER = "OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG"
 
 
 def price_detail(payment: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
@@ -115,19 +117,23 @@ class OrderApi(Core):
         self.api("POST", f + "/orders/{order_id}/packages", self._mark_shipped)
         self.api("POST", f + "/orders/{order_id}/shipping_info/update", self._order_shipping_info)
         r = "/return_refund/202309"
-        self.api("POST", r + "/cancellations/search", self._search_cancellations)
+        self.api("POST", r + "/cancellations/search", lambda q, call: self._search_cancellations(q, call, False))
         self.api("POST", r + "/cancellations/{cancel_id}/approve", self._approve_cancellation)
         self.api("POST", r + "/cancellations/{cancel_id}/reject", self._reject_cancellation)
-        self.api("POST", r + "/cancellations", self._seller_cancel)
-        self.api("POST", r + "/returns/search", self._search_returns)
+        self.api("POST", r + "/cancellations", lambda q, call: self._seller_cancel(q, call, False))
+        self.api("POST", r + "/returns/search", lambda q, call: self._search_returns(q, call, False))
         self.api("POST", r + "/returns/{return_id}/approve", self._approve_return)
         self.api("POST", r + "/returns/{return_id}/reject", self._reject_return)
-        # Newer versions TikTok documents for the same operations (docs/tiktok.md).
-        self.api("POST", "/fulfillment/202610/orders/{order_id}/packages", self._mark_shipped)
-        self.api("POST", "/fulfillment/202610/packages/{package_id}/shipping_info/update", self._package_shipping_info)
-        self.api("POST", "/return_refund/202602/cancellations/search", self._search_cancellations)
-        self.api("POST", "/return_refund/202602/cancellations", self._seller_cancel)
-        self.api("POST", "/return_refund/202602/returns/search", self._search_returns)
+        # Newer versions of the same operations, each with its own request and answer shape
+        # (docs/tiktok.md, "API versions").
+        self.api("POST", "/fulfillment/202610/orders/{order_id}/packages", self._mark_shipped_202610)
+        self.api(
+            "POST", "/fulfillment/202610/packages/{package_id}/shipping_info/update", self._package_shipping_info_202610
+        )
+        r = "/return_refund/202602"
+        self.api("POST", r + "/cancellations/search", lambda q, call: self._search_cancellations(q, call, True))
+        self.api("POST", r + "/cancellations", lambda q, call: self._seller_cancel(q, call, True))
+        self.api("POST", r + "/returns/search", lambda q, call: self._search_returns(q, call, True))
         self.api("POST", "/return_refund/202606/returns/{return_id}/reject", self._reject_return_202606)
 
     # --- logistics ----------------------------------------------------------------------------
@@ -299,22 +305,42 @@ class OrderApi(Core):
         return {}
 
     def _mark_shipped(self, request: Request, call: Call) -> dict[str, Any]:
-        assert call.shop is not None
+        """202309: flat ``tracking_number``, ``shipping_provider_id``, ``order_line_item_ids``."""
         body = call.body or {}
+        _refuse_fields(body, ("shipping_info_list", "order_line_list"), "202309")
+        wanted = [str(i) for i in body.get("order_line_item_ids") or []]
+        return self._mark(request, call, _tracking(body), body.get("shipping_provider_id"), wanted)
+
+    def _mark_shipped_202610(self, request: Request, call: Call) -> dict[str, Any]:
+        """202610: ``shipping_info_list`` (one entry) and ``order_line_list`` (``order_line_id``,
+        ``sub_item_id`` of a bundle); the answer is the same as 202309's."""
+        body = call.body or {}
+        info = _shipping_info(body)
+        # order_line_item_ids is still taken: the 202610 field notes call order_line_list a compatible successor
+        wanted = [str(i) for i in body.get("order_line_item_ids") or []]
+        lines = body.get("order_line_list") or []
+        if not isinstance(lines, list) or not all(isinstance(x, dict) and x.get("order_line_id") for x in lines):
+            raise c.ApiError(c.BAD_PARAMETER, "param body.order_line_list entries need an order_line_id", 400)
+        if any(x.get("sub_item_id") for x in lines):
+            raise c.ApiError(c.BAD_PARAMETER, "sub_item_id names a bundle item, and this order has no bundles", 400)
+        wanted += [str(x["order_line_id"]) for x in lines]
+        return self._mark(request, call, _tracking(info), info.get("shipping_provider_id"), wanted)
+
+    def _mark(
+        self, request: Request, call: Call, tracking: str, provider_id: object, wanted: list[str]
+    ) -> dict[str, Any]:
+        assert call.shop is not None
         if call.shop.region not in MARK_SHIPPED_REGIONS:
             raise c.ApiError(c.MARK_SHIPPED_NOT_AVAILABLE, "Mark as shipped is not available in this market")
-        tracking = str(body.get("tracking_number") or "")
-        if not tracking:
-            raise c.ApiError(c.BAD_PARAMETER, "param body.tracking_number is missing", 400)
         with self.state.lock:
             order = self._order(request.params["order_id"], call.shop)
             if order.status not in SHIPPABLE or order.fulfillment_type == "FULFILLMENT_BY_TIKTOK":
                 raise c.ApiError(c.ORDER_STATUS_FORBIDS, f"Cannot ship an order in status {order.status}")
-            provider = self._provider(call.shop, body.get("shipping_provider_id"))
+            provider = self._provider(call.shop, provider_id)
             open_ids = [
                 line["id"] for line in order.line_items if line["display_status"] not in ("SHIPPED", "CANCELLED")
             ]
-            wanted = [str(i) for i in body.get("order_line_item_ids") or open_ids]
+            wanted = wanted or open_ids
             if not wanted or any(i not in open_ids for i in wanted):
                 raise c.ApiError(c.BAD_PARAMETER, "order_line_item_ids must be unshipped lines of the order", 400)
             source = next(
@@ -331,13 +357,12 @@ class OrderApi(Core):
                 self.state.packages[package.id] = package
                 order.package_ids.append(package.id)
             self._ship(order, package, tracking, provider)
-            return {"package_id": package.id, "order_line_item_ids": wanted}
+            return {"order_id": order.id, "package_id": package.id, "order_line_item_ids": wanted}
 
-    def _update_tracking(self, packages: list[Package], order: Order, body: dict[str, Any], shop: Shop) -> None:
-        tracking = str(body.get("tracking_number") or "")
-        if not tracking:
-            raise c.ApiError(c.BAD_PARAMETER, "param body.tracking_number is missing", 400)
-        provider = self._provider(shop, body.get("shipping_provider_id"))
+    def _update_tracking(
+        self, packages: list[Package], order: Order, tracking: str, provider_id: object, shop: Shop
+    ) -> None:
+        provider = self._provider(shop, provider_id)
         shipped = [p for p in packages if p.shipped_at is not None]
         if order.shipping_type != "SELLER" or not shipped:
             raise c.ApiError(c.ORDER_STATUS_FORBIDS, "Only seller-shipped packages can change tracking")
@@ -361,18 +386,39 @@ class OrderApi(Core):
         with self.state.lock:
             order = self._order(request.params["order_id"], call.shop)
             packages = [p for p in self.state.packages.values() if p.order_id == order.id]
-            self._update_tracking(packages, order, call.body or {}, call.shop)
+            body = call.body or {}
+            self._update_tracking(packages, order, _tracking(body), body.get("shipping_provider_id"), call.shop)
         return {}
 
     def _package_shipping_info(self, request: Request, call: Call) -> dict[str, Any]:
+        """202309: flat ``tracking_number`` and ``shipping_provider_id``."""
+        body = call.body or {}
+        _refuse_fields(body, ("shipping_info_list",), "202309")
+        return self._package_tracking(request, call, _tracking(body), body.get("shipping_provider_id"))
+
+    def _package_shipping_info_202610(self, request: Request, call: Call) -> dict[str, Any]:
+        """202610: the tracking is ``shipping_info_list`` (one entry, with an optional ``note``)."""
+        info = _shipping_info(call.body or {})
+        return self._package_tracking(request, call, _tracking(info), info.get("shipping_provider_id"))
+
+    def _package_tracking(self, request: Request, call: Call, tracking: str, provider_id: object) -> dict[str, Any]:
         assert call.shop is not None
         with self.state.lock:
             package = self._package(request.params["package_id"], call.shop)
             order = self.state.orders[package.order_id]
-            self._update_tracking([package], order, call.body or {}, call.shop)
+            self._update_tracking([package], order, tracking, provider_id, call.shop)
         return {}
 
     # --- cancellations ------------------------------------------------------------------------
+
+    def _lines(self, order_id: str, line_ids: list[str]) -> list[dict[str, Any]]:
+        return [line for line in self.state.orders[order_id].line_items if line["id"] in line_ids]
+
+    def cancellation_json(self, cancellation: Cancellation, newer: bool = False) -> dict[str, Any]:
+        return cancellation.json(self._lines(cancellation.order_id, cancellation.line_item_ids), newer)
+
+    def return_json(self, found: Return, newer: bool = False) -> dict[str, Any]:
+        return found.json(self._lines(found.order_id, found.line_item_ids), newer)
 
     def _cancellation(self, cancel_id: str, shop: Shop | None) -> Cancellation:
         found = self.state.cancellations.get(cancel_id)
@@ -380,7 +426,7 @@ class OrderApi(Core):
             raise c.ApiError(c.CANCELLATION_NOT_FOUND, "The cancellation does not exist")
         return found
 
-    def _search_cancellations(self, request: Request, call: Call) -> dict[str, Any]:
+    def _search_cancellations(self, request: Request, call: Call, newer: bool) -> dict[str, Any]:
         body = call.body or {}
         with self.state.lock:
             found = [x for x in self.state.cancellations.values() if call.shop and x.shop_id == call.shop.id]
@@ -401,7 +447,7 @@ class OrderApi(Core):
                     found = [x for x in found if getattr(x, field) < high]
             descending = request.arg("sort_order") == "DESC"
             found.sort(key=lambda x: x.create_time, reverse=descending)
-            items, token, total = page([x.json() for x in found], request.query)
+            items, token, total = page([self.cancellation_json(x, newer) for x in found], request.query)
         return {"cancellations": items, "next_page_token": token, "total_count": total}
 
     def _idempotent(self, request: Request, shop: Shop, action: str, target: str) -> bool:
@@ -448,9 +494,20 @@ class OrderApi(Core):
             self._emit_cancellation(cancellation)
         return {}
 
-    def _seller_cancel(self, request: Request, call: Call) -> dict[str, Any]:
+    def _seller_cancel(self, request: Request, call: Call, newer: bool) -> dict[str, Any]:
+        """202602 adds ``order_line_list`` (``order_line_item_id``, ``sub_order_line_item_id`` of a
+        bundle) next to ``order_line_item_ids`` and ``skus``."""
         assert call.shop is not None
         body = call.body or {}
+        lines = body.get("order_line_list") or []
+        if not newer:
+            _refuse_fields(body, ("order_line_list",), "202309")
+        elif not isinstance(lines, list) or not all(isinstance(x, dict) and x.get("order_line_item_id") for x in lines):
+            raise c.ApiError(c.BAD_PARAMETER, "param body.order_line_list entries need an order_line_item_id", 400)
+        elif any(x.get("sub_order_line_item_id") for x in lines):
+            raise c.ApiError(
+                c.BAD_PARAMETER, "sub_order_line_item_id names a bundle item, and this order has no bundles", 400
+            )
         if not body.get("cancel_reason"):
             raise c.ApiError(c.BAD_PARAMETER, "param body.cancel_reason is missing", 400)
         with self.state.lock:
@@ -459,6 +516,7 @@ class OrderApi(Core):
                 raise c.ApiError(c.ORDER_STATUS_FORBIDS, f"Cannot cancel an order in status {order.status}")
             open_ids = [line["id"] for line in order.line_items if line["display_status"] != "CANCELLED"]
             wanted = [str(i) for i in body.get("order_line_item_ids") or []]
+            wanted += [str(x["order_line_item_id"]) for x in lines if str(x["order_line_item_id"]) not in wanted]
             for sku in body.get("skus") or []:
                 lines = [
                     line["id"]
@@ -530,7 +588,7 @@ class OrderApi(Core):
             raise c.ApiError(c.RETURN_NOT_FOUND, "The return does not exist")
         return found
 
-    def _search_returns(self, request: Request, call: Call) -> dict[str, Any]:
+    def _search_returns(self, request: Request, call: Call, newer: bool) -> dict[str, Any]:
         body = call.body or {}
         with self.state.lock:
             found = [x for x in self.state.returns.values() if call.shop and x.shop_id == call.shop.id]
@@ -545,7 +603,7 @@ class OrderApi(Core):
                 if high is not None:
                     found = [x for x in found if getattr(x, field) < high]
             found.sort(key=lambda x: x.create_time)
-            items, token, total = page([x.json() for x in found], request.query)
+            items, token, total = page([self.return_json(x, newer) for x in found], request.query)
         return {"return_orders": items, "next_page_token": token, "total_count": total}
 
     def _approve_return(self, request: Request, call: Call) -> dict[str, Any]:
@@ -563,6 +621,37 @@ class OrderApi(Core):
         return {}
 
     def _reject_return(self, request: Request, call: Call) -> dict[str, Any]:
+        """202309: ``reject_reason``, ``comment``, ``images`` and an optional ``decision``."""
+        decision = (call.body or {}).get("decision")
+        if decision is not None and decision not in REJECT_DECISIONS:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(REJECT_DECISIONS)}", 400)
+        return self._reject(request, call, None)
+
+    def _reject_return_202606(self, request: Request, call: Call) -> dict[str, Any]:
+        """202606 requires the ``decision``; OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG (with
+        ``partial_refund_amount``) answers a received package with a counter-offer, not a refusal."""
+        body = call.body or {}
+        decision = str(body.get("decision") or "")
+        allowed = (*REJECT_DECISIONS, PARTIAL_REFUND_OFFER)
+        if not decision:
+            raise c.ApiError(c.BAD_PARAMETER, "param body.decision is missing", 400)
+        if decision not in allowed:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(allowed)}", 400)
+        offer = None
+        if decision == PARTIAL_REFUND_OFFER:
+            amount = body.get("partial_refund_amount")
+            total = amount.get("partial_refund_total") if isinstance(amount, dict) else None
+            try:
+                offer = Decimal(str(total))
+            except ArithmeticError:
+                offer = None
+            if offer is None or not offer.is_finite() or offer <= 0:
+                raise c.ApiError(
+                    c.BAD_PARAMETER, "param body.partial_refund_amount.partial_refund_total must be an amount", 400
+                )
+        return self._reject(request, call, offer)
+
+    def _reject(self, request: Request, call: Call, offer: Decimal | None) -> dict[str, Any]:
         assert call.shop is not None
         if not (call.body or {}).get("reject_reason"):
             raise c.ApiError(c.BAD_PARAMETER, "param body.reject_reason is missing", 400)
@@ -570,19 +659,18 @@ class OrderApi(Core):
             found = self._return(request.params["return_id"], call.shop)
             if self._idempotent(request, call.shop, "reject_return", found.id):
                 return {}
+            if offer is not None:
+                if found.status != "BUYER_SHIPPED_ITEM":
+                    raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, "A partial refund is offered for a received package")
+                if offer > found.refund_total:
+                    raise c.ApiError(c.BAD_PARAMETER, "partial_refund_total exceeds the refundable amount", 400)
+                found.partial_refund = offer
+                self._set_return(found, "AWAITING_BUYER_RESPONSE")
+                return {}
             if found.status not in ("RETURN_OR_REFUND_REQUEST_PENDING", "BUYER_SHIPPED_ITEM"):
                 raise c.ApiError(c.AFTERSALE_STATUS_FORBIDS, f"The return is {found.status}")
             self._set_return(found, "REFUND_OR_RETURN_REQUEST_REJECT")
         return {}
-
-    def _reject_return_202606(self, request: Request, call: Call) -> dict[str, Any]:
-        """202606 also wants the seller's ``decision`` (one of the REJECT_* values)."""
-        decision = str((call.body or {}).get("decision") or "")
-        if not decision:
-            raise c.ApiError(c.BAD_PARAMETER, "param body.decision is missing", 400)
-        if decision not in REJECT_DECISIONS:
-            raise c.ApiError(c.BAD_PARAMETER, f"param body.decision must be one of {', '.join(REJECT_DECISIONS)}", 400)
-        return self._reject_return(request, call)
 
     def _set_return(self, found: Return, status: str) -> None:
         found.status = status
@@ -844,7 +932,7 @@ class OrderApi(Core):
                 self._emit_cancellation(cancellation)
             else:  # before shipment is due the buyer cancels at once
                 self._complete_cancellation(cancellation, order)
-            return cancellation.json()
+            return self.cancellation_json(cancellation)
 
     def buyer_request_return(
         self,
@@ -877,7 +965,7 @@ class OrderApi(Core):
             )
             self.state.returns[found.id] = found
             self._set_return(found, found.status)
-            return found.json()
+            return self.return_json(found)
 
     def buyer_ship_return(self, return_id: str) -> dict[str, Any]:
         with self.state.lock:
@@ -885,7 +973,7 @@ class OrderApi(Core):
             if found.status != "AWAITING_BUYER_SHIP":
                 raise ValueError(f"return {return_id} is {found.status}")
             self._set_return(found, "BUYER_SHIPPED_ITEM")
-            return found.json()
+            return self.return_json(found)
 
     def complete_return(self, return_id: str) -> dict[str, Any]:
         """The seller received the item (or TikTok decided): the refund is done."""
@@ -898,7 +986,7 @@ class OrderApi(Core):
             ):
                 raise ValueError(f"return {return_id} is {found.status}")
             self._set_return(found, "RETURN_OR_REFUND_REQUEST_COMPLETE")
-            return found.json()
+            return self.return_json(found)
 
     def change_address(self, order_id: str) -> dict[str, Any]:
         """The buyer edits the shipping address before shipment (webhook 3)."""
@@ -916,3 +1004,31 @@ class OrderApi(Core):
     def order(self, order_id: str) -> dict[str, Any]:
         with self.state.lock:
             return self.state.orders[order_id].json()
+
+
+def _tracking(body: dict[str, Any]) -> str:
+    tracking = str(body.get("tracking_number") or "")
+    if not tracking:
+        raise c.ApiError(c.BAD_PARAMETER, "param body.tracking_number is missing", 400)
+    return tracking
+
+
+def _shipping_info(body: dict[str, Any]) -> dict[str, Any]:
+    """The one entry of a 202610 ``shipping_info_list`` (several tracking numbers for one item are
+    for sellers TikTok allow-lists, which the sandbox's sellers are not)."""
+    _refuse_fields(body, ("tracking_number", "shipping_provider_id"), "202610 (use shipping_info_list)")
+    entries = body.get("shipping_info_list")
+    if not isinstance(entries, list) or not entries:
+        raise c.ApiError(c.BAD_PARAMETER, "param body.shipping_info_list is missing", 400)
+    if len(entries) > 1:
+        raise c.ApiError(c.BAD_PARAMETER, "shipping_info_list takes one tracking number for this seller", 400)
+    if not isinstance(entries[0], dict):
+        raise c.ApiError(c.BAD_PARAMETER, "shipping_info_list entries are objects", 400)
+    return entries[0]
+
+
+def _refuse_fields(body: dict[str, Any], names: tuple[str, ...], version: str) -> None:
+    """A field of another version is refused, so a request in the wrong shape cannot pass unnoticed."""
+    for name in names:
+        if name in body:
+            raise c.ApiError(c.BAD_PARAMETER, f"param body.{name} is not a parameter of version {version}", 400)

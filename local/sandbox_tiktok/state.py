@@ -381,18 +381,57 @@ class Cancellation:
     create_time: int
     update_time: int
 
-    def json(self) -> dict[str, Any]:
-        return {
+    def json(self, lines: list[dict[str, Any]], newer: bool = False) -> dict[str, Any]:
+        """``lines`` are the order's line items this cancellation covers; ``newer`` is the 202602
+        shape, which adds ``should_replenish_stock`` (and bundle sub-line items, which the sandbox
+        has none of)."""
+        items = [
+            {"cancel_line_item_id": f"42{self.id[2:-3]}{index + 1:03d}", **after_sale_line(line)}
+            for index, line in enumerate(lines)
+        ]
+        answer = {
             "cancel_id": self.id,
             "order_id": self.order_id,
             "cancel_status": self.status,
             "cancel_type": self.type,
             "role": self.role,
+            "cancel_reason": self.reason,
             "cancel_reason_text": self.reason,
-            "line_items": [{"order_line_item_id": i} for i in self.line_item_ids],
+            "refund_amount": refund_amount(lines),
+            "cancel_line_items": items,
             "create_time": self.create_time,
             "update_time": self.update_time,
         }
+        if newer:
+            answer["should_replenish_stock"] = True  # the sandbox puts cancelled units back in stock
+        return answer
+
+
+def refund_amount(lines: list[dict[str, Any]]) -> dict[str, str]:
+    """A refund of the lines' sale prices (the sandbox refunds neither shipping nor tax). TikTok's
+    ``buyer_service_fee`` is charged in one market only (ID) and is left out."""
+    total = sum((Decimal(line["sale_price"]) for line in lines), Decimal("0"))
+    return {
+        "currency": lines[0]["currency"] if lines else "USD",
+        "refund_total": str(total),
+        "refund_subtotal": str(total),
+        "refund_shipping_fee": "0.00",
+        "refund_tax": "0.00",
+        "retail_delivery_fee": "0.00",
+    }
+
+
+def after_sale_line(line: dict[str, Any]) -> dict[str, Any]:
+    """The fields a cancellation or return line item shares: the order line it covers and its SKU."""
+    found = {
+        "order_line_item_id": line["id"],
+        "sku_id": line["sku_id"],
+        "sku_name": line.get("sku_name") or "",
+        "product_name": line.get("product_name") or "",
+        "seller_sku": line.get("seller_sku"),
+        "refund_amount": refund_amount([line]),
+    }
+    return {k: v for k, v in found.items() if v is not None}
 
 
 @dataclass
@@ -409,26 +448,37 @@ class Return:
     currency: str
     create_time: int
     update_time: int
+    partial_refund: Decimal | None = None  # the seller's counter-offer, once made
 
-    def json(self) -> dict[str, Any]:
-        return {
+    def json(self, lines: list[dict[str, Any]], newer: bool = False) -> dict[str, Any]:
+        """``lines`` are the order's line items this return covers; ``newer`` is the 202602 shape,
+        which adds ``is_quick_refund`` (and bundle sub-line items, which the sandbox has none of)."""
+        items = [
+            {"return_line_item_id": f"43{self.id[2:-3]}{index + 1:03d}", **after_sale_line(line)}
+            for index, line in enumerate(lines)
+        ]
+        amount = refund_amount(lines)
+        total = str(self.refund_total)
+        amount.update(currency=self.currency, refund_total=total, refund_subtotal=total)
+        answer: dict[str, Any] = {
             "return_id": self.id,
             "order_id": self.order_id,
             "return_status": self.status,
             "return_type": self.type,
             "role": self.role,
+            "return_reason": self.reason,
             "return_reason_text": self.reason,
-            "refund_amount": {
-                "currency": self.currency,
-                "refund_total": str(self.refund_total),
-                "refund_subtotal": str(self.refund_total),
-                "refund_shipping_fee": "0.00",
-                "refund_tax": "0.00",
-            },
-            "return_line_items": [{"order_line_item_id": i} for i in self.line_item_ids],
+            "refund_amount": amount,
+            "return_line_items": items,
             "create_time": self.create_time,
             "update_time": self.update_time,
         }
+        if self.partial_refund is not None:
+            answer["seller_proposed_return_type"] = "PARTIAL_REFUND"
+            answer["partial_refund"] = {"amount": str(self.partial_refund), "currency": self.currency}
+        if newer:
+            answer["is_quick_refund"] = False
+        return answer
 
 
 class State:

@@ -136,13 +136,13 @@ def test_shipping_a_package_and_marking_an_order_shipped(tiktok: TikTokWorld) ->
         api.mark_package_as_shipped(
             second["id"],
             body=m.MarkPackageAsShippedRequest.from_dict(
-                {"tracking_number": "1Z200", "shipping_provider_id": provider}
+                {"shipping_info_list": [{"tracking_number": "1Z200", "shipping_provider_id": provider}]}
             ),
         )
     )
 
     assert tiktok.ours.get_package(tiktok.shop, package_id).tracking_number == "1Z100"
-    assert marked["package_id"]
+    assert marked["package_id"] and marked["order_id"] == second["id"]
 
 
 def test_cancellations_and_returns(tiktok: TikTokWorld) -> None:

@@ -318,7 +318,9 @@ def test_return_rejected(world: World, skus: list[str]) -> None:
     placed = world.sandbox.place_order(world.shop_id, [(skus[0], 1)])
     world.sandbox.advance_order(placed["id"], "IN_TRANSIT")
     ret = world.sandbox.buyer_request_return(placed["id"])
-    world.client.reject_return(world.shop, ret["return_id"], reject_reason="reject_not_received")
+    world.client.reject_return(
+        world.shop, ret["return_id"], decision="REJECT_REFUND", reject_reason="reject_not_received"
+    )
     (found,) = world.client.search_returns(world.shop, return_ids=[ret["return_id"]]).items
     assert found.return_status == "REFUND_OR_RETURN_REQUEST_REJECT"
 

@@ -1,4 +1,9 @@
-"""After-sales: cancellations (the buyer's requests and the seller's own) and returns."""
+"""After-sales: cancellations (the buyer's requests and the seller's own) and returns.
+
+Seller cancel, the cancellation search and the return search are on 202602 (the same request
+fields as 202309, answers with bundle sub-line items); the return rejection is on 202606, which
+also wants the seller's ``decision``. Approving and rejecting a cancellation and approving a
+return have no newer version than 202309."""
 
 from __future__ import annotations
 
@@ -11,13 +16,17 @@ from connector.tiktok.models import Cancellation, Page, Return, SellerCancelResu
 from connector.tiktok.protocol import ShopRef
 from connector.tiktok.transport import Service, drop_none, page_of, parse
 
-CANCELLATIONS = "/return_refund/202309/cancellations"
-CANCELLATIONS_SEARCH = "/return_refund/202309/cancellations/search"
+CANCELLATIONS = "/return_refund/202602/cancellations"
+CANCELLATIONS_SEARCH = "/return_refund/202602/cancellations/search"
 CANCELLATION_APPROVE = "/return_refund/202309/cancellations/{cancel_id}/approve"
 CANCELLATION_REJECT = "/return_refund/202309/cancellations/{cancel_id}/reject"
-RETURNS_SEARCH = "/return_refund/202309/returns/search"
+RETURNS_SEARCH = "/return_refund/202602/returns/search"
 RETURN_APPROVE = "/return_refund/202309/returns/{return_id}/approve"
-RETURN_REJECT = "/return_refund/202309/returns/{return_id}/reject"
+RETURN_REJECT = "/return_refund/202606/returns/{return_id}/reject"
+
+#: The rejections a 202606 return rejection can decide (docs/tiktok.md). TikTok's list also has
+#: OFFER_PARTIAL_REFUND_AFTER_RECEIVING_PKG, a counter-offer with an amount, which the connector never makes.
+REJECT_DECISIONS = ("REJECT_REFUND", "REJECT_RETURN", "REJECT_RECEIVED_PACKAGE", "REJECT_REPLACEMENT")
 
 
 class AfterSalesService(Service):
@@ -124,15 +133,20 @@ class AfterSalesService(Service):
         shop: ShopRef,
         return_id: str,
         *,
+        decision: str,
         reject_reason: str,
         comment: str | None = None,
         idempotency_key: str | None = None,
     ) -> None:
+        """``decision`` is one of :data:`REJECT_DECISIONS`: ``REJECT_REFUND`` for a refund-only
+        request, ``REJECT_RETURN`` before the buyer ships, ``REJECT_RECEIVED_PACKAGE`` after."""
+        if decision not in REJECT_DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(REJECT_DECISIONS)}")
         self._transport.request(
             "POST",
             RETURN_REJECT,
             shop=shop,
             path_params={"return_id": return_id},
             query={"idempotency_key": idempotency_key or uuid.uuid4().hex},
-            json=drop_none({"reject_reason": reject_reason, "comment": comment}),
+            json=drop_none({"decision": decision, "reject_reason": reject_reason, "comment": comment}),
         )

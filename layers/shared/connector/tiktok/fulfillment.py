@@ -1,4 +1,8 @@
-"""Fulfillment: packages (search, detail, ship) and the tracking of seller-shipped orders."""
+"""Fulfillment: packages (search, detail, ship) and the tracking of seller-shipped orders.
+
+"Mark package as shipped" and the package tracking update are on 202610, where the tracking is
+a ``shipping_info_list`` of one entry and the lines are an ``order_line_list`` (202309 had flat
+``tracking_number`` / ``shipping_provider_id`` / ``order_line_item_ids``)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from connector.tiktok.transport import Service, drop_none, page_of, parse
 PACKAGES_SEARCH = "/fulfillment/202309/packages/search"
 PACKAGE = "/fulfillment/202309/packages/{package_id}"
 PACKAGE_SHIP = "/fulfillment/202309/packages/{package_id}/ship"
-PACKAGE_SHIPPING_INFO = "/fulfillment/202309/packages/{package_id}/shipping_info/update"
-ORDER_MARK_SHIPPED = "/fulfillment/202309/orders/{order_id}/packages"
+PACKAGE_SHIPPING_INFO = "/fulfillment/202610/packages/{package_id}/shipping_info/update"
+ORDER_MARK_SHIPPED = "/fulfillment/202610/orders/{order_id}/packages"
 ORDER_SHIPPING_INFO = "/fulfillment/202309/orders/{order_id}/shipping_info/update"
 
 
@@ -75,9 +79,8 @@ class FulfillmentService(Service):
         """Ship a whole order (or some line items) the seller sent themselves."""
         body = drop_none(
             {
-                "tracking_number": tracking_number,
-                "shipping_provider_id": shipping_provider_id,
-                "order_line_item_ids": list(order_line_item_ids) if order_line_item_ids else None,
+                "order_line_list": [{"order_line_id": i} for i in order_line_item_ids] if order_line_item_ids else None,
+                "shipping_info_list": shipping_info(tracking_number, shipping_provider_id),
             }
         )
         data = self._transport.request(
@@ -105,5 +108,10 @@ class FulfillmentService(Service):
             PACKAGE_SHIPPING_INFO,
             shop=shop,
             path_params={"package_id": package_id},
-            json={"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id},
+            json={"shipping_info_list": shipping_info(tracking_number, shipping_provider_id)},
         )
+
+
+def shipping_info(tracking_number: str, shipping_provider_id: str) -> list[dict[str, str]]:
+    """The 202610 tracking list: one entry (more only for sellers TikTok allows to split one item)."""
+    return [{"tracking_number": tracking_number, "shipping_provider_id": shipping_provider_id}]

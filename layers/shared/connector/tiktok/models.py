@@ -534,6 +534,7 @@ class Package(Answer):
 
 class MarkShippedResult(Answer):
     package_id: Id
+    order_id: Id | None = None  # answered from 202610 on
     order_line_item_ids: list[Id] = Field(default_factory=list)
     warning: dict[str, Any] | str | None = None
 
@@ -548,7 +549,7 @@ class Cancellation(Answer):
     cancel_type: str | None = None  # CANCEL | BUYER_CANCEL
     cancel_reason_text: str | None = None
     role: str | None = None
-    line_items: list[dict[str, Any]] = Field(default_factory=list)
+    cancel_line_items: list[dict[str, Any]] = Field(default_factory=list)
     create_time: int | None = None
     update_time: int | None = None
 

@@ -246,7 +246,7 @@ class EcwidStore:
                 platform_code=exc.platform_code,
             ) from None
         created_map = created if isinstance(created, dict) else {}
-        order_id = created_map.get("orderId") or created_map.get("id")
+        order_id = created_answer_id(created_map)
         try:
             if order_id is None:
                 found = self.find_order_by_tiktok_id(draft.tiktok_order_id)
@@ -345,3 +345,10 @@ class EcwidStore:
 
 if TYPE_CHECKING:  # mypy proves the adapter satisfies the port
     _port: StorePlatform = EcwidStore("0", "")
+
+
+def created_answer_id(answer: dict[str, Any]) -> Any:
+    """The public id of a created order. Ecwid's documents spell it two ways (``orderId`` in the
+    change log that introduced it, ``orderid`` in the current example; docs/ecwid.md) and call the
+    internal ``id`` deprecated: read either spelling, the internal id only when neither is there."""
+    return answer.get("orderId") or answer.get("orderid") or answer.get("id")

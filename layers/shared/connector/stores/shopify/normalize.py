@@ -69,6 +69,11 @@ def _when(value: object) -> datetime:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def when(value: object) -> datetime:
+    """A Shopify DateTime as a timezone-aware UTC datetime."""
+    return _when(value)
+
+
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 

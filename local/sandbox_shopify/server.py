@@ -118,6 +118,8 @@ class ShopifySandbox:
         self._faults: list[Fault] = []
         self._faults_lock = threading.Lock()
         self._outage_until: float | None = None
+        self._forced_throttles: dict[str, list[list[Any]]] = {}
+        """shop -> [[operation pattern, answers left]]: THROTTLED whatever the bucket holds."""
         self._images: dict[str, tuple[int, int, tuple[int, int, int]]] = {}
         self.webhooks = ShopifyWebhookDispatcher(client_secret, api_version=WEBHOOK_API_VERSION,
                                                  time_scale=time_scale, seed=seed)
@@ -184,6 +186,22 @@ class ShopifySandbox:
     def throttled_answers(self, domain: str) -> int:
         return self.state.buckets[domain].throttled
 
+    def throttle_operation(self, domain: str, operation: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of the operations ``operation`` matches (a regular
+        expression searched in the operation name) THROTTLED, whatever the bucket holds."""
+        re.compile(operation)
+        with self._faults_lock:
+            self._forced_throttles.setdefault(domain, []).append([operation, times])
+
+    def _forced_throttle(self, domain: str, operation: str) -> bool:
+        with self._faults_lock:
+            for entry in self._forced_throttles.get(domain, []):
+                if entry[1] > 0 and re.search(entry[0], operation):
+                    entry[1] -= 1
+                    self.state.buckets[domain].count_throttled()
+                    return True
+        return False
+
     def add_fault(self, status: int = 503, times: int = 1, delay_s: float = 0.0, *, after: bool = False,
                   stall_s: float = 0.0, operation: str | None = None) -> Fault:
         fault = Fault(status, times, delay_s, after, stall_s, operation)
@@ -194,6 +212,7 @@ class ShopifySandbox:
     def clear_faults(self) -> None:
         with self._faults_lock:
             self._faults.clear()
+            self._forced_throttles.clear()
         self._outage_until = None
 
     def start_outage(self, seconds: float | None = None) -> None:
@@ -442,7 +461,8 @@ class ShopifySandbox:
         operation = body.get("operationName") if isinstance(body.get("operationName"), str) else None
         bucket = self.state.buckets[domain]
         context = ApiRequest(shop, token.scopes, sandbox=self.state, base_url=self.url, version=version)
-        outcome = ENGINE.run(query, variables, operation, context, charge=bucket.take)
+        outcome = ENGINE.run(query, variables, operation, context,
+                             charge=lambda cost: not self._forced_throttle(domain, name) and bucket.take(cost))
         codes = tuple(str(e.get("extensions", {}).get("code")) for e in outcome.errors if e.get("extensions"))
         answer: dict[str, Any] = {}
         if outcome.errors:

@@ -60,6 +60,11 @@ class Bucket:
             self.charged += 1
             return True
 
+    def count_throttled(self) -> None:
+        """A THROTTLED answer given for another reason than the bucket (a test switch)."""
+        with self._lock:
+            self.throttled += 1
+
     def refund(self, points: int) -> None:
         with self._lock:
             self._refill()

@@ -14,6 +14,11 @@ below it are Shopify's own:
   shapes, query cost accounting in a leaky bucket per shop (``extensions.cost``) and THROTTLED
   answers, and injectable faults.
 - ``GET /cdn/{file}.png``: product pictures, rendered at their generated size.
+- ``/_admin/...``: JSON endpoints mirroring the test controls below (:mod:`local.sandbox_shopify.admin`).
+- Faults (:meth:`ShopifySandbox.add_fault`): fail before applying, apply then lose the answer,
+  stall then apply late (optionally for one operation only); an outage window
+  (:meth:`ShopifySandbox.start_outage`); THROTTLED answers for named operations
+  (:meth:`ShopifySandbox.throttle_operation`).
 - Signed webhooks to the subscribed URLs (see :mod:`local.sandbox_shopify.webhooks`), sent when a
   test changes the shop through this class (product update or deletion, stock, uninstall, the
   privacy requests).
@@ -36,6 +41,7 @@ from urllib.parse import parse_qs, urlencode
 from local.httpkit import Request, Response, Router, Server, html_response, json_response, redirect
 from local.sandbox_ecwid.images import render_png
 from local.sandbox_shopify.access import Request as ApiRequest
+from local.sandbox_shopify.admin import SandboxAdmin
 from local.sandbox_shopify.catalog import GeneratedProduct, generate_catalog
 from local.sandbox_shopify.schema import ENGINE
 from local.sandbox_shopify.state import SandboxState, stamp
@@ -130,6 +136,7 @@ class ShopifySandbox:
         router.add("POST", "/store/{shop}/admin/api/{version}/graphql.json", self._graphql)
         router.add("GET", "/cdn/{file}", self._image)
         router.add("GET", "/bulk/{file}", self._bulk_file)
+        SandboxAdmin(self).register(router)
         self._server = Server(router, port=port, name="sandbox-shopify")
 
     # -- lifecycle and test controls -------------------------------------------------------------

@@ -15,6 +15,7 @@ the field, never a 500.
 - ``POST|DELETE /_admin/faults`` ``{"status"?, "times"?, "delay"?, "after"?, "stall"?, "operation"?}``
 - ``PUT /_admin/outage`` ``{"seconds"?}`` or ``{"end": true}``
 - ``PUT /_admin/cost-limits`` ``{"maximum", "restoreRate"}``
+- ``PUT /_admin/search-lag`` ``{"seconds"}``
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class SandboxAdmin:
             ("DELETE", "/_admin/faults", lambda _r: self._done(self.sandbox.clear_faults)),
             ("PUT", "/_admin/outage", self._outage),
             ("PUT", "/_admin/cost-limits", self._cost_limits),
+            ("PUT", "/_admin/search-lag", self._search_lag),
         ]
         for method, path, handler in routes:
             router.add(method, path, self._guard(handler))
@@ -225,4 +227,8 @@ class SandboxAdmin:
         if restore <= 0:
             raise AdminInputError("restoreRate", "must be more than 0")
         self.sandbox.set_cost_limits(float(maximum), restore)
+        return {"ok": True}
+
+    def _search_lag(self, request: Request) -> Any:
+        self.sandbox.set_search_lag(seconds(only(_body(request), {"seconds"}), "seconds"))
         return {"ok": True}

@@ -168,6 +168,7 @@ def _order_create(_source: Any, args: dict[str, Any], context: Context) -> Any:
                                   for location, lines in by_location.items()],
             "fulfillments": [], "refunds": [], "transactions": transactions,
             "_behaviour": behaviour,
+            "_searchable_at": request.state.clock() + request.state.search_lag_s,
         }
         shop.orders[order_gid] = order
         return {"order": order, "userErrors": []}
@@ -207,8 +208,10 @@ def _order_checks(query: str | None, context: Context) -> list[Any]:
 def _orders(_source: Any, args: dict[str, Any], context: Context) -> Page:
     request = need(context, "read_orders", "orders")
     checks = _order_checks(args.get("query"), context)
+    now = request.state.clock()
     with request.shop.lock:
-        items = [o for o in request.shop.orders.values() if all(check(o) for check in checks)]
+        items = [o for o in request.shop.orders.values()
+                 if o["_searchable_at"] <= now and all(check(o) for check in checks)]
     key = (lambda o: [o["createdAt"], int(o["id"].rsplit("/", 1)[-1])]) if args.get("sortKey") == "CREATED_AT" \
         else (lambda o: [int(o["id"].rsplit("/", 1)[-1])])
     items.sort(key=key)

@@ -221,6 +221,11 @@ class ShopifySandbox:
             self._faults.clear()
             self._forced_throttles.clear()
         self._outage_until = None
+        self.state.search_lag_s = 0.0
+
+    def set_search_lag(self, seconds: float) -> None:
+        """New orders stay out of order searches for ``seconds`` (as Shopify's index trails writes)."""
+        self.state.search_lag_s = max(0.0, seconds)
 
     def start_outage(self, seconds: float | None = None) -> None:
         """Every GraphQL call answers 503 for ``seconds`` (``None``: until :meth:`end_outage`)."""

@@ -213,6 +213,9 @@ class SandboxState:
         self.token_ttl_s = 3600.0
         self.refresh_ttl_s = 90 * 86_400.0
         self.code_ttl_s = 600.0
+        self.search_lag_s = 0.0
+        """How long a new order stays out of ``orders(query:)`` results (Shopify's search index
+        trails writes; ``order(id:)`` sees it at once)."""
 
     # -- ids and shops --------------------------------------------------------------------------
 

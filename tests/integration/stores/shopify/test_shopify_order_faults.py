@@ -56,3 +56,18 @@ def test_an_outage_fails_calls_plainly_and_ends(shopify: ShopifySandbox, shop: s
     shopify.end_outage()
     assert store.create_order(_draft("576460752303424002", key)).tiktok_order_id == "576460752303424002"
     assert len(shopify.orders(shop)) == 1
+
+
+def test_a_lagging_search_hides_a_new_order_until_it_settles(
+    shopify: ShopifySandbox, shop: str, store: ShopifyCatalog
+) -> None:
+    """Why a create whose answer was lost raises AmbiguousWrite instead of searching and posting
+    again at once: the search may not show the order yet (the relay waits a settle window)."""
+    variant = shopify.state.add_product(shop, simple_product("TEE", quantity=4))["variants"][0]
+    key = variant["id"].rsplit("/", 1)[-1]
+    shopify.set_search_lag(0.5)
+    made = store.create_order(_draft("576460752303424003", key))
+    assert store.find_orders_by_tiktok_id("576460752303424003") == []  # not in the index yet
+    assert store.get_order(made.ext_id).tiktok_order_id == "576460752303424003"  # but there
+    found = until(lambda: store.find_order_by_tiktok_id("576460752303424003"), timeout=10, what="the index")
+    assert found.ext_id == made.ext_id

@@ -44,6 +44,8 @@ def test_the_admin_api_drives_the_sandbox(shopify: ShopifySandbox, admin: httpx.
     assert admin.put("/outage", json={"seconds": 30}).json() == {"ok": True}
     assert admin.put("/outage", json={"end": True}).json() == {"ok": True}
     assert admin.put("/cost-limits", json={"maximum": 1000, "restoreRate": 50}).json() == {"ok": True}
+    assert admin.put("/search-lag", json={"seconds": 0.5}).json() == {"ok": True}
+    assert shopify.state.search_lag_s == 0.5
     assert admin.post(f"/shops/{domain}/throttle", json={"operation": "SetStock", "times": 2}).json() == {"ok": True}
     assert admin.get(f"/shops/{domain}/served").json() == {"items": []}
 
@@ -57,6 +59,7 @@ def test_the_admin_api_drives_the_sandbox(shopify: ShopifySandbox, admin: httpx.
     ("POST", "/faults", {"operation": "("}, "operation"),
     ("POST", "/faults", {"delay": -1}, "delay"),
     ("PUT", "/outage", {"seconds": "soon"}, "seconds"),
+    ("PUT", "/search-lag", {"seconds": None}, "seconds"),
     ("PUT", "/cost-limits", {"maximum": 1.5, "restoreRate": 1}, "maximum"),
     ("PUT", "/cost-limits", {"maximum": 10, "restoreRate": 0}, "restoreRate"),
     ("POST", "/faults", [1, 2], "body"),

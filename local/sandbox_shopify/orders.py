@@ -57,6 +57,21 @@ def _touch(request: Request, order: dict[str, Any]) -> None:
     order["updatedAt"] = stamp(request.state.now())
 
 
+def rest_order(order: dict[str, Any]) -> dict[str, Any]:
+    """An order as webhooks carry it (the REST shape, numeric ids)."""
+    fulfilment = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(order["displayFulfillmentStatus"])
+    return {
+        "id": int(order["id"].rsplit("/", 1)[-1]), "admin_graphql_api_id": order["id"], "name": order["name"],
+        "email": order["email"], "source_identifier": order["sourceIdentifier"],
+        "financial_status": order["displayFinancialStatus"].lower(), "fulfillment_status": fulfilment,
+        "cancelled_at": order["cancelledAt"], "updated_at": order["updatedAt"], "currency": order["currencyCode"],
+        "total_price": order["totalPriceSet"]["shopMoney"]["amount"],
+        "line_items": [{"id": int(li["id"].rsplit("/", 1)[-1]), "quantity": li["quantity"], "sku": li["sku"],
+                        "variant_id": int(li["variant"]["id"].rsplit("/", 1)[-1]) if li["variant"] else None}
+                       for li in order["lineItems"]],
+    }
+
+
 # -- orderCreate ---------------------------------------------------------------------------------
 
 
@@ -171,6 +186,9 @@ def _order_create(_source: Any, args: dict[str, Any], context: Context) -> Any:
             "_searchable_at": request.state.clock() + request.state.search_lag_s,
         }
         shop.orders[order_gid] = order
+        shop.notify("orders/create", rest_order(order))
+        if status == "PAID":
+            shop.notify("orders/paid", rest_order(order))
         return {"order": order, "userErrors": []}
 
 
@@ -291,7 +309,7 @@ def _fulfillment_create(_source: Any, args: dict[str, Any], context: Context) ->
                 shop.move_stock(line["_item"], fo["assignedLocation"]["location"]["id"], committed=-quantity)
             fo["status"] = "CLOSED" if not any(li["remainingQuantity"] for li in fo["lineItems"]) else "IN_PROGRESS"
         tracking = data.get("trackingInfo") or {}
-        fulfillment = {"id": gid("Fulfillment", request.state.next_id()), "status": "SUCCESS",
+        fulfillment: dict[str, Any] = {"id": gid("Fulfillment", request.state.next_id()), "status": "SUCCESS",
                        "displayStatus": "FULFILLED", "createdAt": stamp(request.state.now()),
                        "trackingInfo": [{"company": tracking.get("company"), "number": tracking.get("number"),
                                          "url": tracking.get("url")}] if tracking.get("number") else []}
@@ -299,6 +317,11 @@ def _fulfillment_create(_source: Any, args: dict[str, Any], context: Context) ->
         done = all(fo["status"] in ("CLOSED", "CANCELLED") for fo in order["fulfillmentOrders"])
         order["displayFulfillmentStatus"] = "FULFILLED" if done else "PARTIALLY_FULFILLED"
         _touch(request, order)
+        shop.notify("fulfillments/create", {
+            "id": int(fulfillment["id"].rsplit("/", 1)[-1]), "order_id": int(order["id"].rsplit("/", 1)[-1]),
+            "status": "success", "tracking_company": tracking.get("company"), "tracking_number": tracking.get("number"),
+            "tracking_url": tracking.get("url"), "admin_graphql_api_id": fulfillment["id"]})
+        shop.notify("orders/fulfilled" if done else "orders/partially_fulfilled", rest_order(order))
         return {"fulfillment": fulfillment, "userErrors": []}
 
 
@@ -312,6 +335,10 @@ def _fulfillment_event(_source: Any, args: dict[str, Any], context: Context) -> 
                 if fulfillment["id"] == data["fulfillmentId"]:
                     fulfillment["displayStatus"] = data["status"]
                     _touch(request, order)
+                    request.shop.notify("fulfillments/update", {
+                        "id": int(fulfillment["id"].rsplit("/", 1)[-1]),
+                        "order_id": int(order["id"].rsplit("/", 1)[-1]), "shipment_status": data["status"].lower(),
+                        "admin_graphql_api_id": fulfillment["id"]})
                     event = {"id": gid("FulfillmentEvent", request.state.next_id()), "status": data["status"]}
                     return {"fulfillmentEvent": event, "userErrors": []}
     return {"fulfillmentEvent": None, "userErrors": [user_error(["fulfillmentEvent", "fulfillmentId"],
@@ -357,6 +384,7 @@ def _order_cancel(_source: Any, args: dict[str, Any], context: Context) -> Any:
         if refund_money:
             _refund_all(request, order, "Refunded when the order was cancelled")
         _touch(request, order)
+        shop.notify("orders/cancelled", rest_order(order))
         return {"job": job, "userErrors": [], "orderCancelUserErrors": []}
 
 
@@ -425,6 +453,7 @@ def _refund_create(_source: Any, args: dict[str, Any], context: Context) -> Any:
             return {"refund": None, "order": None, "userErrors": [user_error(
                 ["input", "transactions"], "Refund amount cannot be greater than the refundable amount")]}
         refund = _record_refund(request, order, data.get("note"), amount, parent, gateway)
+        shop.notify("orders/updated", rest_order(order))
         return {"refund": refund, "order": order, "userErrors": []}
 
 
@@ -442,6 +471,7 @@ def _order_update(_source: Any, args: dict[str, Any], context: Context) -> Any:
             if key in data:
                 order[key] = data[key]
         _touch(request, order)
+        request.shop.notify("orders/updated", rest_order(order))
         return {"order": order, "userErrors": []}
 
 

@@ -129,6 +129,7 @@ class ShopifySandbox:
         self._images: dict[str, tuple[int, int, tuple[int, int, int]]] = {}
         self.webhooks = ShopifyWebhookDispatcher(client_secret, api_version=WEBHOOK_API_VERSION,
                                                  time_scale=time_scale, seed=seed)
+        self.state.listener = self.webhooks.emit  # API writes send their webhooks
         router = Router()
         router.add("GET", "/store/{shop}/admin/oauth/authorize", self._authorize)
         router.add("GET", "/store/{shop}/admin/oauth/authorize/approve", self._approve)
@@ -257,7 +258,7 @@ class ShopifySandbox:
         shop = self._shop(domain)
         with shop.lock:
             level = shop.level(item_gid, location_gid) or {"available": 0}
-            shop.move_stock(item_gid, location_gid, available=available - level["available"])
+            shop.move_stock(item_gid, location_gid, available=available - level["available"], notify=False)
 
     def orders(self, domain: str) -> list[dict[str, Any]]:
         shop = self._shop(domain)
@@ -299,7 +300,7 @@ class ShopifySandbox:
             item_id = variant["inventoryItem"]["id"]
             location = shop.primary_location
             level = shop.level(item_id, location) or {"available": 0}
-            shop.move_stock(item_id, location, available=available - level["available"])
+            shop.move_stock(item_id, location, available=available - level["available"], notify=False)
         return self.webhooks.emit(domain, "inventory_levels/update", {
             "inventory_item_id": _number(item_id), "location_id": _number(location), "available": available,
             "updated_at": stamp(self.state.now()),

@@ -115,7 +115,14 @@ class Shop:
     idempotency: dict[str, tuple[str, Any]] = field(default_factory=dict)
     """``@idempotent`` key -> (the request's fingerprint, the answer given)."""
     order_count: int = 1000
+    listener: Callable[[str, str, dict[str, Any]], object] | None = None
+    """Told ``(shop, topic, REST-shaped payload)`` of each change an API call makes (the server
+    sends it as a webhook)."""
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def notify(self, topic: str, payload: dict[str, Any]) -> None:
+        if self.listener is not None:
+            self.listener(self.domain, topic, payload)
 
     @property
     def primary_location(self) -> str:
@@ -139,9 +146,11 @@ class Shop:
     def level(self, item_gid: str, location_gid: str) -> dict[str, int] | None:
         return self.levels.get((item_gid, location_gid))
 
-    def move_stock(self, item_gid: str, location_gid: str, *, available: int = 0, committed: int = 0) -> None:
+    def move_stock(self, item_gid: str, location_gid: str, *, available: int = 0, committed: int = 0,
+                   notify: bool = True) -> None:
         """Change one level by deltas (it is created when missing) and keep the variant's
-        ``inventoryQuantity`` (available at every location) and its product's total in step."""
+        ``inventoryQuantity`` (available at every location) and its product's total in step; a
+        change of ``available`` is told as ``inventory_levels/update`` unless ``notify`` is off."""
         level = self.levels.setdefault((item_gid, location_gid), {"available": 0, "committed": 0})
         level["available"] += available
         level["committed"] += committed
@@ -153,6 +162,13 @@ class Shop:
                 if variant in product["variants"]:
                     product["totalInventory"] = sum(int(v.get("inventoryQuantity") or 0)
                                                     for v in product["variants"])
+        if notify and available:
+            item_number, location_number = item_gid.rsplit("/", 1)[-1], location_gid.rsplit("/", 1)[-1]
+            self.notify("inventory_levels/update", {
+                "inventory_item_id": int(item_number), "location_id": int(location_number),
+                "available": level["available"], "updated_at": stamp(datetime.now(UTC)),
+                "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_number}?inventory_item_id="
+                                        f"{item_number}"})
 
     def view(self) -> dict[str, Any]:
         return {
@@ -213,6 +229,8 @@ class SandboxState:
         self.token_ttl_s = 3600.0
         self.refresh_ttl_s = 90 * 86_400.0
         self.code_ttl_s = 600.0
+        self.listener: Callable[[str, str, dict[str, Any]], object] | None = None
+        """Given to each shop created (see :attr:`Shop.listener`)."""
         self.search_lag_s = 0.0
         """How long a new order stays out of ``orders(query:)`` results (Shopify's search index
         trails writes; ``order(id:)`` sees it at once)."""
@@ -229,6 +247,7 @@ class SandboxState:
             raise ValueError("a shop's domain is <name>.myshopify.com")
         with self._lock:
             shop = Shop(domain, name or domain.split(".", maxsplit=1)[0].title(), number=self.next_id(), **settings)
+            shop.listener = self.listener
             primary = gid("Location", self.next_id())
             shop.locations[primary] = {"id": primary, "name": "Shop location", "isActive": True,
                                        "fulfillsOnlineOrders": True}

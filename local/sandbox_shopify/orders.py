@@ -236,7 +236,8 @@ def _orders(_source: Any, args: dict[str, Any], context: Context) -> Page:
     return Page(items, key)
 
 
-def _fulfillment_orders(source: Any, _args: dict[str, Any], _context: Context) -> Page:
+def _fulfillment_orders(source: Any, _args: dict[str, Any], context: Context) -> Page:
+    need(context, "read_merchant_managed_fulfillment_orders", "fulfillmentOrders")
     return Page(list(source["fulfillmentOrders"]), lambda f: [int(f["id"].rsplit("/", 1)[-1])])
 
 

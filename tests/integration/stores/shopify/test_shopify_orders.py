@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from connector.stores import (
+    AuthError,
     Cancellation,
     Fulfilment,
     FulfilmentStatus,
@@ -186,4 +187,13 @@ def test_the_default_inventory_behaviour_claims_nothing(
     }"""
     store.transport.execute(document, {"order": {"lineItems": [
         {"variantId": f"gid://shopify/ProductVariant/{variant}", "quantity": 2}]}}, idempotent=False)
+    assert shopify.stock_level(shop, item) == {"available": 5, "committed": 0, "on_hand": 5}
+
+
+def test_order_calls_need_their_scopes(shopify: ShopifySandbox, shop: str, catalog: ShopifyCatalog) -> None:
+    """``catalog`` holds a read-only token: order writes and reads are refused as Shopify refuses them."""
+    variant, item = _seed(shopify, shop)
+    with pytest.raises(AuthError):
+        catalog.create_order(_draft("576460752303423013", variant))
+    assert shopify.orders(shop) == []
     assert shopify.stock_level(shop, item) == {"available": 5, "committed": 0, "on_hand": 5}

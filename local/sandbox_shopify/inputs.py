@@ -58,7 +58,13 @@ INPUTS: dict[str, dict[str, str]] = {
         "sourceName": "String", "sourceIdentifier": "String", "sourceUrl": "String", "currency": "CurrencyCode",
         "presentmentCurrency": "CurrencyCode", "test": "Boolean", "customAttributes": "[AttributeInput!]",
         "buyerAcceptsMarketing": "Boolean", "name": "String", "processedAt": "DateTime", "poNumber": "String",
-        "taxesIncluded": "Boolean"},
+        "taxesIncluded": "Boolean", "discountCode": "OrderCreateDiscountCodeInput"},
+    "OrderCreateDiscountCodeInput": {"itemFixedDiscountCode": "OrderCreateFixedDiscountCodeAttributesInput",
+                                     "itemPercentageDiscountCode": "OrderCreatePercentageDiscountCodeAttributesInput",
+                                     "freeShippingDiscountCode": "OrderCreateFreeShippingDiscountCodeAttributesInput"},
+    "OrderCreateFixedDiscountCodeAttributesInput": {"code": "String!", "amountSet": "MoneyBagInput"},
+    "OrderCreatePercentageDiscountCodeAttributesInput": {"code": "String!", "percentage": "Float"},
+    "OrderCreateFreeShippingDiscountCodeAttributesInput": {"code": "String!"},
     "OrderCreateLineItemInput": {"variantId": "ID", "quantity": "Int!", "priceSet": "MoneyBagInput",
                                  "title": "String", "sku": "String", "requiresShipping": "Boolean",
                                  "taxable": "Boolean", "vendor": "String", "giftCard": "Boolean",
@@ -161,6 +167,8 @@ def _scalar_problem(value: Any, type_name: str, path: list[Any]) -> tuple[list[A
         ok = isinstance(value, str)
     elif type_name == "Int":
         ok = isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
+    elif type_name == "Float":
+        ok = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
     elif type_name == "Boolean":
         ok = isinstance(value, bool)
     elif type_name in ("Decimal", "Money"):

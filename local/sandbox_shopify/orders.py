@@ -88,6 +88,10 @@ def _order_create(_source: Any, args: dict[str, Any], context: Context) -> Any:
             return {"order": None, "userErrors": [user_error(["order", "lineItems"],
                                                              "Line items must have at least one line item",
                                                              "INVALID")]}
+        codes = data.get("discountCode") or {}
+        if len([c for c in codes.values() if c is not None]) > 1:
+            return {"order": None, "userErrors": [user_error(["order", "discountCode"],
+                                                             "Only one discount code can be applied", "INVALID")]}
         errors: list[dict[str, Any]] = []
         planned: list[tuple[dict[str, Any], dict[str, Any] | None, str | None]] = []
         wanted: dict[tuple[str, str], int] = {}
@@ -149,7 +153,11 @@ def _order_create(_source: Any, args: dict[str, Any], context: Context) -> Any:
                 "_claimed": location is not None})
         shipping = sum((_amount(s["priceSet"]) or Decimal("0") for s in data.get("shippingLines") or []),
                        Decimal("0"))
-        total = subtotal + shipping
+        discount = Decimal("0")
+        fixed = codes.get("itemFixedDiscountCode")
+        if fixed is not None:
+            discount = min(subtotal, _amount(fixed.get("amountSet")) or Decimal("0"))
+        total = subtotal + shipping - discount
         transactions = [{"id": gid("OrderTransaction", request.state.next_id()), "kind": t.get("kind") or "SALE",
                          "status": t.get("status") or "SUCCESS", "gateway": t.get("gateway") or "manual",
                          "amountSet": _money(Decimal(str(t["amountSet"]["shopMoney"]["amount"])), currency),
@@ -172,7 +180,7 @@ def _order_create(_source: Any, args: dict[str, Any], context: Context) -> Any:
             "lineItems": line_items, "cancelledAt": None, "cancelReason": None, "closed": False,
             "displayFinancialStatus": status, "displayFulfillmentStatus": "UNFULFILLED",
             "subtotalPriceSet": _money(subtotal, currency), "totalShippingPriceSet": _money(shipping, currency),
-            "totalTaxSet": _money(Decimal("0"), currency), "totalDiscountsSet": _money(Decimal("0"), currency),
+            "totalTaxSet": _money(Decimal("0"), currency), "totalDiscountsSet": _money(discount, currency),
             "totalPriceSet": _money(total, currency), "totalRefundedSet": _money(Decimal("0"), currency),
             "shippingLines": [{"title": s["title"], "originalPriceSet": _money(_amount(s["priceSet"]) or Decimal(0),
                                                                                 currency)}

@@ -103,3 +103,16 @@ def test_a_draft_becomes_a_paid_order_input_with_the_tiktok_id() -> None:
     assert body["shippingLines"][0]["priceSet"]["shopMoney"]["amount"] == Decimal("4.00")
     assert body["note"] == "TikTok order"
     assert order_shapes.mailing_address(ShipTo(name="Cher", country="FR")) == {"lastName": "Cher", "countryCode": "FR"}
+
+
+def test_a_discount_becomes_one_fixed_discount_code() -> None:
+    draft = StoreOrderDraft(
+        tiktok_order_id="1", lines=(OrderLine(variant_key="7", sku=None, name="Tee", quantity=1,
+                                              unit_price=Decimal("10.00")),),
+        ship_to=ShipTo(name="Ada", country="US"), email="b@example.com", currency="USD",
+        totals=OrderTotals(subtotal=Decimal("10.00"), discount=Decimal("2.00"), total=Decimal("8.00")))
+    assert order_shapes.order_input(draft)["discountCode"] == {"itemFixedDiscountCode": {
+        "code": order_shapes.DISCOUNT_CODE, "amountSet": {"shopMoney": {"amount": Decimal("2.00"),
+                                                                        "currencyCode": "USD"}}}}
+    no_discount = draft.model_copy(update={"totals": OrderTotals(subtotal=Decimal("10.00"), total=Decimal("10.00"))})
+    assert "discountCode" not in order_shapes.order_input(no_discount)

@@ -197,3 +197,14 @@ def test_order_calls_need_their_scopes(shopify: ShopifySandbox, shop: str, catal
         catalog.create_order(_draft("576460752303423013", variant))
     assert shopify.orders(shop) == []
     assert shopify.stock_level(shop, item) == {"available": 5, "committed": 0, "on_hand": 5}
+
+
+def test_a_discount_is_one_fixed_amount_off_the_lines(
+    shopify: ShopifySandbox, shop: str, store: ShopifyCatalog
+) -> None:
+    variant, _ = _seed(shopify, shop)
+    draft = _draft("576460752303423014", variant)
+    draft = draft.model_copy(update={"totals": OrderTotals(subtotal=Decimal("25.00"), shipping=Decimal("4.00"),
+                                                           discount=Decimal("3.50"), total=Decimal("25.50"))})
+    order = store.create_order(draft)
+    assert (order.totals.discount, order.totals.total) == (Decimal("3.50"), Decimal("25.50"))

@@ -196,6 +196,8 @@ def _bag(amount: Decimal, currency: str) -> dict[str, Any]:
 
 GATEWAY = "TikTok Shop"
 TAG = "TikTok Shop"
+DISCOUNT_CODE = "TIKTOK-SHOP"
+"""The code named on the one fixed discount carrying a TikTok order's discounts."""
 
 
 def order_input(draft: StoreOrderDraft) -> dict[str, Any]:
@@ -226,6 +228,9 @@ def order_input(draft: StoreOrderDraft) -> dict[str, Any]:
                           "amountSet": _bag(draft.totals.total, currency)}],
         "tags": [TAG],
     }
+    if draft.totals.discount > 0:  # one fixed amount off the lines (orderCreate takes one discount code)
+        result["discountCode"] = {"itemFixedDiscountCode": {"code": DISCOUNT_CODE,
+                                                            "amountSet": _bag(draft.totals.discount, currency)}}
     if draft.note:
         result["note"] = draft.note
     return result

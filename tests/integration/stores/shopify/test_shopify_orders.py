@@ -20,6 +20,7 @@ from connector.stores import (
     ShipTo,
     StoreNotFound,
     StoreOrderDraft,
+    StoreValidationError,
 )
 from connector.stores.errors import AmbiguousWrite
 from connector.stores.shopify import ShopifyCatalog
@@ -208,3 +209,12 @@ def test_a_discount_is_one_fixed_amount_off_the_lines(
                                                            discount=Decimal("3.50"), total=Decimal("25.50"))})
     order = store.create_order(draft)
     assert (order.totals.discount, order.totals.total) == (Decimal("3.50"), Decimal("25.50"))
+
+
+def test_a_cancelled_order_is_not_fulfilled(shopify: ShopifySandbox, shop: str, store: ShopifyCatalog) -> None:
+    variant, _ = _seed(shopify, shop)
+    order = store.create_order(_draft("576460752303423015", variant))
+    store.cancel_order(Cancellation(order_ext_id=order.ext_id, reason="buyer cancelled"))
+    with pytest.raises(StoreValidationError):
+        store.fulfil_order(Fulfilment(order_ext_id=order.ext_id, tracking_number="1Z3"))
+    assert shopify.orders(shop)[0]["fulfillments"] == []

@@ -222,6 +222,9 @@ class ShopifyOrders:
         node = self._api.execute(FULFILMENT_ORDERS, {"id": order_gid}).get("order")
         if not isinstance(node, dict):
             raise StoreNotFound(f"shopify order {fulfilment.order_ext_id} not found", platform=config.PLATFORM)
+        if node.get("cancelledAt") is not None:
+            raise StoreValidationError(f"shopify order {fulfilment.order_ext_id} is cancelled: nothing to fulfil",
+                                       platform=config.PLATFORM, platform_code="order_cancelled")
         wanted: dict[str, int] | None = None
         if fulfilment.lines:
             by_variant = {normalize.number(_dict(li.get("variant")).get("id"), "variant id"): li["id"]

@@ -48,7 +48,7 @@ def shop(shopify: ShopifySandbox) -> str:
 
 @pytest.fixture
 def token(shopify: ShopifySandbox, shop: str) -> str:
-    access, _refresh = shopify.issue_token(shop, ("read_products", "read_inventory"))
+    access, _refresh = shopify.issue_token(shop, ("read_products", "read_inventory", "read_locations"))
     return access
 
 

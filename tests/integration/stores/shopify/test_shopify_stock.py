@@ -82,7 +82,14 @@ def test_a_mapped_second_location_is_written_and_the_primary_left_alone(
     store.adjust_stock(key, 2)
     assert shopify.stock_level(shop, item, warehouse) == {"available": 6, "committed": 0, "on_hand": 6}
     assert shopify.stock_level(shop, item) == {"available": 5, "committed": 0, "on_hand": 5}
-    assert store.get_product(shopify.state.products(shop)[0]["id"].rsplit("/", 1)[-1]).variants[0].stock.quantity == 11
+    # the catalog reads the mapped location's figure, not the sum over locations (11)
+    product_id = shopify.state.products(shop)[0]["id"].rsplit("/", 1)[-1]
+    assert store.get_product(product_id).variants[0].stock.quantity == 6
+    assert [p.variants[0].stock.quantity for p in store.list_products()] == [6]
+    assert [p.variants[0].stock.quantity for p in store.bulk_products(poll_every_s=0.01)] == [6]
+    primary = ShopifyCatalog(shop, write_token, shop_base=shopify.shop_base, http=http, limiter=RecordingLimiter(),
+                             sleep=quick_sleep)
+    assert primary.get_product(product_id).variants[0].stock.quantity == 5
 
 
 def test_unlimited_stock_untracks_the_item_and_a_count_tracks_it_again(

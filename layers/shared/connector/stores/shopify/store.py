@@ -56,7 +56,11 @@ if TYPE_CHECKING:
 VARIANT_FIELDS = """
           id sku barcode price compareAtPrice inventoryQuantity inventoryPolicy
           selectedOptions { name value }
-          inventoryItem { id tracked measurement { weight { unit value } } }"""
+          inventoryItem {
+            id tracked measurement { weight { unit value } }
+            inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } }
+          }"""
+"""A variant's fields; its stock is the ``available`` figure at the mapped location (``$location``)."""
 
 PRODUCT_FIELDS = f"""
       id title handle descriptionHtml vendor productType status updatedAt
@@ -70,7 +74,7 @@ PRODUCT_FIELDS = f"""
         }}
       }}"""
 
-PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String) {{
+PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String, $location: ID!) {{
   products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{{PRODUCT_FIELDS}
@@ -78,12 +82,12 @@ PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String
   }}
 }}"""
 
-PRODUCT_QUERY = f"""query Product($id: ID!) {{
+PRODUCT_QUERY = f"""query Product($id: ID!, $location: ID!) {{
   product(id: $id) {{{PRODUCT_FIELDS}
   }}
 }}"""
 
-VARIANTS_QUERY = f"""query ProductVariants($id: ID!, $first: Int!, $after: String) {{
+VARIANTS_QUERY = f"""query ProductVariants($id: ID!, $first: Int!, $after: String, $location: ID!) {{
   product(id: $id) {{
     variants(first: $first, after: $after) {{
       pageInfo {{ hasNextPage endCursor }}
@@ -264,7 +268,8 @@ class ShopifyCatalog:
     def _products_page(self, after: str | None, search: str | None) -> dict[str, Any]:
         while True:
             try:
-                data = self._api.execute(PRODUCTS_QUERY, {"first": self.page_size, "after": after, "query": search})
+                data = self._api.execute(PRODUCTS_QUERY, {"first": self.page_size, "after": after, "query": search,
+                                                          "location": self._stock.location_gid})
             except StoreValidationError as exc:
                 if exc.platform_code == "MAX_COST_EXCEEDED" and self.page_size > 1:
                     self.page_size = max(1, self.page_size // 2)
@@ -280,9 +285,8 @@ class ShopifyCatalog:
         variants = normalize_nodes(first)
         more, after = _page_info(first)
         while more and after is not None:
-            data = self._api.execute(
-                VARIANTS_QUERY, {"id": node.get("id"), "first": config.VARIANTS_PAGE, "after": after}
-            )
+            data = self._api.execute(VARIANTS_QUERY, {"id": node.get("id"), "first": config.VARIANTS_PAGE,
+                                                      "after": after, "location": self._stock.location_gid})
             product = data.get("product")
             if not isinstance(product, dict):
                 raise StoreNotFound(f"shopify product {node.get('id')} went away while its variants were read",
@@ -300,7 +304,9 @@ class ShopifyCatalog:
         operation, or one still running after ``timeout_s``, raises :class:`ServerError`; another
         bulk query of the app already running on the shop raises :class:`StoreValidationError`."""
         unit = self._shop_weight_unit()
-        started = self._api.execute(BULK_RUN, {"query": BULK_PRODUCTS}, idempotent=False)
+        # a bulk query takes no variables: the location is written into it
+        query = BULK_PRODUCTS.replace("$location", json.dumps(self._stock.location_gid))
+        started = self._api.execute(BULK_RUN, {"query": query}, idempotent=False)
         payload = _dict(started.get("bulkOperationRunQuery"))
         errors = payload.get("userErrors")
         if isinstance(errors, list) and errors:
@@ -336,7 +342,8 @@ class ShopifyCatalog:
 
     def get_product(self, product_id: str) -> StoreProduct:
         unit = self._shop_weight_unit()
-        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id)})
+        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id),
+                                                 "location": self._stock.location_gid})
         node = data.get("product")
         if not isinstance(node, dict):
             raise StoreNotFound(f"shopify product {normalize.number(product_id)} not found", platform=config.PLATFORM)

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from local.cloud import template as tpl
 from local.cloud.eventsources import Schedule, Scheduler, SqsMapping
@@ -30,6 +30,16 @@ from local.cloud.meter import Meter
 from local.cloud.moto_server import MotoServer
 from local.cloud.resources import CREATORS
 from local.cloud.template import ACCOUNT_ID, TemplateError
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 log = logging.getLogger("local.cloud")
 
@@ -184,7 +194,27 @@ class LocalCloud:
             timeout=10,
         ).raise_for_status()
 
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["stepfunctions"]) -> SFNClient: ...
+    @overload
+    def client(self, service: Literal["kms"]) -> KMSClient: ...
+    @overload
+    def client(self, service: Literal["sns"]) -> SNSClient: ...
+    @overload
+    def client(self, service: Literal["sesv2"]) -> SESV2Client: ...
+    @overload
+    def client(self, service: Literal["secretsmanager"]) -> SecretsManagerClient: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: str) -> Any: ...
     def client(self, service: str) -> Any:
+        """A boto3 client on the local cloud, typed with the ``mypy_boto3_*`` stubs for the services
+        the connector uses."""
         import boto3
 
         factory: Any = boto3.client

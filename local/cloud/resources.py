@@ -13,6 +13,8 @@ from local.cloud.functions import LocalFunction
 from local.cloud.template import ACCOUNT_ID, REPO_ROOT, TemplateError
 
 if TYPE_CHECKING:
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+
     from local.cloud.cloud import LocalCloud
 
 
@@ -51,7 +53,8 @@ def _queue(cloud: LocalCloud, rid: str, res: dict[str, Any]) -> None:
     props = cloud.resolver.resolve(res.get("Properties", {}))
     fifo = bool(props.get("FifoQueue"))
     name = props.get("QueueName") or cloud._name(rid) + (".fifo" if fifo else "")
-    attributes: dict[str, str] = {}
+    attributes: dict[QueueAttributeNameType, str] = {}
+    key: QueueAttributeNameType
     for key in (
         "VisibilityTimeout",
         "MessageRetentionPeriod",

@@ -19,7 +19,7 @@ from connector.stores import (
     StoreValidationError,
 )
 from connector.stores.ecwid import normalize
-from connector.stores.ecwid.transport import decode_json
+from connector.stores.wire import decode_json
 
 
 def ecwid(text: str) -> Any:

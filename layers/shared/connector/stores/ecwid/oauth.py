@@ -19,9 +19,9 @@ import httpx
 from pydantic import SecretStr
 
 from connector.stores.ecwid import config
-from connector.stores.ecwid.transport import decode_json
 from connector.stores.errors import AuthError, ServerError, StoreError, StoreValidationError
 from connector.stores.protocol import StoreGrant, StoreOAuth
+from connector.stores.wire import decode_json
 
 
 def new_state() -> str:

@@ -16,19 +16,17 @@ appears in no message and no log line; messages carry the method, an id path and
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import math
-import random
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC
-from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from connector.ratelimit import RateLimiter
+from connector.stores import wire
 from connector.stores.ecwid import config
 from connector.stores.errors import (
     AuthError,
@@ -38,27 +36,17 @@ from connector.stores.errors import (
     StoreNotFound,
     StoreValidationError,
 )
+from connector.stores.wire import decode_json
 
 logger = logging.getLogger(__name__)
 
 Params = Mapping[str, str | int]
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        # Ecwid takes JSON numbers; repr(float) is the shortest round-trip form, so a price
-        # like Decimal("19.99") goes out as 19.99 exactly.
-        return float(value)
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
 def encode_json(payload: Any) -> bytes:
-    return json.dumps(payload, default=_json_default, separators=(",", ":")).encode("utf-8")
-
-
-def decode_json(content: bytes) -> Any:
-    """JSON with every non-integer number as Decimal (money never passes through float)."""
-    return json.loads(content, parse_float=Decimal)
+    # Ecwid takes JSON numbers; repr(float) is the shortest round-trip form, so a price like
+    # Decimal("19.99") goes out as 19.99 exactly.
+    return wire.encode_json(payload, decimal=float)
 
 
 def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float:
@@ -103,17 +91,11 @@ class EcwidTransport:
         self._sleep = sleep
         self._max_attempts = max(1, max_attempts)
         self._max_rate_limited = max(1, max_rate_limited)
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self.backoff = wire.Backoff(backoff_base, backoff_cap)
         self.limiter_key = config.limiter_key(store_id)
 
     def __repr__(self) -> str:
         return f"EcwidTransport(store_id={self.store_id!r})"
-
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based): exponential, half jitter."""
-        ceiling = min(self._backoff_cap, self._backoff_base * float(2 ** (attempt - 1)))
-        return ceiling / 2 + random.uniform(0.0, ceiling / 2)
 
     def call(
         self,

@@ -34,7 +34,7 @@ from pydantic import SecretStr
 from connector.stores.errors import AuthError, InvalidSignature, ServerError, StoreError, StoreValidationError
 from connector.stores.protocol import StoreGrant, StoreOAuth
 from connector.stores.shopify import config
-from connector.stores.shopify.transport import decode_json
+from connector.stores.wire import decode_json
 
 
 def new_state() -> str:

@@ -21,10 +21,8 @@ the operation name, HTTP status, Shopify's error code and the field path, never 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import random
 import re
 import threading
 import time
@@ -35,8 +33,10 @@ from typing import Any
 import httpx
 
 from connector.ratelimit import RateLimiter
+from connector.stores import wire
 from connector.stores.errors import AuthError, RateLimited, ServerError, StoreError, StoreNotFound, StoreValidationError
 from connector.stores.shopify import config
+from connector.stores.wire import decode_json
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +48,8 @@ _AUTH_CODES = {"ACCESS_DENIED", "UNAUTHORIZED", "FORBIDDEN"}
 _RETRY_CODES = {"INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT"}
 
 
-def decode_json(content: bytes) -> Any:
-    """JSON with every non-integer number as Decimal (money never passes through float)."""
-    return json.loads(content, parse_float=Decimal)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)  # Shopify's Money and Decimal scalars are strings
-    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
-
-
 def encode_json(payload: Any) -> bytes:
-    return json.dumps(payload, default=_json_default, separators=(",", ":")).encode("utf-8")
+    return wire.encode_json(payload, decimal=str)  # Shopify's Money and Decimal scalars are strings
 
 
 def operation_name(document: str) -> str:
@@ -132,8 +121,7 @@ class ShopifyTransport:
         self._sleep = sleep
         self._max_attempts = max(1, max_attempts)
         self._max_throttled = max(1, max_throttled)
-        self._backoff_base = backoff_base
-        self._backoff_cap = backoff_cap
+        self.backoff = wire.Backoff(backoff_base, backoff_cap)
         self.limiter_key = config.limiter_key(shop)
         self._counter_lock = threading.Lock()
         self.throttled_calls = 0
@@ -145,11 +133,6 @@ class ShopifyTransport:
     def sleep(self, seconds: float) -> None:
         """The transport's clock seam (tests compress it)."""
         self._sleep(seconds)
-
-    def backoff(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based): exponential, half jitter."""
-        ceiling = min(self._backoff_cap, self._backoff_base * float(2 ** (attempt - 1)))
-        return ceiling / 2 + random.uniform(0.0, ceiling / 2)
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None, *, idempotent: bool = True) -> Any:
         """Run one GraphQL document; returns its ``data`` (an object)."""

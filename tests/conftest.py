@@ -121,3 +121,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     seed = getattr(config.option, "randomly_seed", None)
     if isinstance(seed, int):
         terminalreporter.write_line(f"tests ran in a shuffled order: replay it with --randomly-seed={seed}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Whole journeys on the local cloud go first, still shuffled among themselves (the sort is
+    stable and runs after pytest-randomly's shuffle). Spread over several workers, the long files
+    then start at once and the many short unit and integration files fill the gaps at the end,
+    instead of one long journey starting last and running alone."""
+    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/e2e/") else 1)

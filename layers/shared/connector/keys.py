@@ -175,3 +175,11 @@ NOTIFY_WINDOW = "NOTIFYWINDOW"
 def digest_sent_sk(digest_id: str) -> str:
     """Marker of a sent digest (TTL'd): a redelivered flush does not send it twice."""
     return f"NOTIFYSENT#{digest_id}"
+
+
+def privacy_report_sk(request_id: str) -> str:
+    """A buyer's data request and what we held for them (the operator answers it)."""
+    return f"PRIVACY#{request_id}"
+
+
+PRIVACY_PREFIX = "PRIVACY#"

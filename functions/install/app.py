@@ -1,6 +1,8 @@
-"""The install journey's HTTP steps: the install link, the store's OAuth callback and TikTok
-Shop's authorization callback. Every failure is a page that says what to do next. Every state
-is bound to the browser by the ``tts_oauth`` cookie set when the flow starts."""
+"""The install journey's HTTP steps: each store platform's install link and OAuth callback
+(``/install/<platform>``, ``/oauth/<platform>/callback``; the platform's app from the registry
+checks what the platform signed) and TikTok Shop's authorization callback. Every failure is a
+page that says what to do next. Every state is bound to the browser by the ``tts_oauth`` cookie
+set when the flow starts."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from connector.connections.oauth_state import (
 )
 from connector.connections.pages import SECURITY_HEADERS, esc, page
 from connector.connections.repository import SellerChanged, ShopTaken
-from connector.connections.wiring import Wired, store_oauth, wire
+from connector.connections.wiring import Wired, store_app, wire
 from connector.errors import ConnectorError
 from connector.observability import logger, metrics
 from connector.web import resolver, serve
@@ -41,8 +43,30 @@ def _base_url(w: Wired) -> str:
     return f"https://{app.current_event.request_context.domain_name}"
 
 
-def _flow(w: Wired) -> InstallFlow:
-    return InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url)
+def _flow(w: Wired, store_oauth: Any = None) -> InstallFlow:
+    return InstallFlow(w.c, w.states(), store_oauth, w.sender, w.env.tasks_queue_url)
+
+
+def _params() -> dict[str, str | list[str]]:
+    from connector.connections.platforms import query_params
+
+    return query_params(str(app.current_event.raw_event.get("rawQueryString") or ""))
+
+
+def _install_link(base: str, platform: str) -> str:
+    """The platform's install link again (with the store it named, when it named one)."""
+    from urllib.parse import urlencode
+
+    shop = _arg("shop")
+    return f"{base}/install/{platform}" + (f"?{urlencode({'shop': shop[:255]})}" if shop else "")
+
+
+def _bad_request(exc: Exception, retry_url: str) -> Any:
+    logger().info("install request refused", extra={"error": type(exc).__name__})
+    return _html(400, page("This installation request is not valid",
+                           "The request did not come from the store as expected (it was altered, is too old, "
+                           "or names no store of the platform). Nothing was changed. Open the app from your "
+                           "store's admin to start again.", link=("Start the installation again", retry_url)))
 
 
 def _arg(name: str) -> str | None:
@@ -100,34 +124,68 @@ def _failure(w: Wired, exc: ConnectorError, retry_url: str) -> Any:
 
 @app.get("/install/ecwid")
 def install_ecwid() -> Any:
-    w = wire()
-    base = _base_url(w)
-    if _arg("code") or _arg("error"):  # the app market sends its install straight here
-        return _store_callback(w, base)
-    nonce, cookies = _browser_or_new(base)
-    return _html(302, "", location=_flow(w).start(f"{base}/oauth/ecwid/callback", nonce), cookies=cookies)
+    return _install("ecwid")
 
 
 @app.get("/oauth/ecwid/callback")
 def ecwid_callback() -> Any:
+    return _callback("ecwid")
+
+
+@app.get("/install/shopify")
+def install_shopify() -> Any:
+    return _install("shopify")
+
+
+@app.get("/oauth/shopify/callback")
+def shopify_callback() -> Any:
+    return _callback("shopify")
+
+
+def _install(platform: str) -> Any:
+    from connector.stores.errors import StoreError
+
     w = wire()
-    return _store_callback(w, _base_url(w))
-
-
-def _store_callback(w: Wired, base: str) -> Any:
-    retry = f"{base}/install/ecwid"
+    base = _base_url(w)
+    store = store_app(w, platform)
+    if store.market_install and (_arg("code") or _arg("error")):  # the app market sends its install straight here
+        return _store_callback(w, base, platform)
     try:
-        step = _flow(w).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
-                                       redirect_uri=f"{base}/oauth/ecwid/callback", browser=_browser())
+        oauth = store.install_oauth(_params())
+    except StoreError as exc:
+        return _bad_request(exc, _install_link(base, platform))
+    nonce, cookies = _browser_or_new(base)
+    return _html(302, "", location=_flow(w, oauth).start(f"{base}/oauth/{platform}/callback", nonce),
+                 cookies=cookies)
+
+
+def _callback(platform: str) -> Any:
+    w = wire()
+    return _store_callback(w, _base_url(w), platform)
+
+
+def _store_callback(w: Wired, base: str, platform: str) -> Any:
+    from connector.stores.errors import StoreError
+
+    retry = _install_link(base, platform)
+    store = store_app(w, platform)
+    try:
+        oauth = store.callback_oauth(_params())
+    except StoreError as exc:
+        return _bad_request(exc, retry)
+    try:
+        step = _flow(w, oauth).store_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
+                                              redirect_uri=f"{base}/oauth/{platform}/callback", browser=_browser(),
+                                              market_allowed=store.market_install)
     except (InvalidState, CodeRefused, InstallDenied, ExchangeFailed) as exc:
         return _failure(w, exc, retry)
     if step.tiktok_authorize_url is None:
         # An app-market install: no state came with it, so nothing proves this browser asked for
         # it (login CSRF). The merchant continues through our own install link: the store
         # logged in to this browser consents (at once: the app is installed), then TikTok.
-        store = esc(f"{step.connection.platform} store {step.connection.store_id}")
+        store_name = esc(f"{step.connection.platform} store {step.connection.store_id}")
         return _html(200, page("App installed",
-                               f"The app is installed in {store}. Next, connect your TikTok Shop.",
+                               f"The app is installed in {store_name}. Next, connect your TikTok Shop.",
                                link=("Continue", retry)))
     return _html(302, "", location=step.tiktok_authorize_url)
 

@@ -72,6 +72,8 @@ class Connection(BaseModel):
     updated_at: int
     tiktok_access_expires_at: int | None = None
     tiktok_refresh_expires_at: int | None = None
+    store_access_expires_at: int | None = None
+    """When the store token stops working (``None``: it lasts until the app is removed)."""
     store_token_ct: bytes | None = Field(default=None, repr=False)
     tiktok_tokens_ct: bytes | None = Field(default=None, repr=False)
     merchant_token_hash: str | None = Field(default=None, repr=False)

@@ -63,6 +63,22 @@ class StoreApp(Protocol):
         ...
 
 
+def query_params(raw_query: str) -> dict[str, str | list[str]]:
+    """A request's query string decoded; a name given more than once keeps every value, in order
+    (what a platform signs is the query as sent)."""
+    from urllib.parse import parse_qsl
+
+    params: dict[str, str | list[str]] = {}
+    for raw_key, value in parse_qsl(raw_query, keep_blank_values=True):
+        key = raw_key.removesuffix("[]")
+        current = params.get(key)
+        if current is None:
+            params[key] = value
+        else:
+            params[key] = [*current, value] if isinstance(current, list) else [current, value]
+    return params
+
+
 def app(platform: str, creds: AppCredentials) -> StoreApp:
     """The app of ``platform`` with the credentials the app secret holds for it."""
     target = APPS.get(platform)

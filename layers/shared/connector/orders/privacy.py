@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from connector import dynamo, keys
+from connector import dynamo, keys, metrics
 from connector.observability import count, logger
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def on_data_request(message: EventMessage, c: Collaborators) -> str:
               "customer_id": message.entity_ids.get("entity_id", ""), "orders_named": len(_named_orders(message)),
               "orders_held": orders, "received_at": now, keys.TTL_ATTRIBUTE: now + REPORT_TTL_S}
     c.repo.client.put_item(TableName=c.repo.table_name, Item=dynamo.to_item(report))
-    count("PrivacyDataRequest")
+    count(metrics.PRIVACY_DATA_REQUEST)
     logger().warning("privacy data request: report for the operator", extra={
         "connection_id": message.connection_id, "request_id": request_id, "orders_held": len(orders),
         "report_key": keys.privacy_report_sk(request_id)})
@@ -75,7 +75,7 @@ def on_customer_redact(message: EventMessage, c: Collaborators) -> str:
     now = int(c.clock())
     erased = sum(1 for r in _held(c, message.connection_id, _named_orders(message))
                  if orders.erase_buyer_details(message.connection_id, r.tiktok_order_id, now))
-    count("PrivacyCustomerRedacted", erased)
+    count(metrics.PRIVACY_CUSTOMER_REDACTED, erased)
     logger().info("privacy: buyer details erased", extra={"connection_id": message.connection_id,
                                                           "orders": erased})
     return f"privacy_redacted:{erased}"
@@ -87,11 +87,11 @@ def on_shop_redact(message: EventMessage, c: Collaborators) -> str:
     if connection is None:
         return "privacy_shop_gone"
     if connection.state != "disconnected":
-        count("PrivacyShopRedactRefused")
+        count(metrics.PRIVACY_SHOP_REDACT_REFUSED)
         logger().warning("privacy: store erasure refused, the store is connected", extra={
             "connection_id": message.connection_id, "state": connection.state})
         return "privacy_shop_connected"
     deleted = c.repo.purge(message.connection_id)
-    count("PrivacyShopRedacted")
+    count(metrics.PRIVACY_SHOP_REDACTED)
     logger().info("privacy: store erased", extra={"connection_id": message.connection_id, "deleted_items": deleted})
     return f"privacy_shop_erased:{deleted}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 
+from connector.stores.shopify.config import SCOPES
 from local.sandbox_shopify.server import ShopifySandbox
 
 
@@ -21,9 +22,10 @@ def main(argv: list[str] | None = None) -> None:
     sandbox = ShopifySandbox(args.client_id, args.client_secret, seed=args.seed, port=args.port).start()
     sandbox.create_shop(args.shop)
     sandbox.seed_catalog(args.shop, args.products)
-    token, _refresh = sandbox.issue_token(args.shop, ("read_products", "write_products"), expiring=False)
+    token, _refresh = sandbox.issue_token(args.shop, SCOPES, expiring=False)
     print(f"SHOPIFY_SHOP_BASE={sandbox.shop_base}")
-    print(f"shop {args.shop}, {args.products} products, token {token} (a sandbox token)")
+    print(f"shop {args.shop}, {args.products} products, token {token} (a sandbox token with the install scopes)")
+    print(f"admin API: {sandbox.url}/_admin (see local/sandbox_shopify/admin.py)")
     print("Ctrl-C stops")
     try:
         threading.Event().wait()

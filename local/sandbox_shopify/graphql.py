@@ -26,6 +26,8 @@ from graphql.language import ast, get_location
 
 MAX_COST = 1000
 MAX_PAGE = 250
+DIRECTIVES = {"idempotent": frozenset({"key"}), "include": frozenset({"if"}), "skip": frozenset({"if"})}
+"""The directives the sandbox knows, with their arguments."""
 
 
 class QueryError(Exception):
@@ -133,6 +135,8 @@ class Context:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     bulk: bool = False
     """A bulk operation's query: connections take no page size and return every node."""
+    directives: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The directives on the field being resolved, with their arguments (``@idempotent(key:)``)."""
 
 
 @dataclass
@@ -355,6 +359,17 @@ class Engine:
             here = [*path, name]
             if name == "__typename":
                 continue
+            for directive in node.directives or ():
+                known = DIRECTIVES.get(directive.name.value)
+                if known is None:
+                    raise QueryError(f"Directive @{directive.name.value} is not defined", code="undefinedDirective",
+                                     node=directive, path=here, directiveName=directive.name.value)
+                for argument in directive.arguments or ():
+                    if argument.name.value not in known:
+                        raise QueryError(
+                            f"Directive '@{directive.name.value}' doesn't accept argument '{argument.name.value}'",
+                            code="argumentNotAccepted", node=argument, path=here, name=directive.name.value,
+                            typeName="Directive", argumentName=argument.name.value)
             spec = self.schema.fields(on_type).get(name)
             if spec is None:
                 raise QueryError(f"Field '{name}' doesn't exist on type '{on_type}'", code="undefinedField",
@@ -440,6 +455,9 @@ class Engine:
                 continue
             spec = self.schema.fields(on_type)[name]
             args = {a.name.value: value_of(a.value, context.variables) for a in node.arguments or ()}
+            context.directives = {
+                d.name.value: {a.name.value: value_of(a.value, context.variables) for a in d.arguments or ()}
+                for d in node.directives or ()}
             if spec.resolve is not None:
                 value = spec.resolve(source, args, context)
             else:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from local.sandbox_shopify import orders, stock
+from local.sandbox_shopify.access import Request, need
 from local.sandbox_shopify.graphql import (
     Context,
     Engine,
@@ -22,7 +24,7 @@ from local.sandbox_shopify.graphql import (
     objects,
     scalar,
 )
-from local.sandbox_shopify.state import SandboxState, Shop, gid, parse_search, stamp
+from local.sandbox_shopify.state import gid, parse_search, stamp
 
 SORT_KEYS = {
     "ID": lambda p: [int(p["id"].rsplit("/", 1)[-1])],
@@ -32,31 +34,8 @@ SORT_KEYS = {
 }
 
 
-class Request:
-    """What a resolver sees of the request: the shop, the token's scopes, and (for bulk
-    operations) the sandbox's state and public address."""
-
-    def __init__(self, shop: Shop, scopes: tuple[str, ...], *, sandbox: SandboxState | None = None,
-                 base_url: str = "") -> None:
-        self.shop = shop
-        self.scopes = scopes
-        self.sandbox = sandbox
-        self.base_url = base_url
-
-
-def _need(context: Context, scope: str, field_name: str) -> Request:
-    request: Request = context.state
-    implied = {scope, scope.replace("read_", "write_")}
-    if not implied & set(request.scopes):
-        raise QueryError(
-            f"Access denied for {field_name} field. Required access: `{scope}` access scope.",
-            code="ACCESS_DENIED", path=[field_name], requiredAccess=f"`{scope}` access scope.",
-            documentation="https://shopify.dev/api/usage/access-scopes")
-    return request
-
-
 def _products(_source: Any, args: dict[str, Any], context: Context) -> Page:
-    request = _need(context, "read_products", "products")
+    request = need(context, "read_products", "products")
     checks, warnings = parse_search(args.get("query"))
     for warning in warnings:
         context.warnings.append({"field": "query", "message": warning})
@@ -72,13 +51,13 @@ def _products(_source: Any, args: dict[str, Any], context: Context) -> Page:
 
 
 def _product(_source: Any, args: dict[str, Any], context: Context) -> Any:
-    request = _need(context, "read_products", "product")
+    request = need(context, "read_products", "product")
     with request.shop.lock:
         return request.shop.products.get(str(args.get("id")))
 
 
 def _variant(_source: Any, args: dict[str, Any], context: Context) -> Any:
-    request = _need(context, "read_products", "productVariant")
+    request = need(context, "read_products", "productVariant")
     wanted = str(args.get("id"))
     with request.shop.lock:
         for product in request.shop.products.values():
@@ -220,10 +199,14 @@ SCHEMA = Schema(
             "productVariant": obj("ProductVariant", frozenset({"id"}), resolve=_variant),
             "node": obj("Node", frozenset({"id"}), resolve=_node),
             "currentBulkOperation": obj("BulkOperation", frozenset({"type"}), resolve=_current_bulk),
+            **stock.QUERIES,
+            **orders.QUERIES,
         },
         "Mutation": {
             "bulkOperationRunQuery": obj("BulkOperationRunQueryPayload", frozenset({"query", "groupObjects"}),
                                          resolve=_bulk_run),
+            **stock.MUTATIONS,
+            **orders.MUTATIONS,
         },
         "BulkOperationRunQueryPayload": {"bulkOperation": obj("BulkOperation"), "userErrors": objects("UserError")},
         "UserError": {"field": scalar("[String!]"), "message": scalar()},
@@ -293,9 +276,12 @@ SCHEMA = Schema(
             "sku": scalar(),
             "tracked": scalar("Boolean"),
             "measurement": obj("InventoryItemMeasurement"),
+            **stock.ITEM_FIELDS,
         },
         "InventoryItemMeasurement": {"weight": obj("Weight")},
         "Weight": {"unit": scalar("WeightUnit"), "value": scalar("Float")},
+        **stock.TYPES,
+        **orders.TYPES,
     },
     interfaces={
         "Media": frozenset({"MediaImage", "Video", "ExternalVideo", "Model3d"}),

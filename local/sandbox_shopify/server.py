@@ -14,6 +14,11 @@ below it are Shopify's own:
   shapes, query cost accounting in a leaky bucket per shop (``extensions.cost``) and THROTTLED
   answers, and injectable faults.
 - ``GET /cdn/{file}.png``: product pictures, rendered at their generated size.
+- ``/_admin/...``: JSON endpoints mirroring the test controls below (:mod:`local.sandbox_shopify.admin`).
+- Faults (:meth:`ShopifySandbox.add_fault`): fail before applying, apply then lose the answer,
+  stall then apply late (optionally for one operation only); an outage window
+  (:meth:`ShopifySandbox.start_outage`); THROTTLED answers for named operations
+  (:meth:`ShopifySandbox.throttle_operation`).
 - Signed webhooks to the subscribed URLs (see :mod:`local.sandbox_shopify.webhooks`), sent when a
   test changes the shop through this class (product update or deletion, stock, uninstall, the
   privacy requests).
@@ -35,9 +40,10 @@ from urllib.parse import parse_qs, urlencode
 
 from local.httpkit import Request, Response, Router, Server, html_response, json_response, redirect
 from local.sandbox_ecwid.images import render_png
+from local.sandbox_shopify.access import Request as ApiRequest
+from local.sandbox_shopify.admin import SandboxAdmin
 from local.sandbox_shopify.catalog import GeneratedProduct, generate_catalog
 from local.sandbox_shopify.schema import ENGINE
-from local.sandbox_shopify.schema import Request as ApiRequest
 from local.sandbox_shopify.state import SandboxState, stamp
 from local.sandbox_shopify.webhooks import ShopifyWebhookDispatcher
 
@@ -57,11 +63,24 @@ PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/
 
 @dataclass
 class Fault:
-    """Answer the next ``times`` GraphQL calls with ``status`` (after ``delay_s``)."""
+    """Answer the next ``times`` GraphQL calls (of the operations ``operation`` matches, a regular
+    expression searched in the operation name; any when ``None``) with ``status``.
+
+    ``delay_s`` sleeps first. Without ``after`` the call is not applied (the fault answers
+    instead). With ``after`` the call is applied, then ``stall_s`` passes, then ``status`` is
+    answered: the change is made and its answer lost (a client timeout shorter than the stall
+    loses it too); ``status`` 200 answers the real result, late."""
 
     status: int = 503
     times: int = 1
     delay_s: float = 0.0
+    after: bool = False
+    stall_s: float = 0.0
+    operation: str | None = None
+    hits: int = 0
+
+    def matches(self, operation: str) -> bool:
+        return self.hits < self.times and (self.operation is None or re.search(self.operation, operation) is not None)
 
 
 @dataclass
@@ -106,9 +125,13 @@ class ShopifySandbox:
         self._served_lock = threading.Lock()
         self._faults: list[Fault] = []
         self._faults_lock = threading.Lock()
+        self._outage_until: float | None = None
+        self._forced_throttles: dict[str, list[list[Any]]] = {}
+        """shop -> [[operation pattern, answers left]]: THROTTLED whatever the bucket holds."""
         self._images: dict[str, tuple[int, int, tuple[int, int, int]]] = {}
         self.webhooks = ShopifyWebhookDispatcher(client_secret, api_version=WEBHOOK_API_VERSION,
                                                  time_scale=time_scale, seed=seed)
+        self.state.listener = self.webhooks.emit  # API writes send their webhooks
         router = Router()
         router.add("GET", "/store/{shop}/admin/oauth/authorize", self._authorize)
         router.add("GET", "/store/{shop}/admin/oauth/authorize/approve", self._approve)
@@ -116,6 +139,7 @@ class ShopifySandbox:
         router.add("POST", "/store/{shop}/admin/api/{version}/graphql.json", self._graphql)
         router.add("GET", "/cdn/{file}", self._image)
         router.add("GET", "/bulk/{file}", self._bulk_file)
+        SandboxAdmin(self).register(router)
         self._server = Server(router, port=port, name="sandbox-shopify")
 
     # -- lifecycle and test controls -------------------------------------------------------------
@@ -172,8 +196,25 @@ class ShopifySandbox:
     def throttled_answers(self, domain: str) -> int:
         return self.state.buckets[domain].throttled
 
-    def add_fault(self, status: int = 503, times: int = 1, delay_s: float = 0.0) -> Fault:
-        fault = Fault(status, times, delay_s)
+    def throttle_operation(self, domain: str, operation: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of the operations ``operation`` matches (a regular
+        expression searched in the operation name) THROTTLED, whatever the bucket holds."""
+        re.compile(operation)
+        with self._faults_lock:
+            self._forced_throttles.setdefault(domain, []).append([operation, times])
+
+    def _forced_throttle(self, domain: str, operation: str) -> bool:
+        with self._faults_lock:
+            for entry in self._forced_throttles.get(domain, []):
+                if entry[1] > 0 and re.search(entry[0], operation):
+                    entry[1] -= 1
+                    self.state.buckets[domain].count_throttled()
+                    return True
+        return False
+
+    def add_fault(self, status: int = 503, times: int = 1, delay_s: float = 0.0, *, after: bool = False,
+                  stall_s: float = 0.0, operation: str | None = None) -> Fault:
+        fault = Fault(status, times, delay_s, after, stall_s, operation)
         with self._faults_lock:
             self._faults.append(fault)
         return fault
@@ -181,6 +222,59 @@ class ShopifySandbox:
     def clear_faults(self) -> None:
         with self._faults_lock:
             self._faults.clear()
+            self._forced_throttles.clear()
+        self._outage_until = None
+        self.state.search_lag_s = 0.0
+
+    def set_search_lag(self, seconds: float) -> None:
+        """New orders stay out of order searches for ``seconds`` (as Shopify's index trails writes)."""
+        self.state.search_lag_s = max(0.0, seconds)
+
+    def start_outage(self, seconds: float | None = None) -> None:
+        """Every GraphQL call answers 503 for ``seconds`` (``None``: until :meth:`end_outage`)."""
+        self._outage_until = time.monotonic() + (seconds if seconds is not None else 10.0**9)
+
+    def end_outage(self) -> None:
+        self._outage_until = None
+
+    # -- locations, stock, orders and collections (for tests and the admin API) ------------------
+
+    def add_location(self, domain: str, name: str) -> str:
+        return str(self.state.add_location(domain, name)["id"])
+
+    def locations(self, domain: str) -> list[dict[str, Any]]:
+        shop = self._shop(domain)
+        with shop.lock:
+            return [dict(location, primary=index == 0) for index, location in enumerate(shop.locations.values())]
+
+    def stock_level(self, domain: str, item_gid: str, location_gid: str | None = None) -> dict[str, int] | None:
+        """``{"available", "committed", "on_hand"}`` of an item at a location (the primary one by
+        default), or ``None`` when the item is not stocked there."""
+        shop = self._shop(domain)
+        with shop.lock:
+            level = shop.level(item_gid, location_gid or shop.primary_location)
+            return None if level is None else {**level, "on_hand": level["available"] + level["committed"]}
+
+    def stock_at(self, domain: str, item_gid: str, location_gid: str, available: int) -> None:
+        """Stock an item at a location with ``available`` units (no webhook)."""
+        shop = self._shop(domain)
+        with shop.lock:
+            level = shop.level(item_gid, location_gid) or {"available": 0}
+            shop.move_stock(item_gid, location_gid, available=available - level["available"], notify=False)
+
+    def orders(self, domain: str) -> list[dict[str, Any]]:
+        shop = self._shop(domain)
+        with shop.lock:
+            return [{k: v for k, v in order.items() if not k.startswith("_")} for order in shop.orders.values()]
+
+    def add_collection(self, domain: str, title: str, product_gids: list[str]) -> str:
+        return str(self.state.add_collection(domain, title, product_gids)["id"])
+
+    def _shop(self, domain: str) -> Any:
+        shop = self.state.shop(domain)
+        if shop is None:
+            raise KeyError(domain)
+        return shop
 
     def served_for(self, domain: str) -> list[Served]:
         with self._served_lock:
@@ -205,10 +299,12 @@ class ShopifySandbox:
         assert shop is not None
         with shop.lock:
             variant = next(v for p in shop.products.values() for v in p["variants"] if v["id"] == variant_gid)
-            variant["inventoryQuantity"] = available
             item_id = variant["inventoryItem"]["id"]
+            location = shop.primary_location
+            level = shop.level(item_id, location) or {"available": 0}
+            shop.move_stock(item_id, location, available=available - level["available"], notify=False)
         return self.webhooks.emit(domain, "inventory_levels/update", {
-            "inventory_item_id": _number(item_id), "location_id": shop.number, "available": available,
+            "inventory_item_id": _number(item_id), "location_id": _number(location), "available": available,
             "updated_at": stamp(self.state.now()),
             "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{_number(item_id)}?inventory_item_id="
                                     f"{_number(item_id)}"})
@@ -353,29 +449,36 @@ class ShopifySandbox:
         shop = self.state.shop(domain)
         if shop is None or version not in SUPPORTED_VERSIONS:
             return json_response({"errors": "Not Found"}, 404)
-        fault = self._take_fault()
-        if fault is not None:
-            if fault.delay_s:
-                time.sleep(fault.delay_s)
-            self._record(domain, "fault", fault.status, (), 0)
-            return json_response({"errors": "Internal error. Looks like something went wrong on our end."},
-                                 fault.status)
-        token = self.state.authenticate(domain, request.header("x-shopify-access-token"))
-        if token is None:
-            self._record(domain, "unauthorized", 401, (), 0)
-            return json_response({"errors": INVALID_TOKEN}, 401)
+        if self._outage_until is not None and time.monotonic() < self._outage_until:
+            self._record(domain, "outage", 503, (), 0)
+            return json_response({"errors": "Service Unavailable"}, 503)
         try:
             body = request.json()
         except ValueError:
             body = None
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        query = body.get("query") if isinstance(body, dict) else None
+        found = re.match(r"\s*(?:query|mutation)\s+(\w+)", query) if isinstance(query, str) else None
+        name = found.group(1) if found else "anonymous"
+        fault = self._take_fault(name)
+        if fault is not None:
+            if fault.delay_s:
+                time.sleep(fault.delay_s)
+            if not fault.after:
+                self._record(domain, "fault", fault.status, (), 0)
+                return _fault_answer(fault.status)
+        token = self.state.authenticate(domain, request.header("x-shopify-access-token"))
+        if token is None:
+            self._record(domain, "unauthorized", 401, (), 0)
+            return json_response({"errors": INVALID_TOKEN}, 401)
+        if not isinstance(body, dict) or not isinstance(query, str):
             self._record(domain, "bad_request", 400, (), 0)
             return json_response({"errors": {"query": "Required parameter missing or invalid"}}, 400)
         variables = body.get("variables") if isinstance(body.get("variables"), dict) else {}
         operation = body.get("operationName") if isinstance(body.get("operationName"), str) else None
         bucket = self.state.buckets[domain]
-        context = ApiRequest(shop, token.scopes, sandbox=self.state, base_url=self.url)
-        outcome = ENGINE.run(body["query"], variables, operation, context, charge=bucket.take)
+        context = ApiRequest(shop, token.scopes, sandbox=self.state, base_url=self.url, version=version)
+        outcome = ENGINE.run(query, variables, operation, context,
+                             charge=lambda cost: not self._forced_throttle(domain, name) and bucket.take(cost))
         codes = tuple(str(e.get("extensions", {}).get("code")) for e in outcome.errors if e.get("extensions"))
         answer: dict[str, Any] = {}
         if outcome.errors:
@@ -393,19 +496,22 @@ class ShopifySandbox:
             }}
             if outcome.warnings:
                 answer["extensions"]["search"] = [{"path": ["products"], "warnings": outcome.warnings}]
-        name = re.match(r"\s*(?:query|mutation)\s+(\w+)", body["query"])
-        self._record(domain, name.group(1) if name else "anonymous", 200, codes, outcome.requested_cost)
+        if fault is not None:  # applied; now the answer is lost (or late)
+            if fault.stall_s:
+                time.sleep(fault.stall_s)
+            if fault.status != 200:
+                self._record(domain, name, fault.status, ("fault_after_apply",), outcome.requested_cost)
+                return _fault_answer(fault.status)
+        self._record(domain, name, 200, codes, outcome.requested_cost)
         return json_response(answer, headers={"x-shopify-api-version": version})
 
-    def _take_fault(self) -> Fault | None:
+    def _take_fault(self, operation: str) -> Fault | None:
         with self._faults_lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                self._faults.pop(0)
-            return fault
+            for fault in self._faults:
+                if fault.matches(operation):
+                    fault.hits += 1
+                    return fault
+            return None
 
     def _record(self, domain: str, operation: str, status: int, codes: tuple[str, ...], cost: int) -> None:
         with self._served_lock:
@@ -426,6 +532,10 @@ class ShopifySandbox:
             return json_response({"errors": "Not Found"}, 404)
         width, height, colour = found
         return Response(200, render_png(width, height, colour), {"content-type": "image/png"})
+
+
+def _fault_answer(status: int) -> Response:
+    return json_response({"errors": "Internal error. Looks like something went wrong on our end."}, status)
 
 
 def _number(gid: str) -> int:

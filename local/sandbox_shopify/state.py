@@ -60,6 +60,11 @@ class Bucket:
             self.charged += 1
             return True
 
+    def count_throttled(self) -> None:
+        """A THROTTLED answer given for another reason than the bucket (a test switch)."""
+        with self._lock:
+            self.throttled += 1
+
     def refund(self, points: int) -> None:
         with self._lock:
             self._refill()
@@ -98,7 +103,72 @@ class Shop:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     bulk: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Bulk operations by id, and ``"current"``: the latest."""
+    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Locations by GID, the primary one first."""
+    levels: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    """(inventory item GID, location GID) -> ``{"available": n, "committed": n}``: the item is
+    stocked at that location."""
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    collections: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deletions: list[dict[str, Any]] = field(default_factory=list)
+    """Deletion events (products and collections), oldest first."""
+    idempotency: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    """``@idempotent`` key -> (the request's fingerprint, the answer given)."""
+    order_count: int = 1000
+    listener: Callable[[str, str, dict[str, Any]], object] | None = None
+    """Told ``(shop, topic, REST-shaped payload)`` of each change an API call makes (the server
+    sends it as a webhook)."""
     lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def notify(self, topic: str, payload: dict[str, Any]) -> None:
+        if self.listener is not None:
+            self.listener(self.domain, topic, payload)
+
+    @property
+    def primary_location(self) -> str:
+        return next(iter(self.locations))
+
+    def variant_of_item(self, item_gid: str) -> dict[str, Any] | None:
+        for product in self.products.values():
+            for variant in product["variants"]:
+                if variant["inventoryItem"]["id"] == item_gid:
+                    found: dict[str, Any] = variant
+                    return found
+        return None
+
+    def variant(self, variant_gid: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        for product in self.products.values():
+            for variant in product["variants"]:
+                if variant["id"] == variant_gid:
+                    return product, variant
+        return None
+
+    def level(self, item_gid: str, location_gid: str) -> dict[str, int] | None:
+        return self.levels.get((item_gid, location_gid))
+
+    def move_stock(self, item_gid: str, location_gid: str, *, available: int = 0, committed: int = 0,
+                   notify: bool = True) -> None:
+        """Change one level by deltas (it is created when missing) and keep the variant's
+        ``inventoryQuantity`` (available at every location) and its product's total in step; a
+        change of ``available`` is told as ``inventory_levels/update`` unless ``notify`` is off."""
+        level = self.levels.setdefault((item_gid, location_gid), {"available": 0, "committed": 0})
+        level["available"] += available
+        level["committed"] += committed
+        variant = self.variant_of_item(item_gid)
+        if variant is not None:
+            variant["inventoryQuantity"] = sum(v["available"] for (item, _), v in self.levels.items()
+                                               if item == item_gid)
+            for product in self.products.values():
+                if variant in product["variants"]:
+                    product["totalInventory"] = sum(int(v.get("inventoryQuantity") or 0)
+                                                    for v in product["variants"])
+        if notify and available:
+            item_number, location_number = item_gid.rsplit("/", 1)[-1], location_gid.rsplit("/", 1)[-1]
+            self.notify("inventory_levels/update", {
+                "inventory_item_id": int(item_number), "location_id": int(location_number),
+                "available": level["available"], "updated_at": stamp(datetime.now(UTC)),
+                "admin_graphql_api_id": f"gid://shopify/InventoryLevel/{location_number}?inventory_item_id="
+                                        f"{item_number}"})
 
     def view(self) -> dict[str, Any]:
         return {
@@ -159,6 +229,11 @@ class SandboxState:
         self.token_ttl_s = 3600.0
         self.refresh_ttl_s = 90 * 86_400.0
         self.code_ttl_s = 600.0
+        self.listener: Callable[[str, str, dict[str, Any]], object] | None = None
+        """Given to each shop created (see :attr:`Shop.listener`)."""
+        self.search_lag_s = 0.0
+        """How long a new order stays out of ``orders(query:)`` results (Shopify's search index
+        trails writes; ``order(id:)`` sees it at once)."""
 
     # -- ids and shops --------------------------------------------------------------------------
 
@@ -172,6 +247,10 @@ class SandboxState:
             raise ValueError("a shop's domain is <name>.myshopify.com")
         with self._lock:
             shop = Shop(domain, name or domain.split(".", maxsplit=1)[0].title(), number=self.next_id(), **settings)
+            shop.listener = self.listener
+            primary = gid("Location", self.next_id())
+            shop.locations[primary] = {"id": primary, "name": "Shop location", "isActive": True,
+                                       "fulfillsOnlineOrders": True}
             self.shops[domain] = shop
             self.buckets[domain] = Bucket(self.cost_maximum, self.restore_rate, self.clock)
             return shop
@@ -220,7 +299,27 @@ class SandboxState:
         product["totalInventory"] = sum(int(v.get("inventoryQuantity") or 0) for v in product["variants"])
         with shop.lock:
             shop.products[product["id"]] = product
+            for variant in product["variants"]:  # the starting count is at the primary location
+                shop.levels[(variant["inventoryItem"]["id"], shop.primary_location)] = {
+                    "available": int(variant.get("inventoryQuantity") or 0), "committed": 0}
         return product
+
+    def add_location(self, domain: str, name: str, *, active: bool = True) -> dict[str, Any]:
+        shop = self._shop(domain)
+        location: dict[str, Any] = {"id": gid("Location", self.next_id()), "name": name, "isActive": active,
+                                    "fulfillsOnlineOrders": True}
+        with shop.lock:
+            shop.locations[location["id"]] = location
+        return location
+
+    def add_collection(self, domain: str, title: str, product_gids: list[str]) -> dict[str, Any]:
+        shop = self._shop(domain)
+        collection: dict[str, Any] = {"id": gid("Collection", self.next_id()), "title": title,
+                      "handle": re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
+                      "updatedAt": stamp(self.now()), "_products": list(product_gids)}
+        with shop.lock:
+            shop.collections[collection["id"]] = collection
+        return collection
 
     def touch_product(self, domain: str, product_gid: str, changes: dict[str, Any],
                       *, updated_at: datetime | None = None) -> dict[str, Any]:
@@ -234,7 +333,11 @@ class SandboxState:
     def delete_product(self, domain: str, product_gid: str) -> None:
         shop = self._shop(domain)
         with shop.lock:
-            shop.products.pop(product_gid, None)
+            if shop.products.pop(product_gid, None) is not None:
+                shop.deletions.append({"subjectId": product_gid, "subjectType": "PRODUCT",
+                                       "occurredAt": stamp(self.now())})
+                for (item, location) in [k for k in shop.levels if k[0] not in _items(shop)]:
+                    del shop.levels[(item, location)]
 
     def products(self, domain: str) -> list[dict[str, Any]]:
         shop = self._shop(domain)
@@ -312,6 +415,10 @@ class SandboxState:
             token = self.tokens.get(access)
             if token is not None:
                 token.expires_at = self.clock() - 1
+
+
+def _items(shop: Shop) -> set[str]:
+    return {v["inventoryItem"]["id"] for p in shop.products.values() for v in p["variants"]}
 
 
 def parse_search(query: str | None) -> tuple[list[Callable[[dict[str, Any]], bool]], list[str]]:

@@ -51,7 +51,7 @@ from connector.stores.protocol import (
 # Adding a platform means adding its adapter package and one line here.
 _ADAPTERS: dict[str, str] = {
     "ecwid": "connector.stores.ecwid:EcwidStore.from_credentials",
-    "shopify": "connector.stores.shopify:ShopifyCatalog.from_credentials",
+    "shopify": "connector.stores.shopify.store:ShopifyCatalog.from_credentials",
 }
 
 

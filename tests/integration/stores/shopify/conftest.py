@@ -48,7 +48,7 @@ def shop(shopify: ShopifySandbox) -> str:
 
 @pytest.fixture
 def token(shopify: ShopifySandbox, shop: str) -> str:
-    access, _refresh = shopify.issue_token(shop, ("read_products", "read_inventory"))
+    access, _refresh = shopify.issue_token(shop, ("read_products", "read_inventory", "read_locations"))
     return access
 
 
@@ -68,3 +68,36 @@ def http() -> Iterator[httpx.Client]:
 def catalog(shopify: ShopifySandbox, shop: str, token: str, limiter: RecordingLimiter,
             http: httpx.Client) -> ShopifyCatalog:
     return ShopifyCatalog(shop, token, shop_base=shopify.shop_base, http=http, limiter=limiter, sleep=quick_sleep)
+
+
+WRITE_SCOPES = ("read_products", "write_products", "read_inventory", "write_inventory", "read_orders", "write_orders",
+                "read_merchant_managed_fulfillment_orders", "write_merchant_managed_fulfillment_orders",
+                "read_locations")
+"""The scopes the adapter asks for at install (``config.SCOPES``)."""
+
+
+def simple_product(sku: str, *, price: str = "12.50", quantity: int = 5, tracked: bool = True,
+                   policy: str = "DENY") -> dict[str, object]:
+    """A one-variant product spec in the sandbox's GraphQL shape."""
+    return {
+        "title": f"Product {sku}", "descriptionHtml": "<p>A product</p>", "vendor": "Acme", "productType": "",
+        "status": "ACTIVE", "options": [{"name": "Title", "values": ["Default Title"]}], "media": [],
+        "variants": [{"sku": sku, "barcode": None, "price": price, "compareAtPrice": None,
+                      "inventoryQuantity": quantity, "inventoryPolicy": policy,
+                      "selectedOptions": [{"name": "Title", "value": "Default Title"}],
+                      "inventoryItem": {"tracked": tracked, "measurement": {"weight": None}}}],
+    }
+
+
+@pytest.fixture
+def write_token(shopify: ShopifySandbox, shop: str) -> str:
+    access, _refresh = shopify.issue_token(shop, WRITE_SCOPES)
+    return access
+
+
+@pytest.fixture
+def store(shopify: ShopifySandbox, shop: str, write_token: str, limiter: RecordingLimiter,
+          http: httpx.Client) -> ShopifyCatalog:
+    """The adapter with the install scopes, at the shop's primary location."""
+    return ShopifyCatalog(shop, write_token, shop_base=shopify.shop_base, http=http, limiter=limiter,
+                          sleep=quick_sleep)

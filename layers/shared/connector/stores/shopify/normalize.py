@@ -6,7 +6,9 @@
   inventory item, per location), never on the product.
 - ``vendor`` is the brand, ``barcode`` the GTIN, ``descriptionHtml`` the description; a product
   without options has one ``Title`` / ``Default Title`` option, which the model leaves out.
-- Untracked inventory sells without a count: unlimited stock. Weight lives on the inventory item
+- Untracked inventory sells without a count: unlimited stock. A tracked variant's count is the
+  ``available`` figure at the location mapped to the TikTok warehouse (``inventoryQuantity``, the
+  sum over every location, only when no level was read). Weight lives on the inventory item
   with its own unit; it is converted to the shop's unit.
 - Money comes as decimal strings and stays Decimal.
 """
@@ -69,6 +71,11 @@ def _when(value: object) -> datetime:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def when(value: object) -> datetime:
+    """A Shopify DateTime as a timezone-aware UTC datetime."""
+    return _when(value)
+
+
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -105,12 +112,22 @@ def weight(measurement: object, shop_unit: str) -> Decimal | None:
     return (value * GRAMS_PER[unit] / GRAMS_PER[shop_unit]).quantize(Decimal("0.001")).normalize()
 
 
+def available(level: object) -> int:
+    """The ``available`` quantity of an inventory level (0 when the item is not stocked there)."""
+    for found in _list(level.get("quantities") if isinstance(level, dict) else None):
+        if isinstance(found, dict) and found.get("name") == "available" and isinstance(found.get("quantity"), int):
+            return int(found["quantity"])
+    return 0
+
+
 def variant(node: dict[str, Any], product_id: str, shop_unit: str) -> StoreVariant:
     key = number(node.get("id"), "variant id")
     found_item = node.get("inventoryItem")
     item: dict[str, Any] = found_item if isinstance(found_item, dict) else {}
     tracked = bool(item.get("tracked", True))
-    quantity = node.get("inventoryQuantity")
+    quantity = node.get("inventoryQuantity")  # every location, when no location was asked
+    if "inventoryLevel" in item:  # the mapped location's figure (no level: not stocked there)
+        quantity = available(item.get("inventoryLevel"))
     stock = Stock.counted(int(quantity or 0)) if tracked else Stock.unlimited_stock()
     price = _decimal(node.get("price"))
     if price is None:

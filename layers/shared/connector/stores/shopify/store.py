@@ -23,13 +23,29 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
 from connector.stores.errors import AuthError, ServerError, StoreError, StoreNotFound, StoreValidationError
-from connector.stores.protocol import StoreCredentials, StoreProduct, StoreProfile
+from connector.stores.protocol import (
+    Cancellation,
+    DeletedProduct,
+    Fulfilment,
+    ShipTo,
+    Stock,
+    StoreCategory,
+    StoreCredentials,
+    StoreOrder,
+    StoreOrderDraft,
+    StorePlatform,
+    StoreProduct,
+    StoreProfile,
+)
 from connector.stores.shopify import config, normalize
+from connector.stores.shopify.orders import ShopifyOrders
+from connector.stores.shopify.stock import ShopifyStock
 from connector.stores.shopify.transport import ShopifyTransport
 
 if TYPE_CHECKING:
@@ -40,7 +56,11 @@ if TYPE_CHECKING:
 VARIANT_FIELDS = """
           id sku barcode price compareAtPrice inventoryQuantity inventoryPolicy
           selectedOptions { name value }
-          inventoryItem { id tracked measurement { weight { unit value } } }"""
+          inventoryItem {
+            id tracked measurement { weight { unit value } }
+            inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } }
+          }"""
+"""A variant's fields; its stock is the ``available`` figure at the mapped location (``$location``)."""
 
 PRODUCT_FIELDS = f"""
       id title handle descriptionHtml vendor productType status updatedAt
@@ -54,7 +74,7 @@ PRODUCT_FIELDS = f"""
         }}
       }}"""
 
-PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String) {{
+PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String, $location: ID!) {{
   products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
     pageInfo {{ hasNextPage endCursor }}
     nodes {{{PRODUCT_FIELDS}
@@ -62,12 +82,12 @@ PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String
   }}
 }}"""
 
-PRODUCT_QUERY = f"""query Product($id: ID!) {{
+PRODUCT_QUERY = f"""query Product($id: ID!, $location: ID!) {{
   product(id: $id) {{{PRODUCT_FIELDS}
   }}
 }}"""
 
-VARIANTS_QUERY = f"""query ProductVariants($id: ID!, $first: Int!, $after: String) {{
+VARIANTS_QUERY = f"""query ProductVariants($id: ID!, $first: Int!, $after: String, $location: ID!) {{
   product(id: $id) {{
     variants(first: $first, after: $after) {{
       pageInfo {{ hasNextPage endCursor }}
@@ -105,6 +125,29 @@ BULK_STATUS = """query BulkStatus($id: ID!) {
 BULK_DONE = ("COMPLETED",)
 BULK_FAILED = ("FAILED", "CANCELED", "CANCELING", "EXPIRED")
 
+DELETIONS_QUERY = """query DeletedProducts($first: Int!, $after: String, $query: String) {
+  deletionEvents(first: $first, after: $after, subjectTypes: [PRODUCT], query: $query) {
+    pageInfo { hasNextPage endCursor }
+    nodes { subjectId occurredAt }
+  }
+}"""
+
+COLLECTIONS_QUERY = f"""query Collections($first: Int!, $after: String) {{
+  collections(first: $first, after: $after) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ id title products(first: {config.MAX_PAGE}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }} }}
+  }}
+}}"""
+
+COLLECTION_PRODUCTS = """query CollectionProducts($id: ID!, $first: Int!, $after: String) {
+  collection(id: $id) {
+    products(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { id } }
+  }
+}"""
+
+COLLECTIONS_PAGE = 3
+"""Collections per page with their first 250 products: 2 + 3 x (1 + 2 + 250) points, under the limit."""
+
 SHOP_QUERY = """query Shop {
   shop { name myshopifyDomain currencyCode weightUnit unitSystem ianaTimezone url }
 }"""
@@ -127,10 +170,12 @@ def _page_info(connection: dict[str, Any]) -> tuple[bool, str | None]:
 
 
 class ShopifyCatalog:
-    """One connected Shopify shop's catalog, read with that shop's access token.
+    """One connected Shopify shop (its catalog, stock, prices and orders), acting with that
+    shop's access token: the :class:`~connector.stores.protocol.StorePlatform` for Shopify.
 
-    ``http``, ``limiter`` and ``sleep`` are the seams for tests; ``shop_base`` defaults to
-    ``SHOPIFY_SHOP_BASE`` (or Shopify itself)."""
+    ``location_id`` is the location whose stock is read and written (the one mapped to the TikTok
+    warehouse); ``None`` means the shop's primary location. ``http``, ``limiter`` and ``sleep``
+    are the seams for tests; ``shop_base`` defaults to ``SHOPIFY_SHOP_BASE`` (or Shopify itself)."""
 
     platform = config.PLATFORM
 
@@ -145,6 +190,7 @@ class ShopifyCatalog:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 4,
         max_throttled: int = 30,
+        location_id: str | None = None,
     ) -> None:
         self._shop = shop
         self._api = ShopifyTransport(
@@ -159,6 +205,8 @@ class ShopifyCatalog:
         )
         self._weight_unit: str | None = None
         self.page_size = config.PRODUCTS_PAGE
+        self._stock = ShopifyStock(self._api, location_id)
+        self._orders = ShopifyOrders(self._api, sleep)
 
     @classmethod
     def from_credentials(cls, credentials: StoreCredentials, **kwargs: Any) -> ShopifyCatalog:
@@ -176,6 +224,15 @@ class ShopifyCatalog:
     @property
     def transport(self) -> ShopifyTransport:
         return self._api
+
+    @property
+    def location_id(self) -> str:
+        """The mapped location's id (a plain number), the shop's primary one unless set."""
+        return normalize.number(self._stock.location_gid, "location id")
+
+    def location(self) -> dict[str, Any]:
+        """The mapped location: ``{"id", "name", "active"}``."""
+        return self._stock.location()
 
     # -----------------------------------------------------------------------------------------
 
@@ -211,7 +268,8 @@ class ShopifyCatalog:
     def _products_page(self, after: str | None, search: str | None) -> dict[str, Any]:
         while True:
             try:
-                data = self._api.execute(PRODUCTS_QUERY, {"first": self.page_size, "after": after, "query": search})
+                data = self._api.execute(PRODUCTS_QUERY, {"first": self.page_size, "after": after, "query": search,
+                                                          "location": self._stock.location_gid})
             except StoreValidationError as exc:
                 if exc.platform_code == "MAX_COST_EXCEEDED" and self.page_size > 1:
                     self.page_size = max(1, self.page_size // 2)
@@ -227,9 +285,8 @@ class ShopifyCatalog:
         variants = normalize_nodes(first)
         more, after = _page_info(first)
         while more and after is not None:
-            data = self._api.execute(
-                VARIANTS_QUERY, {"id": node.get("id"), "first": config.VARIANTS_PAGE, "after": after}
-            )
+            data = self._api.execute(VARIANTS_QUERY, {"id": node.get("id"), "first": config.VARIANTS_PAGE,
+                                                      "after": after, "location": self._stock.location_gid})
             product = data.get("product")
             if not isinstance(product, dict):
                 raise StoreNotFound(f"shopify product {node.get('id')} went away while its variants were read",
@@ -247,7 +304,9 @@ class ShopifyCatalog:
         operation, or one still running after ``timeout_s``, raises :class:`ServerError`; another
         bulk query of the app already running on the shop raises :class:`StoreValidationError`."""
         unit = self._shop_weight_unit()
-        started = self._api.execute(BULK_RUN, {"query": BULK_PRODUCTS}, idempotent=False)
+        # a bulk query takes no variables: the location is written into it
+        query = BULK_PRODUCTS.replace("$location", json.dumps(self._stock.location_gid))
+        started = self._api.execute(BULK_RUN, {"query": query}, idempotent=False)
         payload = _dict(started.get("bulkOperationRunQuery"))
         errors = payload.get("userErrors")
         if isinstance(errors, list) and errors:
@@ -283,11 +342,92 @@ class ShopifyCatalog:
 
     def get_product(self, product_id: str) -> StoreProduct:
         unit = self._shop_weight_unit()
-        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id)})
+        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id),
+                                                 "location": self._stock.location_gid})
         node = data.get("product")
         if not isinstance(node, dict):
             raise StoreNotFound(f"shopify product {normalize.number(product_id)} not found", platform=config.PLATFORM)
         return normalize.product(node, self._all_variants(node), unit)
+
+
+    def deleted_products(self, *, since: datetime) -> Iterator[DeletedProduct]:
+        """Products deleted at or after ``since``, from Shopify's deletion events (the
+        ``products/delete`` webhook is the main path; this pull catches deliveries missed)."""
+        search = f"occurred_at:>='{_search_stamp(since)}'"
+        after: str | None = None
+        while True:
+            data = self._api.execute(DELETIONS_QUERY, {"first": config.MAX_PAGE, "after": after, "query": search})
+            connection = _dict(data.get("deletionEvents"))
+            for node in normalize_nodes(connection):
+                yield DeletedProduct(ext_id=normalize.number(node.get("subjectId"), "product id"),
+                                     deleted_at=normalize.when(node.get("occurredAt")))
+            more, after = _page_info(connection)
+            if not more or after is None:
+                return
+
+    def list_categories(self) -> list[StoreCategory]:
+        """Collections (manual and smart alike) with the ids of their products."""
+        categories: list[StoreCategory] = []
+        after: str | None = None
+        while True:
+            data = self._api.execute(COLLECTIONS_QUERY, {"first": COLLECTIONS_PAGE, "after": after})
+            connection = _dict(data.get("collections"))
+            for node in normalize_nodes(connection):
+                products = _dict(node.get("products"))
+                ids = [normalize.number(p.get("id"), "product id") for p in normalize_nodes(products)]
+                more, cursor = _page_info(products)
+                while more and cursor is not None:
+                    page = _dict(_dict(self._api.execute(COLLECTION_PRODUCTS, {
+                        "id": node.get("id"), "first": config.MAX_PAGE, "after": cursor}).get("collection")).get(
+                        "products"))
+                    ids += [normalize.number(p.get("id"), "product id") for p in normalize_nodes(page)]
+                    more, cursor = _page_info(page)
+                categories.append(StoreCategory(ext_id=normalize.number(node.get("id"), "collection id"),
+                                                name=str(node.get("title") or ""), product_ids=tuple(ids)))
+            more, after = _page_info(connection)
+            if not more or after is None:
+                return categories
+
+    # -- stock and price (at the mapped location) ----------------------------------------------
+
+    def set_stock(self, stock_key: str, stock: Stock) -> None:
+        self._stock.set_stock(stock_key, stock)
+
+    def adjust_stock(self, stock_key: str, delta: int) -> None:
+        self._stock.adjust_stock(stock_key, delta)
+
+    def available_at_location(self, stock_key: str) -> int | None:
+        """The count at the mapped location (``None``: untracked, or not stocked there)."""
+        return self._stock.available(stock_key)
+
+    def get_price(self, variant_key: str) -> Decimal:
+        return self._stock.get_price(variant_key)
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def create_order(self, draft: StoreOrderDraft) -> StoreOrder:
+        return self._orders.create_order(draft)
+
+    def find_order_by_tiktok_id(self, tiktok_order_id: str) -> StoreOrder | None:
+        return self._orders.find_order_by_tiktok_id(tiktok_order_id)
+
+    def find_orders_by_tiktok_id(self, tiktok_order_id: str) -> list[StoreOrder]:
+        return self._orders.find_orders_by_tiktok_id(tiktok_order_id)
+
+    def get_order(self, order_ext_id: str) -> StoreOrder:
+        return self._orders.get_order(order_ext_id)
+
+    def fulfil_order(self, fulfilment: Fulfilment) -> StoreOrder:
+        return self._orders.fulfil_order(fulfilment)
+
+    def cancel_order(self, cancellation: Cancellation) -> StoreOrder:
+        return self._orders.cancel_order(cancellation)
+
+    def mark_refunded(self, order_ext_id: str, *, partial: bool = False) -> StoreOrder:
+        return self._orders.mark_refunded(order_ext_id, partial=partial)
+
+    def update_ship_to(self, order_ext_id: str, ship_to: ShipTo) -> StoreOrder:
+        return self._orders.update_ship_to(order_ext_id, ship_to)
 
 
 def normalize_nodes(connection: dict[str, Any]) -> list[dict[str, Any]]:
@@ -323,3 +463,7 @@ def _assemble(lines: Iterator[bytes], unit: str) -> Iterator[StoreProduct]:
         except (StoreError, ValueError) as exc:
             raise ServerError(f"shopify bulk file: product {normalize.number(product_id)} is malformed "
                               f"({type(exc).__name__})", platform=config.PLATFORM) from None
+
+
+if TYPE_CHECKING:  # mypy proves the adapter satisfies the port
+    _port: StorePlatform = ShopifyCatalog("x.myshopify.com", "")

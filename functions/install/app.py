@@ -66,7 +66,7 @@ def _bad_request(exc: Exception, retry_url: str) -> Any:
     return _html(400, page("This installation request is not valid",
                            "The request did not come from the store as expected (it was altered, is too old, "
                            "or names no store of the platform). Nothing was changed. Open the app from your "
-                           "store's admin to start again.", link=("Start the installation again", retry_url)))
+                           "store's admin to start again.", link=_link("Start the installation again", retry_url)))
 
 
 def _arg(name: str) -> str | None:
@@ -84,29 +84,32 @@ def _browser_or_new(base: str) -> tuple[str, list[Any]]:
     return nonce, [browser_cookie(nonce, secure=base.startswith("https://"))]
 
 
-def _failure(w: Wired, exc: ConnectorError, retry_url: str) -> Any:
+def _failure(w: Wired, exc: ConnectorError, retry_url: str | None) -> Any:
+    """The page of a refused step; ``retry_url``: the install link to start again from (``None``
+    when the step does not tell which store platform it was for)."""
     logger().info("install step refused", extra={"error": exc.code, "reason": exc.reason})
     if isinstance(exc, WrongBrowser):
         return _html(400, page("This link belongs to another browser",
                                "This authorization was started in another browser, so it cannot be finished "
                                "here. Nothing was connected. If you want to connect your own store, start the "
-                               "installation from your own browser.", link=("Start the installation", retry_url)))
+                               "installation from your own browser.", link=_link("Start the installation", retry_url)))
     if isinstance(exc, CodeRefused):
         return _html(400, page("This authorization is no longer valid",
                                "The store did not accept the authorization: it was altered, has expired or was "
-                               "used already. Nothing was changed.", link=("Start the installation again", retry_url)))
+                               "used already. Nothing was changed.",
+                               link=_link("Start the installation again", retry_url)))
     if isinstance(exc, InvalidState):
         return _html(400, page("This link is no longer valid",
                                "The installation link was altered, has expired or was used already. "
-                               "Nothing was changed.", link=("Start the installation again", retry_url)))
+                               "Nothing was changed.", link=_link("Start the installation again", retry_url)))
     if isinstance(exc, InstallDenied):
         return _html(200, page("Installation cancelled",
                                "You did not grant access, so nothing was connected. You can start again at "
-                               "any time.", link=("Start the installation again", retry_url)))
+                               "any time.", link=_link("Start the installation again", retry_url)))
     if isinstance(exc, ExchangeFailed):
         return _html(502, page("We could not finish connecting",
                                "The platform did not complete the authorization. Nothing was saved; please "
-                               "retry.", link=("Retry the installation", retry_url)))
+                               "retry.", link=_link("Retry the installation", retry_url)))
     if isinstance(exc, SellerChanged):
         return _html(409, page("This store is connected to a different TikTok seller",
                                "You signed in to TikTok Shop as a different TikTok seller than the one this "
@@ -120,6 +123,10 @@ def _failure(w: Wired, exc: ConnectorError, retry_url: str) -> Any:
                                "A TikTok shop can be connected to one store only. Nothing was changed. "
                                "Disconnect the other store first, then install again."))
     raise exc
+
+
+def _link(text: str, url: str | None) -> tuple[str, str] | None:
+    return (text, url) if url else None
 
 
 @app.get("/install/ecwid")
@@ -198,12 +205,14 @@ def tiktok_callback() -> Any:
 
     w = wire()
     base = _base_url(w)
+    flow = _flow(w)
     try:
-        step = _flow(w).tiktok_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
-                                        correlation_id=app.current_event.request_context.request_id,
-                                        browser=_browser())
+        step = flow.tiktok_callback(code=_arg("code"), state=_arg("state"), error=_arg("error"),
+                                    correlation_id=app.current_event.request_context.request_id,
+                                    browser=_browser())
     except (InvalidState, InstallDenied, ExchangeFailed, SellerChanged, ShopTaken) as exc:
-        return _failure(w, exc, f"{base}/install/ecwid")
+        platform = flow.connection.platform if flow.connection is not None else None
+        return _failure(w, exc, f"{base}/install/{platform}" if platform else None)
     connection = step.connection
     cid = connection.connection_id
     cookie = Cookie(name=merchant.SESSION_COOKIE,

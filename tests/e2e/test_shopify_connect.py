@@ -189,3 +189,11 @@ def test_the_schedule_refreshes_an_expiring_store_token_and_the_store_still_answ
     check = httpx.post(f"{w.url}/connections/{conn['id']}/check", timeout=30,
                        headers={"authorization": f"Bearer {conn['token']}"})
     assert check.status_code == 200 and check.json()["store_ok"] is True
+
+
+def test_a_cancelled_tiktok_authorization_links_back_to_the_shopify_install(w: World) -> None:
+    seller = w.tiktok.create_seller("Cancelling", "US")
+    shop = w.create_shopify_shop("Cancel")
+    page = Browser().install_shopify(w, shop, seller_id=seller["id"], decision="cancel")
+    assert page.status_code == 200 and "Installation cancelled" in page.text
+    assert f'href="{w.url}/install/shopify"' in page.text

@@ -79,6 +79,8 @@ class InstallFlow:
         self.store_oauth = store_oauth
         self.sender = sender
         self.tasks_queue_url = tasks_queue_url
+        self.connection: Connection | None = None
+        """The connection the TikTok step is for, once its state named it (for the failure page)."""
 
     @property
     def _now(self) -> Callable[[], float]:
@@ -159,6 +161,7 @@ class InstallFlow:
         from connector.tiktok.oauth import StaticToken
 
         record = self.states.consume(state, "tiktok_authorize", browser=browser)
+        self.connection = self.c.repo.get(str(record.connection_id)) if record.connection_id else None
         if error or not code or code == "null":
             raise InstallDenied("TikTok Shop authorization was cancelled", reason=(error or "no_code")[:64])
         connection_id = str(record.connection_id)

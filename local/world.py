@@ -1,4 +1,4 @@
-"""A whole world on 127.0.0.1: the sandbox TikTok Shop, the sandbox Ecwid and the local cloud,
+"""A whole world on 127.0.0.1: the sandbox TikTok Shop, the sandbox Ecwid, the sandbox Shopify and the local cloud,
 wired together (the cloud's functions call the sandboxes; the sandboxes send their webhooks
 and OAuth redirects to the cloud's gateway). Used by the e2e tests and the demo.
 
@@ -22,10 +22,16 @@ import httpx
 
 from local.cloud import LocalCloud
 from local.sandbox_ecwid import EcwidSandbox
+from local.sandbox_shopify import ShopifySandbox
 from local.sandbox_tiktok import TikTokSandbox
 
 APP_KEY = "local-app-key"
 ECWID_CLIENT_ID = "local-ecwid-app"
+SHOPIFY_CLIENT_ID = "local-shopify-app"
+#: The topics the app subscribes every shop to (on Shopify: the app's configuration file).
+SHOPIFY_TOPICS = ("products/create", "products/update", "products/delete", "inventory_levels/update",
+                  "orders/create", "orders/updated", "orders/cancelled", "fulfillments/create", "fulfillments/update",
+                  "app/uninstalled", "customers/data_request", "customers/redact", "shop/redact")
 LOCAL_SENDER = "notifications@connector.localhost"
 
 
@@ -35,6 +41,7 @@ class World:
     ecwid: EcwidSandbox
     cloud: LocalCloud
     app_secret: dict[str, str] = field(repr=False)
+    shopify: ShopifySandbox | None = None
 
     @property
     def url(self) -> str:
@@ -44,6 +51,20 @@ class World:
         """The merchant's install link; ``store_id`` picks the sandbox store that "logs in"."""
         return f"{self.url}/install/ecwid"
 
+    def shopify_install_link(self, shop: str) -> str:
+        """The install link as a merchant types it (``shop`` alone); Shopify's admin signs it."""
+        return f"{self.url}/install/shopify?shop={shop}"
+
+    def create_shopify_shop(self, name: str, *, currency: str = "USD") -> str:
+        """A sandbox shop subscribed to the app's webhook topics (as an app's configuration does
+        for every shop that installs it); its domain."""
+        assert self.shopify is not None
+        domain = f"{name.lower().replace(' ', '-')}-{secrets.token_hex(3)}.myshopify.com"
+        self.shopify.create_shop(domain, name, currency=currency)
+        for topic in SHOPIFY_TOPICS:
+            self.shopify.subscribe(domain, topic, f"{self.url}/webhooks/shopify")
+        return domain
+
 
 @contextlib.contextmanager
 def world(
@@ -51,6 +72,7 @@ def world(
     function_log: Path | None = None,
     tiktok_time_scale: float = 0.001,
     ecwid_time_scale: float = 0.001,
+    shopify_time_scale: float = 0.001,
     environment: Mapping[str, str] | None = None,
     parameters: Mapping[str, Any] | None = None,
 ) -> Iterator[World]:
@@ -59,16 +81,21 @@ def world(
         "tiktok_app_secret": secrets.token_hex(16),
         "ecwid_client_id": ECWID_CLIENT_ID,
         "ecwid_client_secret": secrets.token_hex(16),
+        "shopify_client_id": SHOPIFY_CLIENT_ID,
+        "shopify_client_secret": secrets.token_hex(16),
         "state_signing_key": secrets.token_urlsafe(32),
     }
     tiktok = TikTokSandbox(APP_KEY, app_secret["tiktok_app_secret"], time_scale=tiktok_time_scale).start()
     ecwid = EcwidSandbox(ECWID_CLIENT_ID, app_secret["ecwid_client_secret"], time_scale=ecwid_time_scale).start()
+    shopify = ShopifySandbox(SHOPIFY_CLIENT_ID, app_secret["shopify_client_secret"],
+                             time_scale=shopify_time_scale).start()
     env = {
         "TIKTOK_API_BASE": tiktok.url,
         "TIKTOK_AUTH_BASE": tiktok.auth_url,
         "TIKTOK_AUTHORIZE_URL": tiktok.authorize_url,
         "ECWID_API_BASE": ecwid.url,
         "ECWID_OAUTH_BASE": ecwid.oauth_url,
+        "SHOPIFY_SHOP_BASE": shopify.shop_base,
         "CONSOLE_IMAGE_SOURCES": ecwid.base_url,  # the console's thumbnails of the sandbox store's (http) images
         **dict(environment or {}),
     }
@@ -92,11 +119,12 @@ def world(
         tiktok.set_webhook_url(f"{cloud.url}/webhooks/tiktok")
         tiktok.set_redirect_url(f"{cloud.url}/oauth/tiktok/callback")
         ecwid.set_webhook_url(f"{cloud.url}/webhooks/ecwid")
-        yield World(tiktok, ecwid, cloud, app_secret)
+        yield World(tiktok, ecwid, cloud, app_secret, shopify)
     finally:
         cloud.stop()
         tiktok.stop()
         ecwid.stop()
+        shopify.stop()
 
 
 _INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
@@ -124,6 +152,13 @@ class Browser:
         form.update(seller_id=seller_id, decision=decision)
         action = str(page.url).split("/oauth/authorize")[0] + "/oauth/authorize"
         return self.http.post(action, data=form)
+
+    def install_shopify(self, w: World, shop: str, *, seller_id: str, decision: str = "approve") -> httpx.Response:
+        """Open the Shopify install link for ``shop``, pass the shop's consent (auto-approved by the
+        sandbox), then TikTok's: the final page."""
+        consent = self.get(w.shopify_install_link(shop))
+        assert "/oauth/authorize" in str(consent.url), f"expected TikTok's consent page, got {consent.url}"
+        return self.tiktok_consent(consent, seller_id, decision)
 
     def install(
         self, w: World, *, seller_id: str, store_id: int | None = None, decision: str = "approve"

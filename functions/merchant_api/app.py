@@ -13,7 +13,7 @@ from connector.api import owned
 from connector.connections import credentials, lifecycle
 from connector.connections.install import InstallFlow
 from connector.connections.models import Connection
-from connector.connections.wiring import Wired, store_oauth, wire
+from connector.connections.wiring import Wired, wire
 from connector.observability import metrics
 from connector.web import json_response, resolver, serve
 
@@ -88,7 +88,7 @@ def reauthorize(connection_id: str) -> Any:
                                    "from the install link", "reason": "connection_disconnected"})
     nonce = browser_from_cookies(list(app.current_event.cookies or [])) or new_browser_nonce()
     cookies = [browser_cookie(nonce, secure=(w.env.public_base_url or "https://").startswith("https://"))]
-    flow = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url)
+    flow = InstallFlow(w.c, w.states(), None, w.sender, w.env.tasks_queue_url)
     url = flow.reauthorize_url(connection_id, nonce)
     return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="", cookies=cookies)
 

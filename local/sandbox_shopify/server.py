@@ -57,6 +57,8 @@ KNOWN_SCOPES = frozenset(
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 SEED_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 WEBHOOK_API_VERSION = "2026-07"
+#: The mandatory privacy (compliance) topics: delivered whether or not the app is still installed.
+PRIVACY_TOPICS = frozenset({"customers/data_request", "customers/redact", "shop/redact"})
 
 
 @dataclass
@@ -314,7 +316,8 @@ class ShopifySandbox:
         self.state.revoke_shop_tokens(domain)
         ids = self.webhooks.emit(domain, "app/uninstalled", {"id": shop.number, "name": shop.name, "domain": domain,
                                                               "myshopify_domain": domain})
-        self.webhooks.unsubscribe_all(domain)
+        # The privacy topics keep coming after an uninstall (shop/redact is sent 48 hours later).
+        self.webhooks.unsubscribe_all(domain, keep=PRIVACY_TOPICS)
         return ids
 
     def request_customer_data(self, domain: str, customer_id: int, order_ids: list[int]) -> list[str]:

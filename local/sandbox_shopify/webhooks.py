@@ -98,9 +98,13 @@ class ShopifyWebhookDispatcher:
         with self._lock:
             self._subscriptions.setdefault(shop, {}).setdefault(topic, set()).add(url)
 
-    def unsubscribe_all(self, shop: str) -> None:
+    def unsubscribe_all(self, shop: str, *, keep: frozenset[str] = frozenset()) -> None:
+        """Forget the shop's subscriptions, but those to the topics in ``keep``."""
         with self._lock:
-            self._subscriptions.pop(shop, None)
+            topics = self._subscriptions.pop(shop, {})
+            kept = {topic: urls for topic, urls in topics.items() if topic in keep}
+            if kept:
+                self._subscriptions[shop] = kept
 
     def emit(self, shop: str, topic: str, payload: dict[str, Any]) -> list[str]:
         """Queue one delivery per subscription; returns their webhook ids."""

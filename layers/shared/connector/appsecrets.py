@@ -1,4 +1,4 @@
-"""The app's own credentials (TikTok app key and secret, Ecwid client id and secret, the key that
+"""The app's own credentials (TikTok app key and secret, each store platform's client id and secret, the key that
 signs OAuth states and sessions), read from the Secrets Manager secret ``APP_SECRET_NAME`` and
 cached for a few minutes per process so a rotation reaches every function without a deploy."""
 
@@ -27,7 +27,14 @@ class AppCredentials(BaseModel):
     tiktok_app_secret: str = Field(default="", repr=False)
     ecwid_client_id: str = ""
     ecwid_client_secret: str = Field(default="", repr=False)
+    shopify_client_id: str = ""
+    shopify_client_secret: str = Field(default="", repr=False)
     state_signing_key: str = Field(min_length=16, repr=False)
+
+    def store_client(self, platform: str) -> tuple[str, str]:
+        """(client id, client secret) of the store platform's app; empty when not configured."""
+        return (str(getattr(self, f"{platform}_client_id", "") or ""),
+                str(getattr(self, f"{platform}_client_secret", "") or ""))
 
 
 _cache: dict[tuple[str, str], tuple[float, AppCredentials]] = {}

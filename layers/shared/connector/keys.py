@@ -154,6 +154,12 @@ def refresh_index_sk(access_expires_at: int, connection_id: str) -> str:
     return f"{access_expires_at:012d}#{connection_id}"
 
 
+#: An expiring store token's place in the refresh queue: its own item under ``conn_pk`` (the
+#: META item's gsi3 holds the TikTok one), gsi3 = this partition, sorted by expiry.
+STORE_REFRESH_INDEX_PK = "STOREREFRESHQ"
+STORE_REFRESH_ITEM = "STOREREFRESH"
+
+
 def rate_limit_pk(scope: str) -> str:
     return f"RL#{scope}"
 
@@ -175,3 +181,11 @@ NOTIFY_WINDOW = "NOTIFYWINDOW"
 def digest_sent_sk(digest_id: str) -> str:
     """Marker of a sent digest (TTL'd): a redelivered flush does not send it twice."""
     return f"NOTIFYSENT#{digest_id}"
+
+
+def privacy_report_sk(request_id: str) -> str:
+    """A buyer's data request and what we held for them (the operator answers it)."""
+    return f"PRIVACY#{request_id}"
+
+
+PRIVACY_PREFIX = "PRIVACY#"

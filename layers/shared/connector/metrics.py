@@ -47,7 +47,7 @@ def stock_sync(outcome: str) -> str:
 
 
 # --------------------------------------------------------------------------- webhooks (intake)
-WEBHOOK_SOURCES = ("tiktok", "ecwid")
+WEBHOOK_SOURCES = ("tiktok", "ecwid", "shopify")
 WEBHOOK_REJECT_REASONS = ("unknown_event_type", "no_shop", "unknown_tenant")
 
 
@@ -91,6 +91,18 @@ NOTIFICATION_EMAILS_SENT = "NotificationEmailsSent"
 # --------------------------------------------------------------------------- connections (tokens)
 TOKENS_REFRESHED = "TokensRefreshed"
 TOKEN_REFRESH_FAILED = "TokenRefreshFailed"  # noqa: S105 - a metric name
+STORE_TOKENS_REFRESHED = "StoreTokensRefreshed"
+"""Expiring store tokens (Shopify's) refreshed by the schedule."""
+
+# --------------------------------------------------------------------------- privacy requests
+PRIVACY_DATA_REQUEST = "PrivacyDataRequest"
+"""A buyer's data request reported for the operator (a ``PRIVACY#`` item in the connection)."""
+PRIVACY_CUSTOMER_REDACTED = "PrivacyCustomerRedacted"
+"""Order records whose buyer details were erased on a store's request."""
+PRIVACY_SHOP_REDACTED = "PrivacyShopRedacted"
+"""A removed store's data erased on its request."""
+PRIVACY_SHOP_REDACT_REFUSED = "PrivacyShopRedactRefused"
+"""A store erasure refused because the store is connected (installed again, or a replay)."""
 
 #: Counts also emitted with a ``connection_id`` dimension by :func:`count_for_tenant` (each is
 #: one CloudWatch metric per tenant: keep this list short).
@@ -100,7 +112,8 @@ TENANT_METRICS = frozenset({PRODUCTS_FAILED, ORDERS_BLOCKED})
 CATALOGUE = (PRODUCTS_PUSHED, PRODUCTS_FAILED, ORDERS_RELAYED, ORDERS_BLOCKED, ORDER_RELAY_LATENCY,
              ORDER_CREATE_AMBIGUOUS, ORDER_DUPLICATES_CANCELLED,
              STOCK_LATENCY, *(stock_sync(o) for o in STOCK_OUTCOMES), NOTIFICATIONS_RECORDED, NOTIFICATIONS_SUPPRESSED,
-             NOTIFICATION_EMAILS_SENT, TOKENS_REFRESHED, TOKEN_REFRESH_FAILED,
+             NOTIFICATION_EMAILS_SENT, TOKENS_REFRESHED, TOKEN_REFRESH_FAILED, STORE_TOKENS_REFRESHED,
+             PRIVACY_DATA_REQUEST, PRIVACY_CUSTOMER_REDACTED, PRIVACY_SHOP_REDACTED, PRIVACY_SHOP_REDACT_REFUSED,
              *(webhook_accepted(s) for s in WEBHOOK_SOURCES), *(webhook_duplicate(s) for s in WEBHOOK_SOURCES),
              *(webhook_bad_signature(s) for s in WEBHOOK_SOURCES),
              *(webhook_ignored(r) for r in WEBHOOK_REJECT_REASONS), HTTP_UNEXPECTED, HTTP_UNEXPECTED_VERIFIED,

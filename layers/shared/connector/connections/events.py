@@ -3,7 +3,7 @@ the events queues' consumer.
 
 Webhooks are hints (late, duplicated, reordered or missing): receivers keep only ids, workers re-read.
 Idempotency keys are the producer's: TikTok's ``tts_notification_id`` (a content hash when it
-sent none), Ecwid's ``eventId``.
+sent none), Ecwid's ``eventId``, Shopify's ``X-Shopify-Webhook-Id``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from connector import dynamo, keys
 from connector.appsecrets import AppCredentials
 from connector.connections.lifecycle import Collaborators, mark_needs_reauth, store_uninstalled
 from connector.connections.models import EventMessage
+from connector.connections.platforms import STORE_PLATFORMS
 from connector.connections.repository import ConnectionRepository
 from connector.errors import BadRequest, Unauthorized
 from connector.observability import count, logger
@@ -110,38 +111,42 @@ def receive_tiktok(raw: bytes, authorization: str | None, creds: AppCredentials,
     return intake.accept(queue_url, message)
 
 
-def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials, repo: ConnectionRepository,
-                  intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
-    from connector.stores.ecwid.webhooks import EcwidWebhooks, signed_fields
+def receive_store(platform: str, raw: bytes, headers: Mapping[str, str], creds: AppCredentials,
+                  repo: ConnectionRepository, intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
+    """A store platform's webhook: its app verifies the signature (401 when it does not match)
+    and parses the event (400 when malformed); the store's connection is resolved and the event
+    de-duplicated on the platform's own id (Ecwid's ``eventId``, Shopify's delivery id)."""
+    from connector.connections.platforms import app
+    from connector.stores.errors import InvalidSignature as StoreInvalidSignature
     from connector.stores.errors import StoreValidationError
     from connector.stores.protocol import EventKind
 
-    if not creds.ecwid_client_secret:
-        raise InvalidSignature("no Ecwid client secret is configured", reason="bad_signature")
-    hooks = EcwidWebhooks(creds.ecwid_client_secret)
-    try:  # only the two signed fields are read before the signature is checked
-        signed_fields(raw)
-    except StoreValidationError:
-        raise BadRequest("the body is not an Ecwid webhook", reason="malformed_body") from None
-    if not hooks.verify(headers, raw):
-        count("WebhookBadSignature_ecwid")
-        raise InvalidSignature("X-Ecwid-Webhook-Signature does not match", reason="bad_signature")
-    mark_verified()
     try:
-        event = hooks.parse(raw)
+        event = app(platform, creds).webhook_event(raw, headers)
+    except StoreInvalidSignature:
+        count(f"WebhookBadSignature_{platform}")
+        raise InvalidSignature(f"the {platform} webhook signature does not match this body",
+                               reason="bad_signature") from None
     except StoreValidationError:
-        raise BadRequest("the body is not an Ecwid webhook", reason="malformed_body") from None
+        raise BadRequest(f"the body is not a {platform} webhook", reason="malformed_body") from None
+    mark_verified()
     if event.kind == EventKind.UNKNOWN:
-        return _ignored("ecwid", "unknown_event_type", event.event_id)
+        return _ignored(platform, "unknown_event_type", event.event_id)
     connection_id = repo.find_by_store(event.platform, event.store_id)
     if connection_id is None:
-        return _ignored("ecwid", "unknown_tenant", event.event_id)
+        return _ignored(platform, "unknown_tenant", event.event_id)
     entity = {"entity_id": event.entity_id} if event.entity_id else {}
+    entity.update(event.details)
     message = EventMessage(
-        source="ecwid", kind=str(event.kind), connection_id=connection_id, event_id=event.event_id,
+        source=platform, kind=str(event.kind), connection_id=connection_id, event_id=event.event_id,
         correlation_id=correlation_id, store_id=event.store_id, entity_ids=entity,
         occurred_at=int(event.occurred_at.timestamp()))
     return intake.accept(queue_url, message)
+
+
+def receive_ecwid(raw: bytes, headers: Mapping[str, str], creds: AppCredentials, repo: ConnectionRepository,
+                  intake: WebhookIntake, queue_url: str, correlation_id: str) -> Receipt:
+    return receive_store("ecwid", raw, headers, creds, repo, intake, queue_url, correlation_id)
 
 
 # ---------------------------------------------------------------------- the consumer's router
@@ -154,21 +159,29 @@ EVENT_HANDLERS: dict[tuple[str, str], tuple[str, ...]] = {}
 for _kind in ("order_status_change", "cancellation_status_change", "reverse_status_update", "return_status_change",
               "recipient_address_update", "package_update"):
     EVENT_HANDLERS[("tiktok", _kind)] = ("connector.orders.service:on_tiktok_event",)
-EVENT_HANDLERS[("ecwid", "order_changed")] = ("connector.orders.service:on_store_event",)
-# Stock sync: a store product change queues its stock (the catalog adds its own hook).
-EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
-                                                "connector.catalog.stock.events:on_product_changed")
+# Every store platform's events go to the same features (the adapters normalise the kinds).
+for _platform in STORE_PLATFORMS:
+    EVENT_HANDLERS[(_platform, "order_changed")] = ("connector.orders.service:on_store_event",)
+    # Stock sync: a store product change queues its stock; the catalog updates the listing.
+    EVENT_HANDLERS[(_platform, "product_changed")] = ("connector.catalog.stock.events:on_product_changed",
+                                                      "connector.catalog.flow:on_store_product_changed")
+    EVENT_HANDLERS[(_platform, "product_deleted")] = ("connector.catalog.flow:on_store_product_deleted",)
+    # The privacy requests: what we hold about a buyer reported, a buyer's details or a whole
+    # store's data erased (see connector.orders.privacy).
+    EVENT_HANDLERS[(_platform, "customer_data_request")] = ("connector.orders.privacy:on_data_request",)
+    EVENT_HANDLERS[(_platform, "customer_redact")] = ("connector.orders.privacy:on_customer_redact",)
+    EVENT_HANDLERS[(_platform, "shop_redact")] = ("connector.orders.privacy:on_shop_redact",)
 EVENT_HANDLERS[("tiktok", "inventory_status_change")] = (
     *EVENT_HANDLERS.get(("tiktok", "inventory_status_change"), ()),
     "connector.catalog.stock.events:on_tiktok_inventory")
 # Catalog (auto-pull, update, removal, review status by webhooks 5 / 37).
-EVENT_HANDLERS[("ecwid", "product_changed")] = (*EVENT_HANDLERS.get(("ecwid", "product_changed"), ()),
-                                                "connector.catalog.flow:on_store_product_changed")
-EVENT_HANDLERS[("ecwid", "product_deleted")] = (*EVENT_HANDLERS.get(("ecwid", "product_deleted"), ()),
-                                                "connector.catalog.flow:on_store_product_deleted")
 for _kind in ("product_status_change", "product_audit_status_change"):
     EVENT_HANDLERS[("tiktok", _kind)] = (*EVENT_HANDLERS.get(("tiktok", _kind), ()),
                                          "connector.catalog.flow:on_tiktok_product_status")
+
+#: Kinds acted on even when the connection is disconnected: privacy law reaches the data we still
+#: hold (a store's erasure comes after the app was removed).
+AFTER_DISCONNECT_KINDS = frozenset({"customer_data_request", "customer_redact", "shop_redact"})
 
 REAUTH_KINDS = {
     ("tiktok", "seller_deauthorization"): "tiktok_seller_deauthorized",
@@ -180,7 +193,8 @@ def route(message: EventMessage, c: Collaborators) -> str:
     """Act on the connect-relevant kinds; record the others as accepted but not handled yet
     (their features consume them later), so nothing piles up in the dead-letter queue."""
     connection = c.repo.get(message.connection_id)
-    if connection is None or connection.state == "disconnected":
+    after_disconnect = message.kind in AFTER_DISCONNECT_KINDS and message.source in STORE_PLATFORMS
+    if connection is None or (connection.state == "disconnected" and not after_disconnect):
         count("EventSkippedDisconnected")
         logger().info("event skipped: connection gone", extra={"connection_id": message.connection_id,
                                                                "kind": message.kind})
@@ -189,7 +203,7 @@ def route(message: EventMessage, c: Collaborators) -> str:
     if reason:
         moved = mark_needs_reauth(c.repo, c.notifier, message.connection_id, reason, message.correlation_id, c.clock)
         return "needs_reauth" if moved else "needs_reauth_already"
-    if message.source == "ecwid" and message.kind == "app_uninstalled":
+    if message.source in STORE_PLATFORMS and message.kind == "app_uninstalled":
         return store_uninstalled(c, connection, message.occurred_at, message.correlation_id)
     targets = EVENT_HANDLERS.get((message.source, message.kind))
     if targets:

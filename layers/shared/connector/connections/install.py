@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from connector.connections import merchant
 from connector.connections.lifecycle import Collaborators, evaluate, read_shops
 from connector.connections.models import Connection, ShopLink
-from connector.connections.oauth_state import OAuthStates
+from connector.connections.oauth_state import InvalidState, OAuthStates
 from connector.connections.repository import SellerChanged, new_connection_id
 from connector.errors import BadRequest, UpstreamError
 from connector.observability import logger
@@ -71,25 +71,33 @@ class TikTokStep:
 
 
 class InstallFlow:
-    def __init__(self, c: Collaborators, states: OAuthStates, store_oauth: StoreOAuth, sender: MessageSender,
+    def __init__(self, c: Collaborators, states: OAuthStates, store_oauth: StoreOAuth | None, sender: MessageSender,
                  tasks_queue_url: str) -> None:
+        """``store_oauth``: the store platform's install OAuth (``None`` for the TikTok steps alone)."""
         self.c = c
         self.states = states
         self.store_oauth = store_oauth
         self.sender = sender
         self.tasks_queue_url = tasks_queue_url
+        self.connection: Connection | None = None
+        """The connection the TikTok step is for, once its state named it (for the failure page)."""
 
     @property
     def _now(self) -> Callable[[], float]:
         return self.c.clock
 
+    def _store_oauth(self) -> StoreOAuth:
+        if self.store_oauth is None:
+            raise TypeError("this install flow was built without a store OAuth")
+        return self.store_oauth
+
     def start(self, redirect_uri: str, browser: str) -> str:
         """The store's consent page URL, with a fresh state bound to ``browser``."""
-        return self.store_oauth.authorize_url(redirect_uri=redirect_uri,
+        return self._store_oauth().authorize_url(redirect_uri=redirect_uri,
                                               state=self.states.issue("store_install", browser=browser))
 
     def store_callback(self, *, code: str | None, state: str | None, error: str | None,
-                       redirect_uri: str, browser: str | None) -> StoreStep:
+                       redirect_uri: str, browser: str | None, market_allowed: bool = True) -> StoreStep:
         """Our own install link sends a state (verified and consumed here); an app-market install
         sends none. Either way the code is exchanged once and the store's connection created or
         updated (one per store, whatever the concurrency). Only a state-bound install goes on to
@@ -99,6 +107,8 @@ class InstallFlow:
         from connector.stores.errors import AuthError, StoreError
 
         market = state is None
+        if market and not market_allowed:
+            raise InvalidState("the platform sent no state: start from the install link", reason="state_missing")
         if not market:
             self.states.consume(state, "store_install", browser=browser)
         if error:
@@ -106,7 +116,7 @@ class InstallFlow:
         if not code:
             raise BadRequest("the store sent no authorization code", reason="no_code")
         try:
-            grant = self.store_oauth.exchange_code(code=code, redirect_uri=redirect_uri)
+            grant = self._store_oauth().exchange_code(code=code, redirect_uri=redirect_uri)
         except AuthError as exc:
             raise CodeRefused("the store refused the authorization code", reason=exc.code) from None
         except StoreError as exc:
@@ -114,18 +124,22 @@ class InstallFlow:
         now = int(self._now())
         repo, vault = self.c.repo, self.c.vault
         token = {"store_token": grant.token.get_secret_value()}
+        if grant.refresh_token is not None:
+            token["store_refresh_token"] = grant.refresh_token.get_secret_value()
+        expires = int(grant.expires_at.timestamp()) if grant.expires_at is not None else None
         created = False
         existing = repo.claimed_connection(grant.platform, grant.store_id)
         if existing is None:
             connection_id = new_connection_id()
             fresh = Connection(connection_id=connection_id, platform=grant.platform, store_id=grant.store_id,
-                               state="pending", created_at=now, updated_at=now,
+                               state="pending", created_at=now, updated_at=now, store_access_expires_at=expires,
                                store_token_ct=vault.seal(connection_id, token))
             created = repo.create_for_store(fresh)
             existing = connection_id if created else repo.claimed_connection(grant.platform, grant.store_id)
         if existing is None:  # pragma: no cover - the claim vanished between two reads (a purge)
             raise ExchangeFailed("the store's connection changed during the install; retry", reason="race")
-        connection = repo.require(existing) if created else repo.reinstall(existing, vault.seal(existing, token), now)
+        connection = repo.require(existing) if created else repo.reinstall(existing, vault.seal(existing, token), now,
+                                                                           store_access_expires_at=expires)
         logger().info("store installed", extra={"connection_id": connection.connection_id, "new_connection": created,
                                                 "platform": grant.platform, "store_id": grant.store_id,
                                                 "market_install": market})
@@ -147,6 +161,7 @@ class InstallFlow:
         from connector.tiktok.oauth import StaticToken
 
         record = self.states.consume(state, "tiktok_authorize", browser=browser)
+        self.connection = self.c.repo.get(str(record.connection_id)) if record.connection_id else None
         if error or not code or code == "null":
             raise InstallDenied("TikTok Shop authorization was cancelled", reason=(error or "no_code")[:64])
         connection_id = str(record.connection_id)

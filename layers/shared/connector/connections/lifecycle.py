@@ -20,7 +20,7 @@ from connector.runtime import now as wall_clock
 from connector.tasks import TaskMessage
 
 if TYPE_CHECKING:
-    from connector.stores.protocol import StoreCredentials, StorePlatform
+    from connector.stores.protocol import StoreCredentials, StoreGrant, StorePlatform
     from connector.tiktok.models import TokenSet, Warehouse
     from connector.tiktok.protocol import TikTokShop
 
@@ -128,6 +128,65 @@ def refresh_tokens(repo: ConnectionRepository, vault: TokenVault, connection_id:
         repo.release_refresh_lock(connection_id, owner)
 
 
+#: An expiring store token is refreshed by the schedule (every 30 minutes) when it has less than
+#: this left, so it never lapses between two runs; and at use, under the same lock, when it has
+#: less than :data:`STORE_USE_MARGIN_S` left.
+STORE_REFRESH_MARGIN_S = 35 * 60
+STORE_USE_MARGIN_S = 120
+
+StoreRefresher = Callable[[str, str, str], "StoreGrant"]
+"""(platform, store id, refresh token) -> a fresh grant (its refresh token too: they may rotate)."""
+
+
+def refresh_store_token(repo: ConnectionRepository, vault: TokenVault, connection_id: str,
+                        refresher: StoreRefresher, notifier: Notifier, *, correlation_id: str,
+                        margin_s: int = STORE_REFRESH_MARGIN_S, clock: Callable[[], float] = wall_clock,
+                        sleep: Callable[[float], None] = time.sleep, wait_s: float = LOCK_WAIT_S) -> RefreshOutcome:
+    """Refresh one connection's expiring store token when it expires within ``margin_s``, under
+    the connection's refresh lock (TikTok's: one refresher per connection whatever it refreshes),
+    and keep the rotated refresh token. Another holder of the lock: wait for it, then refresh
+    only if the token is still due. A refused refresh marks the connection "needs
+    re-authorization" (the merchant installs again) and it leaves the queue; any other failure
+    is raised as it is (retried later)."""
+    from connector.stores.errors import AuthError
+
+    def due(connection: Connection) -> bool:
+        expires = connection.store_access_expires_at
+        return expires is not None and expires <= clock() + margin_s
+
+    owner = uuid.uuid4().hex
+    deadline = clock() + wait_s
+    while not repo.acquire_refresh_lock(connection_id, owner, int(clock()), LOCK_TTL_S):
+        if clock() > deadline:
+            raise Conflict(f"token refresh of connection {connection_id} is held by another worker",
+                           reason="refresh_locked")
+        sleep(0.1)
+    try:
+        connection = repo.require(connection_id)
+        if not due(connection) or connection.store_token_ct is None:
+            return RefreshOutcome(connection_id, refreshed=False, access_expires_at=connection.store_access_expires_at)
+        held = vault.open(connection_id, connection.store_token_ct)
+        try:
+            grant = refresher(connection.platform, connection.store_id, held.get("store_refresh_token", ""))
+        except AuthError:  # the refresh token is refused (revoked, expired, the app removed)
+            repo.leave_store_refresh_queue(connection_id)
+            mark_needs_reauth(repo, notifier, connection_id, "store_refresh_failed", correlation_id, clock)
+            raise NeedsReauthorization(f"the store refused to refresh the token of connection {connection_id}",
+                                       reason="store_refresh_failed") from None
+        expires = int(grant.expires_at.timestamp()) if grant.expires_at else None
+        sealed = {"store_token": grant.token.get_secret_value()}
+        rotated = grant.refresh_token.get_secret_value() if grant.refresh_token else held.get("store_refresh_token")
+        if rotated:
+            sealed["store_refresh_token"] = rotated
+        now = int(clock())
+        repo.save_store_token(connection_id, store_token_ct=vault.seal(connection_id, sealed),
+                              access_expires_at=expires if expires is not None else now + margin_s + 3600, now=now)
+        logger().info("store token refreshed", extra={"connection_id": connection_id, "access_expires_at": expires})
+        return RefreshOutcome(connection_id, refreshed=True, access_expires_at=expires)
+    finally:
+        repo.release_refresh_lock(connection_id, owner)
+
+
 def _stored_access(repo: ConnectionRepository, vault: TokenVault, connection_id: str) -> str | None:
     connection = repo.get(connection_id)
     if connection is None or connection.tiktok_tokens_ct is None:
@@ -213,12 +272,21 @@ class Collaborators:
     open_store: Callable[[StoreCredentials], StorePlatform]
     notifier: Notifier
     clock: Callable[[], float] = wall_clock
+    store_refresher: StoreRefresher | None = None
+    """Refreshes an expiring store token (the platform's app); ``None``: tokens are used as held."""
 
     def store_for(self, connection: Connection) -> StorePlatform:
         from pydantic import SecretStr
 
         from connector.stores.protocol import StoreCredentials
 
+        expires = connection.store_access_expires_at
+        if (self.store_refresher is not None and expires is not None and connection.store_token_ct is not None
+                and expires <= self.clock() + STORE_USE_MARGIN_S):
+            refresh_store_token(self.repo, self.vault, connection.connection_id, self.store_refresher, self.notifier,
+                                correlation_id=connection.connection_id, margin_s=STORE_USE_MARGIN_S,
+                                clock=self.clock)
+            connection = self.repo.require(connection.connection_id)
         if connection.store_token_ct is None:
             raise NeedsReauthorization(f"connection {connection.connection_id} holds no store token",
                                        reason="no_store_token")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ConnectionState = Literal["pending", "active", "paused", "needs_reauth", "disconnected"]
 """pending: store connected, TikTok not authorized yet. paused: syncing refused for a reason
@@ -72,6 +72,8 @@ class Connection(BaseModel):
     updated_at: int
     tiktok_access_expires_at: int | None = None
     tiktok_refresh_expires_at: int | None = None
+    store_access_expires_at: int | None = None
+    """When the store token stops working (``None``: it lasts until the app is removed)."""
     store_token_ct: bytes | None = Field(default=None, repr=False)
     tiktok_tokens_ct: bytes | None = Field(default=None, repr=False)
     merchant_token_hash: str | None = Field(default=None, repr=False)
@@ -100,7 +102,8 @@ class EventMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: Literal["tiktok", "ecwid"]
+    source: str
+    """``tiktok`` or a store platform's name (:data:`connector.connections.platforms.STORE_PLATFORMS`)."""
     kind: str = Field(min_length=1, max_length=64)
     connection_id: str = Field(min_length=1)
     event_id: str = Field(min_length=1, max_length=200)
@@ -109,6 +112,15 @@ class EventMessage(BaseModel):
     store_id: str | None = None
     entity_ids: dict[str, str] = Field(default_factory=dict)
     occurred_at: int | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        from connector.connections.platforms import STORE_PLATFORMS
+
+        if value != "tiktok" and value not in STORE_PLATFORMS:
+            raise ValueError(f"unknown event source {value[:32]!r}")
+        return value
 
 
 class CheckResult(BaseModel):

@@ -2,7 +2,9 @@
 
 Items (partition ``CONN#<id>``): ``META`` (the connection, token ciphertexts, merchant token
 hash, gsi2 = store -> connection, gsi3 = token-refresh queue), ``SHOP#<shop id>`` (gsi1 = shop ->
-connection), ``LOCK#tiktok_refresh`` (TTL'd). Outside it: ``STORECLAIM#<platform>#<store>`` makes
+connection), ``LOCK#tiktok_refresh`` (TTL'd; the one lock of every token refresh of the
+connection, TikTok's and the store's), ``STOREREFRESH`` (an expiring store token's place in the
+refresh queue). Outside it: ``STORECLAIM#<platform>#<store>`` makes
 a store map to exactly one connection, whatever the concurrent installs; ``SHOPCLAIM#<shop id>``
 makes a TikTok shop belong to at most one connection (written in the same transaction as the
 connection's shops and tokens) and is what routes the shop's webhooks.
@@ -129,21 +131,78 @@ class ConnectionRepository(dynamo.Repository):
                                              "connection_id": connection.connection_id})}},
             {"Put": {"TableName": self._table, "ConditionExpression": dynamo.ABSENT,
                      "Item": dynamo.to_item(meta)}},
+            *self._store_queue_ops(connection.connection_id, connection.store_access_expires_at),
         ])
 
-    def reinstall(self, connection_id: str, store_token_ct: bytes, now: int) -> Connection:
+    def reinstall(self, connection_id: str, store_token_ct: bytes, now: int, *,
+                  store_access_expires_at: int | None = None) -> Connection:
         """The same store installed again: new store token; a disconnected connection comes back
         as pending (TikTok authorization follows)."""
+        expiry = (", store_access_expires_at = :sx" if store_access_expires_at is not None
+                  else " REMOVE store_access_expires_at")
+        values: dict[str, Any] = {":ct": store_token_ct, ":now": now, ":p": "pending"}
+        if store_access_expires_at is not None:
+            values[":sx"] = store_access_expires_at
         item = self._updated_if(
             _plain_key(connection_id),
-            "SET store_token_ct = :ct, updated_at = :now, #state = if_not_exists(#state, :p)", dynamo.PRESENT,
-            names={"#state": "state"}, values={":ct": store_token_ct, ":now": now, ":p": "pending"})
+            "SET store_token_ct = :ct, updated_at = :now, #state = if_not_exists(#state, :p)" + expiry,
+            dynamo.PRESENT, names={"#state": "state"}, values=values)
         if item is None:
             raise NotFound(f"connection {connection_id} does not exist")
+        self._set_store_queue(connection_id, store_access_expires_at)
         connection = _connection(item)
         if connection.state == "disconnected":
             connection = self.set_state(connection_id, "pending", None, now)
         return connection
+
+    # ------------------------------------------------------------------ expiring store tokens
+    @staticmethod
+    def _store_queue_item(connection_id: str, expires_at: int) -> dict[str, Any]:
+        return {keys.PK: keys.conn_pk(connection_id), keys.SK: keys.STORE_REFRESH_ITEM, "connection_id": connection_id,
+                "gsi3pk": keys.STORE_REFRESH_INDEX_PK, "gsi3sk": keys.refresh_index_sk(expires_at, connection_id)}
+
+    def _store_queue_ops(self, connection_id: str, expires_at: int | None) -> list[dict[str, Any]]:
+        if expires_at is None:
+            return []
+        return [{"Put": {"TableName": self._table,
+                         "Item": dynamo.to_item(self._store_queue_item(connection_id, expires_at))}}]
+
+    def _set_store_queue(self, connection_id: str, expires_at: int | None) -> None:
+        if expires_at is None:
+            self._delete(_plain_key(connection_id, keys.STORE_REFRESH_ITEM))
+        else:
+            self.client.put_item(TableName=self._table,
+                                 Item=dynamo.to_item(self._store_queue_item(connection_id, expires_at)))
+
+    def due_for_store_refresh(self, expiring_before: int) -> Iterator[str]:
+        """Connection ids whose (expiring) store token expires before the given time."""
+        params: dict[str, Any] = {
+            "TableName": self._table, "IndexName": keys.GSI_TIKTOK_SKU,
+            "KeyConditionExpression": "gsi3pk = :pk AND gsi3sk < :before",
+            "ExpressionAttributeValues": dynamo.values({
+                ":pk": keys.STORE_REFRESH_INDEX_PK, ":before": f"{expiring_before:012d}#"}),
+        }
+        while True:
+            result = self.client.query(**params)
+            for item in result.get("Items", []):
+                yield str(dynamo.from_item(item)["connection_id"])
+            if "LastEvaluatedKey" not in result:
+                return
+            params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+
+    def save_store_token(self, connection_id: str, *, store_token_ct: bytes, access_expires_at: int,
+                         now: int) -> Connection:
+        """A refreshed store token (only while the connection still holds one: a disconnect that
+        raced the refresh wins)."""
+        connection = self._change(
+            connection_id, "SET store_token_ct = :ct, store_access_expires_at = :sx, updated_at = :now",
+            {":ct": store_token_ct, ":sx": access_expires_at, ":now": now},
+            condition="attribute_exists(store_token_ct)")
+        self._set_store_queue(connection_id, access_expires_at)
+        return connection
+
+    def leave_store_refresh_queue(self, connection_id: str) -> None:
+        self._set_store_queue(connection_id, None)
 
     def save_authorization(self, connection_id: str, *, tokens_ct: bytes, access_expires_at: int,
                            refresh_expires_at: int, seller_name: str | None,
@@ -266,10 +325,11 @@ class ConnectionRepository(dynamo.Repository):
             "TableName": self._table, "Key": self._key(connection_id),
             "UpdateExpression": ("SET #state = :state, reason = :reason, updated_at = :now ADD session_version :one "
                                  "REMOVE store_token_ct, tiktok_tokens_ct, gsi3pk, gsi3sk, merchant_token_hash, "
-                                 "merchant_token_expires_at"),
+                                 "merchant_token_expires_at, store_access_expires_at"),
             "ConditionExpression": dynamo.PRESENT, "ExpressionAttributeNames": {"#state": "state"},
             "ExpressionAttributeValues": dynamo.values({":state": "disconnected", ":reason": reason, ":now": now,
                                                         ":one": 1})}}]
+        items.append({"Delete": {"TableName": self._table, "Key": self._key(connection_id, keys.STORE_REFRESH_ITEM)}})
         for shop_id in owned:
             pk, sk = keys.shop_claim_key(shop_id)
             items.append({"Update": {
@@ -368,7 +428,7 @@ def _connection(item: dict[str, Any]) -> Connection:
         if name in values:
             values[name] = bytes(values[name])
     for name in ("created_at", "updated_at", "tiktok_access_expires_at", "tiktok_refresh_expires_at", "checked_at",
-                 "merchant_token_expires_at", "session_version"):
+                 "merchant_token_expires_at", "session_version", "store_access_expires_at"):
         if name in values:
             values[name] = int(values[name])
     return Connection.model_validate(values)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from connector import appsecrets
 from connector.appsecrets import AppCredentials
 from connector.config import BaseEnv, load_env
+from connector.connections import platforms
 from connector.connections.lifecycle import Collaborators, Notifier
 from connector.connections.oauth_state import OAuthStates
 from connector.connections.repository import ConnectionRepository
@@ -17,7 +18,8 @@ from connector.connections.vault import TokenVault
 from connector.queues import SqsSender
 
 if TYPE_CHECKING:
-    from connector.stores.ecwid.oauth import EcwidOAuth
+    from connector.connections.platforms import StoreApp
+    from connector.stores.protocol import StoreGrant
     from connector.tiktok.client import TikTokClient
 
 
@@ -52,20 +54,15 @@ def wire() -> Wired:
         repo=ConnectionRepository(env.table_name), vault=TokenVault(env.tokens_key_id),
         tiktok=_tiktok(creds.tiktok_app_key, creds.tiktok_app_secret, env.tiktok_api_base, env.tiktok_auth_base,
                        env.tiktok_authorize_url, env.tiktok_rate_per_second),
-        open_store=open_store, notifier=Notifier(sender, env.tasks_queue_url))
+        open_store=open_store, notifier=Notifier(sender, env.tasks_queue_url),
+        store_refresher=functools.partial(_refresh_store_token, creds))
     return Wired(env, creds, c, sender)
 
 
-def store_oauth(w: Wired) -> EcwidOAuth:
-    from connector.stores.ecwid import config
+def store_app(w: Wired, platform: str) -> StoreApp:
+    """The store platform's app (its OAuth, webhooks, token refresh) with this stack's credentials."""
+    return platforms.app(platform, w.creds)
 
-    return _store_oauth(w.creds.ecwid_client_id, w.creds.ecwid_client_secret, config.oauth_base())
 
-
-@functools.lru_cache(maxsize=8)
-def _store_oauth(client_id: str, client_secret: str, oauth_base: str) -> EcwidOAuth:
-    """One client (its HTTP pool and TLS context, ~0.1 s to build) per app and endpoint, reused
-    across invocations: an anonymous callback does not pay for a new one each time."""
-    from connector.stores.ecwid.oauth import EcwidOAuth
-
-    return EcwidOAuth(client_id, client_secret, oauth_base=oauth_base)
+def _refresh_store_token(creds: AppCredentials, platform: str, store_id: str, refresh_token: str) -> StoreGrant:
+    return platforms.app(platform, creds).refresh(store_id, refresh_token)

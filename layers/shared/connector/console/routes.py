@@ -257,7 +257,7 @@ def reauthorize() -> Any:
     from connector.connections.install import InstallFlow
     from connector.connections.oauth_state import browser_cookie, browser_from_cookies, new_browser_nonce
     from connector.connections.pages import SECURITY_HEADERS
-    from connector.connections.wiring import store_oauth, wire
+    from connector.connections.wiring import wire
     from connector.console import access
     from connector.observability import logger
 
@@ -270,6 +270,6 @@ def reauthorize() -> Any:
         return render.html(403, "refused.html", reason=refused.reason)
     nonce = browser_from_cookies(list(router.current_event.cookies or [])) or new_browser_nonce()
     cookies = [browser_cookie(nonce, secure=(w.env.public_base_url or "https://").startswith("https://"))]
-    flow = InstallFlow(w.c, w.states(), store_oauth(w), w.sender, w.env.tasks_queue_url)
+    flow = InstallFlow(w.c, w.states(), None, w.sender, w.env.tasks_queue_url)
     url = flow.reauthorize_url(connection.connection_id, nonce)
     return Response(status_code=302, headers={**SECURITY_HEADERS, "Location": url}, body="", cookies=cookies)

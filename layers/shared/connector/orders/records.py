@@ -176,6 +176,15 @@ class OrderRepository(Repository):
         for item in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), "ORDER#"):
             yield from_attributes(dynamo.from_item(item))
 
+    def erase_buyer_details(self, connection_id: str, tiktok_order_id: str, now: int) -> bool:
+        """A buyer asked to be forgotten: drop what ties the order to them (the buyer reference,
+        the tracking number). False when the record is gone."""
+        from connector import dynamo, keys
+
+        return self._update_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.order_sk(tiktok_order_id)},
+                               "SET updated_at = :now REMOVE buyer_ref, tracking_number", dynamo.PRESENT,
+                               values={":now": now})
+
     def pending_units(self, connection_id: str) -> dict[str, int]:
         """variant_key -> units paid on TikTok but not in the store yet, over every order of the
         connection not relayed yet (for the stock sync): read from the compact

@@ -161,6 +161,7 @@ class ShopifyWebhooks:
         event_id = _plain_id(delivery.strip(), config.WEBHOOK_ID_HEADER)
         payload = _decode(body)
         kind = TOPIC_KINDS.get(topic, EventKind.UNKNOWN)
+        _same_shop(payload, shop)
         entity_id, details = _entity(topic, kind, payload)
         occurred = (
             _when(header(headers, config.TRIGGERED_AT_HEADER))
@@ -184,6 +185,15 @@ class ShopifyWebhooks:
                 f"shopify webhook: {config.HMAC_HEADER} does not match", platform=config.PLATFORM
             )
         return self.parse(body, headers)
+
+
+def _same_shop(payload: dict[str, Any], shop: str) -> None:
+    """Only the body is signed, not ``X-Shopify-Shop-Domain``: a genuine body replayed with
+    another shop's header must not act on that shop, so a body that names its shop (the privacy
+    requests and ``app/uninstalled`` do) must name the one in the header."""
+    named = payload.get("shop_domain", payload.get("myshopify_domain"))
+    if named is not None and named != shop:
+        raise _malformed(f"the body names another shop than {config.SHOP_HEADER}")
 
 
 def _entity(topic: str, kind: EventKind, payload: dict[str, Any]) -> tuple[str | None, dict[str, str]]:

@@ -7,7 +7,10 @@ SAMVENV := .venv-sam
 PY := $(VENV)/bin/python
 export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
-export PYTHONDONTWRITEBYTECODE := 1
+# Compiled bytecode (and pytest's rewritten test modules) is kept in one folder outside the
+# sources, so a second run does not parse everything again and the source folders stay clean.
+export PYTHONDONTWRITEBYTECODE :=
+export PYTHONPYCACHEPREFIX := $(CURDIR)/.cache/python
 
 export CHROMIUM ?= /usr/bin/chromium
 
@@ -83,4 +86,4 @@ bench-smoke: install
 	$(PY) -m bench --smoke --out .bench-smoke
 
 clean:
-	rm -rf $(VENV) $(SAMVENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SAMVENV) node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache .cache

@@ -184,10 +184,11 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
 
 def _acquire_or_take_over(deps: StockDeps, connection_id: str, product_id: str, owner: str,
                           seq: int) -> StockState | None:
-    """The lease for request ``seq`` when it is free; ``None`` once the holder is known to answer
-    the request (its run started from ``seq`` or later, or it will see ``seq`` moved before it
-    lets go and no call of its is out); taken over from a holder whose call from an older run
-    has been out :data:`STALLED_S` (its retries are fenced off from then on)."""
+    """The lease for request ``seq`` when it is free; ``None`` when the holder answers the
+    request (its run started from ``seq`` or later, or no call of its is out: it sees ``seq``
+    moved before it lets go); taken over from a holder whose call from an older run has been out
+    :data:`STALLED_S` (its retries are fenced off from then on). Waits only while such a call is
+    younger than that, so at most :data:`STALLED_S`."""
     deadline = deps.clock() + LEASE_WAIT_S
     while True:
         now = deps.clock()
@@ -201,9 +202,7 @@ def _acquire_or_take_over(deps: StockDeps, connection_id: str, product_id: str, 
         if holder.run_seq >= seq or now > deadline:
             return None
         if holder.call_at is None:
-            # Not in a call: it checks seq before letting go, or makes a call we can watch.
-            deps.sleep(POLL_S)
-            continue
+            return None  # not in a call: it checks seq before letting go and syncs again
         if now - holder.call_at >= STALLED_S:
             state = deps.states.acquire(connection_id, product_id, owner, now, LEASE_TTL_S,
                                         stalled_before=now - STALLED_S, seq=seq)

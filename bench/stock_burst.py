@@ -2,7 +2,7 @@
 local cloud: p95 change -> TikTok and oversold SKU-seconds (targets: p95 < 2 s, 0 oversold).
 
     python -m bench.stock_burst                      # 1,000 changes over 100 SKUs
-    python -m bench.stock_burst --smoke              # 24 changes over 8 SKUs, for a quick test
+    python -m bench.stock_burst --smoke              # 12 changes over 4 SKUs, for a quick test
 
 Store products with four combinations, each with stock of its own, are linked to four-SKU
 sandbox TikTok listings. The bench changes the SKUs' stock through the store at a steady pace
@@ -245,16 +245,16 @@ def main(argv: list[str] | None = None, running: World | None = None) -> dict[st
     parser.add_argument("--skus", type=int, default=100, help="rounded up to whole four-SKU listings")
     parser.add_argument("--rate", type=float, default=10.0, help="store changes per second")
     parser.add_argument("--stalls", type=int, default=20, help="TikTok inventory calls held (half timeout, half late)")
-    parser.add_argument("--smoke", action="store_true", help="24 changes over 8 SKUs, two stalls, for tests")
+    parser.add_argument("--smoke", action="store_true", help="12 changes over 4 SKUs, two stalls, for tests")
     parser.add_argument("--out", "--output", dest="output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.smoke:
-        args.changes, args.skus, args.rate, args.stalls = 24, 8, 12.0, 2
-    stall_s = 12.0 if not args.smoke else 1.5
+        args.changes, args.skus, args.rate, args.stalls = 12, 4, 12.0, 2
+    stall_s = 12.0 if not args.smoke else 1.0
     with nullcontext(running) if running is not None else world() as w:
         listings = listings_for(w, args.skus, "Burst")
         result = run(listings, args.changes, rate=args.rate, stalls=args.stalls, stall_s=stall_s,
-                     late_s=1.5 if args.smoke else 3.0)
+                     late_s=1.0 if args.smoke else 3.0)
     result["smoke"] = args.smoke
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCHES = ("cold_start", "stock_latency", "order_latency", "catalog_push")
+BENCHES = ("cold_start", "stock_latency", "stock_burst", "order_latency", "catalog_push")
 RESULTS = Path(__file__).with_name("results")
 
 

@@ -19,9 +19,12 @@ import json
 import statistics
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.stock_scenario import Linked, connect_and_link, settle, wait_for
+
+if TYPE_CHECKING:
+    from local.world import World
 
 RESULTS = Path(__file__).parent / "results" / "stock_latency.json"
 BURST = 10
@@ -91,7 +94,10 @@ def _summary(values: list[float]) -> dict[str, float]:
             "n": len(ordered)}
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def main(argv: list[str] | None = None, running: World | None = None) -> dict[str, Any]:
+    """``running``: a world already up (the test suite's), else one is started for the run."""
+    from contextlib import nullcontext
+
     from local.world import world
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="where the JSON result goes (python -m bench passes --out)")
     args = parser.parse_args(argv)
     changes = 13 if args.smoke else max(1, args.changes)
-    with world() as w:
+    with nullcontext(running) if running is not None else world() as w:
         linked = connect_and_link(w, name="Bench")
         result = run(linked, changes, burst_offset=2 if args.smoke else 10)
     result["smoke"] = args.smoke

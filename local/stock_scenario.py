@@ -26,15 +26,20 @@ class Linked:
     combination_ids: list[int]
     tiktok_product_id: str
     sku_ids: list[str]
+    shop: dict[str, Any] | None = None
+    """The TikTok shop the listing is in (its ``seller_id``, ``id``, ``cipher``...)."""
+    own: tuple[bool, ...] = (True, True, False, False)
+    """Which combinations have stock of their own (the others share the product's)."""
 
     @property
     def variant_keys(self) -> list[str]:
         return [f"{self.product_id}:{cid}" for cid in self.combination_ids]
 
     def set_quantity(self, index: int, quantity: int, *, notify: bool = True) -> None:
-        """A merchant's edit of one combination's stock (index 2 and 3 share the product's)."""
+        """A merchant's edit of one combination's stock (or of the product's, shared by the
+        combinations without their own)."""
         state = self.world.ecwid.state
-        if index < 2:
+        if self.own[index]:
             state.update_combination(
                 self.store_id, self.product_id, self.combination_ids[index], {"quantity": quantity}
             )
@@ -58,7 +63,6 @@ class Linked:
 def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
     """Install a store (both consents), keep the catalog feature's hands off, create the store
     product and a TikTok listing directly, and write the SKU links."""
-    from connector.links import LinkRepository, SkuLink
     from connector.settings import ConnectionSettings, SettingsRepository
 
     seller = w.tiktok.create_seller(f"{name} seller", "US")
@@ -74,7 +78,23 @@ def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
         ConnectionSettings().patched({"catalog": {"auto_pull": False, "auto_update": False}}),
         int(time.time()),
     )
+    shop = {**seller["shops"][0], "seller_id": seller["id"]}
+    return _link_product(w, connection_id, token, store_id, shop, name=name, own_stock=(6, 8, None, None))
 
+
+def link_another(linked: Linked, *, name: str, own_stock: tuple[int | None, ...] = (5, 5, 5, 5)) -> Linked:
+    """One more store product linked to a new four-SKU TikTok listing on the same connection
+    (by default every combination with stock of its own)."""
+    assert linked.shop is not None
+    return _link_product(linked.world, linked.connection_id, linked.merchant_token, linked.store_id, linked.shop,
+                         name=name, own_stock=own_stock)
+
+
+def _link_product(w: World, connection_id: str, token: str, store_id: int, shop: dict[str, Any], *, name: str,
+                  own_stock: tuple[int | None, ...]) -> Linked:
+    from connector.links import LinkRepository, SkuLink
+
+    table, ddb = w.cloud.table_name(), w.cloud.client("dynamodb")
     sizes = ["M", "L", "XL", "XXL"]
     product_id = w.ecwid.add_product(
         store_id,
@@ -88,15 +108,14 @@ def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
                     "options": [{"name": "Size", "value": s}],
                     **({"sku": f"{name}-{s}", "quantity": q} if q is not None else {}),
                 }
-                for s, q in zip(sizes, [6, 8, None, None], strict=True)
+                for s, q in zip(sizes, own_stock, strict=True)
             ],
         },
         notify=False,
     )
     combination_ids = [int(c["id"]) for c in w.ecwid.product(store_id, product_id)["combinations"]]
 
-    shop = seller["shops"][0]
-    tiktok_product_id, sku_ids = _tiktok_listing(w, seller["id"], shop)
+    tiktok_product_id, sku_ids = _tiktok_listing(w, shop["seller_id"], shop)
     links = LinkRepository(table, ddb)
     for index, (cid, sku_id) in enumerate(zip(combination_ids, sku_ids, strict=True)):
         key = f"{product_id}:{cid}"
@@ -105,7 +124,7 @@ def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
                 connection_id=connection_id,
                 store_product_id=str(product_id),
                 variant_key=key,
-                stock_key=key if index < 2 else str(product_id),
+                stock_key=key if own_stock[index] is not None else str(product_id),
                 seller_sku=f"{name}-{sizes[index]}",
                 shop_id=shop["id"],
                 tiktok_product_id=tiktok_product_id,
@@ -113,7 +132,8 @@ def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
                 linked_by="hand",
             )
         )
-    return Linked(w, connection_id, token, store_id, product_id, combination_ids, tiktok_product_id, sku_ids)
+    return Linked(w, connection_id, token, store_id, product_id, combination_ids, tiktok_product_id, sku_ids, shop,
+                  tuple(q is not None for q in own_stock))
 
 
 def _tiktok_listing(w: World, seller_id: str, shop: dict[str, Any]) -> tuple[str, list[str]]:

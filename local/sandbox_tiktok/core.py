@@ -175,6 +175,7 @@ class Core:
         self._rl_lock = threading.Lock()
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self._inventory_writes: list[dict[str, Any]] = []
         self.base_url = ""  # set once the server is listening
 
     # --- helpers for handlers ---------------------------------------------------------------
@@ -410,6 +411,25 @@ class Core:
     def clear_requests(self) -> None:
         with self._log_lock:
             self._log.clear()
+
+    # --- inventory timeline ---------------------------------------------------------------
+
+    def log_inventory_write(self, product_id: str, sku_id: str, inventory: dict[str, int]) -> None:
+        """One SKU's figures as an inventory update applied them (when, per warehouse)."""
+        with self._log_lock:
+            self._inventory_writes.append({"t": time.time(), "product_id": product_id, "sku_id": sku_id,
+                                           "inventory": dict(inventory), "quantity": sum(inventory.values())})
+            if len(self._inventory_writes) > 200000:
+                del self._inventory_writes[:50000]
+
+    def inventory_writes(self, product_id: str | None = None) -> list[dict[str, Any]]:
+        """The timeline of applied inventory writes, oldest first (``t``: when it was applied)."""
+        with self._log_lock:
+            return [dict(e) for e in self._inventory_writes if product_id is None or e["product_id"] == product_id]
+
+    def clear_inventory_writes(self) -> None:
+        with self._log_lock:
+            self._inventory_writes.clear()
 
 
 # --- paging -----------------------------------------------------------------------------------

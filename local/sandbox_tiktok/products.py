@@ -587,6 +587,7 @@ class ProductApi(Core):
             for sku, given in plan:
                 before = sum(sku.inventory.values())
                 sku.inventory = given
+                self.log_inventory_write(product.id, sku.id, given)
                 after = sum(given.values())
                 if (before == 0) != (after == 0):
                     events.append(

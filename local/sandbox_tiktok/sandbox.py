@@ -323,6 +323,8 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
             ("DELETE", "/webhooks", lambda r: self.webhooks.clear()),
             ("GET", "/requests", lambda r: self.requests(r.arg("path"), r.arg("pattern"))),
             ("DELETE", "/requests", lambda r: self.clear_requests()),
+            ("GET", "/inventory_writes", lambda r: self.inventory_writes(r.arg("product_id"))),
+            ("DELETE", "/inventory_writes", lambda r: self.clear_inventory_writes()),
             ("GET", "/products/{product_id}", lambda r: self.product(r.params["product_id"])),
             ("POST", "/products/{product_id}/review_now", lambda r: self.review_now(r.params["product_id"])),
             ("POST", "/review", lambda r: self.set_review_outcome(**_body(r))),

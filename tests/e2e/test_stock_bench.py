@@ -1,18 +1,33 @@
-"""The stock latency benchmark runs end to end (tiny size) and writes its figures."""
+"""The stock benchmarks run end to end (tiny sizes, on the suite's world) and write their figures."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bench import stock_latency
+from bench import stock_burst, stock_latency
+from local.world import World
 
 
-def test_stock_latency_bench_smoke(tmp_path: Path) -> None:
+def test_stock_latency_bench_smoke(tmp_path: Path, connected_world: World) -> None:
     output = tmp_path / "stock_latency.json"
-    result = stock_latency.main(["--smoke", "--out", str(output)])
+    result = stock_latency.main(["--smoke", "--out", str(output)], connected_world)
     assert json.loads(output.read_text()) == result
     assert result["changes"] == 13 and result["bursts"] == 1 and result["single_changes"] == 3
     assert 1 <= result["inventory_calls_per_burst"]["max"] <= 2
     latency = result["latency_s"]
     assert latency["n"] == 4 and 0 < latency["p50"] <= latency["p95"] <= latency["max"] < 15
+
+
+def test_stock_burst_bench_smoke(tmp_path: Path, connected_world: World) -> None:
+    """A few changes over one listing with two held calls: every change reaches TikTok and both
+    measures come out of the two timelines."""
+    output = tmp_path / "stock_burst.json"
+    result = stock_burst.main(["--smoke", "--out", str(output)], connected_world)
+    assert json.loads(output.read_text()) == result
+    assert result["changes"] == 12 and result["skus"] == 4
+    assert result["stalls"]["injected"] == 2 and result["stalls"]["taken"] <= 2
+    latency = result["latency_s"]
+    assert latency["n"] == 12 and 0 < latency["p50"] <= latency["p95"] <= latency["max"] < 15
+    assert result["oversold_sku_s"] >= 0 and result["oversold_sku_s_no_settle"] >= result["oversold_sku_s"]
+    assert result["tiktok_inventory_calls"] >= 1 and result["stale_oversold_sku_s"] >= 0

@@ -6,11 +6,16 @@ and then stalls past the client's 10 s timeout (the answer is lost), four times,
 spends about 45 s in retries, longer than the stock lease's 30 s. The store's change to 2 comes
 once all four stalls are taken, after the lease's first term. Before fenced writes, a second
 worker took the expired lease and sent 2, then the first worker's fifth attempt landed 6 and
-stayed. Now the first worker keeps its lease while its call is out, the change to 2 is left to
-it, and it sends 2 last: TikTok ends equal to the store."""
+stayed. Now the first worker keeps its lease while its call is out, and the change to 2 takes the
+product over from the stalled call: 2 goes out at once, the stalled call makes no further
+attempt, and its worker sends the newest figure again: TikTok ends equal to the store.
+
+A newer figure reaches TikTok within about 2 s even while an older call is held: measured from
+the store change to the sandbox TikTok's own timeline of applied inventory writes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +26,10 @@ from tests.support.wait import until
 
 STALL_S = 12.0
 """Longer than the worker's TikTok timeout (10 s): each attempt's answer is lost."""
+LATE_S = 6.0
+"""Shorter than the worker's TikTok timeout: the call is answered, after landing late."""
+NEWER_WITHIN_S = 2.5
+"""Store change -> the newer figure applied by TikTok while an older call is held."""
 
 
 @pytest.fixture
@@ -62,3 +71,31 @@ def test_a_figure_tiktok_shows_above_the_store_is_corrected_by_the_reconciliatio
     until(lambda: linked.tiktok_quantities()[0] == 10, timeout=20, what="TikTok's figure corrected")
     settle(linked)
     assert linked.tiktok_quantities()[0] == 10
+
+
+def test_a_newer_figure_reaches_tiktok_at_once_while_an_older_call_is_held(linked: Linked) -> None:
+    """The call sending 6 is held by TikTok and lands after the newer 2 (applied late): the
+    change to 2 takes the product over, 2 lands within about 2 s of the store change, the late 6
+    is followed by 2 again, and TikTok ends equal to the store."""
+    w = linked.world
+    sku = linked.sku_ids[0]
+    w.tiktok.inject_fault("late", count=1, path=f"{linked.tiktok_product_id}/inventory/update", delay_s=LATE_S)
+    linked.set_quantity(0, 6)
+    until(lambda: not w.tiktok.faults(), timeout=20, what="the call sending 6 held by TikTok")
+    changed_at = time.time()
+    linked.set_quantity(0, 2)
+
+    def writes() -> list[tuple[float, int]]:
+        return [(e["t"], e["quantity"]) for e in w.tiktok.inventory_writes(linked.tiktok_product_id)
+                if e["sku_id"] == sku and e["t"] >= changed_at]
+
+    until(lambda: any(q == 6 for _, q in writes()), timeout=30, what="the held call landing late")
+    until(lambda: writes()[-1][1] == 2, timeout=30, what="the newest figure sent again after it")
+    settle(linked, timeout=60)
+    timeline = writes()
+    first_two = next(t for t, q in timeline if q == 2)
+    late_six = next(t for t, q in timeline if q == 6)
+    assert first_two - changed_at < NEWER_WITHIN_S, f"2 landed {first_two - changed_at:.2f} s after the change"
+    assert first_two < late_six, "the newer figure waited for the held call"
+    assert timeline[-1][1] == 2 and linked.tiktok_quantities()[0] == 2
+    assert w.ecwid.stock(linked.store_id, linked.product_id, linked.combination_ids[0]) == 2

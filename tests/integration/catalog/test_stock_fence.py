@@ -1,7 +1,8 @@
 """Fenced stock writes against moto and the sandbox TikTok Shop: a TikTok call stalled past the
-lease's length keeps the lease (renewed in flight), so the newer figure waits for it and lands
-last; a worker whose lease is gone makes no write; and a write that landed late after a newer
-one (its lease lost while it was out) is followed at once by a resend of the newest figures.
+lease's length keeps the lease (renewed in flight) against a worker with nothing newer, but a
+newer request takes the product over and sends its figure at once; a worker whose lease is gone
+makes no write; and a write that landed late after a newer one (its lease lost or taken while it
+was out) is followed at once by a resend of the newest figures.
 
 The workers share a clock running 20 times faster than real time, so the 30 s lease ends in
 1.5 real seconds; the sandbox's ``late`` fault holds a call for real seconds, then applies it."""
@@ -70,26 +71,45 @@ def _lease_over(setup: Setup, clock: Callable[[], float]) -> Callable[[], bool]:
     return lambda: clock() > ends + 1
 
 
-def test_a_call_stalled_past_the_lease_keeps_it_and_the_newer_figure_lands_last(setup: Setup) -> None:
+def test_a_call_stalled_past_the_lease_keeps_it_while_nothing_newer_comes(setup: Setup) -> None:
+    setup.sync(setup.change())  # TikTok: 5 on p1:1
+    clock = _fast_clock()
+    w1, w1_failed = _stalled_first_write(setup, clock, renew_every_s=0.2, stall_s=3.0)
+    until(_lease_over(setup, clock), timeout=10, what="the lease's first term over")
+    states = StockStateRepository(setup.deps.table_name)
+    held = states.get(setup.connection_id, "p1")
+    assert held is not None and held.lease_owner is not None and held.lease_until is not None
+    assert held.lease_until > clock()  # renewed in flight
+    # A request from before W1's run (nothing newer than W1's figure) takes nothing over.
+    assert states.acquire(setup.connection_id, "p1", "other", clock(), LEASE_TTL_S,
+                          stalled_before=clock(), seq=held.run_seq) is None
+    w1.join(timeout=30)
+    assert w1_failed == []
+    assert setup.tiktok_quantities()["p1:1"] == 6
+    state = states.get(setup.connection_id, "p1")
+    assert state is not None and state.lease_owner is None and state.sent[setup.sku_ids["p1:1"]] == 6
+    assert state.version == state.sent_version and not state.needs_resend
+
+
+def test_a_newer_request_takes_over_a_stalled_call_and_its_late_write_is_corrected(setup: Setup) -> None:
     setup.sync(setup.change())  # TikTok: 5 on p1:1
     before = len(setup.inventory_calls())
     clock = _fast_clock()
     w1, w1_failed = _stalled_first_write(setup, clock, renew_every_s=0.2, stall_s=3.0)
-    until(_lease_over(setup, clock), timeout=10, what="the lease's first term over")
 
     setup.store.set_stock("p1", {"p1:1": 2})
     w3 = _worker(setup, clock, renew_every_s=0.2)
-    assert w3.sync(w3.change()) == []  # W1 still holds the product (renewed): W3 hands over, no write
-    assert setup.tiktok_quantities()["p1:1"] == 5  # W1's call is still held by TikTok
+    assert w3.sync(w3.change()) == []  # W1's call is stalled: W3 takes the product over and writes 2
+    assert setup.tiktok_quantities()["p1:1"] == 2
 
     w1.join(timeout=30)
     assert w1_failed == []
-    # W1 saw W3's request when it let go and synced again: the newest figure, last.
+    # W1's 6 landed after W3's 2; W1 could not record it, marked the product and resent at once.
+    assert len(setup.inventory_calls()) - before == 3  # W3's 2, W1's late 6, W1's resend of 2
     assert setup.tiktok_quantities()["p1:1"] == 2
-    assert len(setup.inventory_calls()) - before == 2  # W1's 6 (held, then applied), then 2
     state = StockStateRepository(setup.deps.table_name).get(setup.connection_id, "p1")
     assert state is not None and state.lease_owner is None and state.sent[setup.sku_ids["p1:1"]] == 2
-    assert state.version == state.sent_version and not state.needs_resend
+    assert state.raced > 0 and not state.needs_resend
 
 
 def test_a_write_that_lands_after_a_newer_one_is_followed_by_the_newest_figure(setup: Setup) -> None:
@@ -163,7 +183,9 @@ def test_a_call_whose_lease_is_taken_while_it_retries_makes_no_further_attempt(s
     until(lambda: not setup.sandbox.faults(), timeout=10, what="W1's first attempt held")
     assert states.acquire(setup.connection_id, "p1", "other", time.time() + LEASE_TTL_S + 1, 60) is not None
     thread.join(timeout=30)
-    assert len(failed) == 1  # the retry was refused by the fence: no second attempt went out
-    assert len(setup.inventory_calls()) - before == 1
+    assert failed == []  # the retry was refused by the fence: no second attempt went out, and
+    assert len(setup.inventory_calls()) - before == 1  # the holder is left to send every figure
+    state = states.get(setup.connection_id, "p1")
+    assert state is not None and state.lease_owner == "other" and state.needs_resend
     states.abandon(setup.connection_id, "p1", "other")
     assert setup.sync(setup.change()) == [] and setup.tiktok_quantities()["p1:1"] == 3

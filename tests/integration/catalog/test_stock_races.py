@@ -1,8 +1,11 @@
-"""Randomized races on one product's stock (hypothesis), on moto's DynamoDB and the sandbox
-TikTok Shop: store changes, TikTok orders (TikTok takes the units off, pending units hold them
-until the store order exists), store orders, and three stock workers whose TikTok inventory
-calls are held and then answered, answered-and-lost, or given up on while TikTok applies them
-later (a write landing after newer ones), with leases running out in between.
+"""Randomized races on one product's stock (hypothesis), on DynamoDB Local (Amazon's own engine,
+started once for the session; one table for the module, the product's stock items cleared
+between examples) and the sandbox TikTok Shop: store changes, TikTok orders (TikTok takes the
+units off, pending units hold them until the store order exists), store orders, and three stock
+workers whose TikTok inventory calls are held and then answered, answered-and-lost, or given up
+on while TikTok applies them later (a write landing after newer ones), with leases running out in
+between. A request that finds a worker's call held for a second takes the product over (the
+scenario's clock moves while it waits).
 
 The workers are real (``handle_batch`` on the worker's dependencies) and run in threads; each
 inventory call stops at a gate until the scenario decides its fate, so every interleaving is
@@ -39,6 +42,9 @@ from connector.stores.protocol import StoreProduct
 from connector.tiktok.errors import GATEWAY_TIMEOUT, Timeout
 from local.sandbox_tiktok import TikTokSandbox
 from tests.integration.catalog.test_stock_sync import APP_KEY, APP_SECRET, Setup, _setup, _variant
+from tests.support.aws import create_table
+
+pytestmark = pytest.mark.dynamodb_local
 
 KEYS = ("p1:1", "p1:2", "p1:3", "p1:4")
 OWN = ("p1:1", "p1:2")
@@ -54,9 +60,19 @@ def sandbox() -> Iterator[TikTokSandbox]:
     sb.stop()
 
 
+@pytest.fixture(scope="module")
+def local_table(dynamodb_local: str) -> tuple[str, Any]:
+    """The connector's table on DynamoDB Local, once for the module."""
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    return create_table(client), client
+
+
 @pytest.fixture
-def setup(sandbox: TikTokSandbox, table: str) -> Iterator[Setup]:
-    yield from _setup(sandbox, table, None)
+def setup(sandbox: TikTokSandbox, local_table: tuple[str, Any]) -> Iterator[Setup]:
+    yield from _setup(sandbox, *local_table)
 
 
 @dataclass
@@ -294,11 +310,11 @@ def _connection(setup: Setup) -> str:
     from connector import dynamo, keys
 
     table = setup.deps.table_name
-    client = StockStateRepository(table).client
+    client = StockStateRepository(table, setup.deps.dynamodb).client
     for sk in (keys.stock_sk("p1"), keys.STOCK_RECONCILE):
         client.delete_item(TableName=table, Key=dynamo.to_item({keys.PK: keys.conn_pk(setup.connection_id),
                                                                keys.SK: sk}))
-    SettingsRepository(table).put(setup.connection_id,
+    SettingsRepository(table, setup.deps.dynamodb).put(setup.connection_id,
                                   ConnectionSettings().patched({"stock": {"reserve_fixed": 1}}), 1)
     return setup.connection_id
 

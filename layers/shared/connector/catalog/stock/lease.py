@@ -1,6 +1,8 @@
 """Keeping a product's stock lease while its sync works: a background renewal every third of the
 lease's length, so a TikTok call stalled in its retries (five attempts, waits of up to 30 s)
-never outlives the lease and no other worker can start writing the same product meanwhile.
+never outlives the lease. Only a newer request takes the product over from a stalled call
+(:func:`connector.catalog.stock.sync._acquire_or_take_over`); the renewal then finds the lease
+gone and the fence refuses the stalled call's next attempt.
 
     with LeaseKeeper(states, connection_id, product_id, owner, clock, ttl_s=30):
         ...  # fenced writes (``StockStateRepository.fence``)

@@ -18,6 +18,11 @@
   fenced while it was out (its lease was lost) may have landed on TikTok after it: it sets
   ``raced`` to the version counter and bumps ``seq``, and the next sync of the product sends
   every figure again (forced) until a write fenced after that is recorded.
+- ``run_seq`` / ``call_at``: the ``seq`` the holder's run started from (so which requests its
+  figures already answer) and when its TikTok call in flight made its first attempt. A newer
+  request may take the lease from a holder whose call has been out longer than a stall
+  (:meth:`StockStateRepository.acquire` with ``stalled_before``): the taken-over call's retries
+  are fenced off, and its write, if it lands, is followed by the corrective send above.
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ class StockState(BaseModel):
     """The write ``sent`` was recorded from."""
     raced: int = 0
     """``version`` when a stale write was found to have raced a newer one (0: never)."""
+    run_seq: int = 0
+    """The ``seq`` the holder's current run started from."""
+    call_at: float | None = None
+    """When the holder's TikTok call in flight started (``None``: none out)."""
 
     @property
     def needs_resend(self) -> bool:
@@ -77,14 +86,22 @@ class StockStateRepository(dynamo.Repository):
         return _state(got["Attributes"])
 
     def acquire(self, connection_id: str, store_product_id: str, owner: str, now: float,
-                ttl_s: float) -> StockState | None:
-        """Take the lease (free, expired, or already ours); ``None`` when another worker holds it."""
+                ttl_s: float, *, stalled_before: float | None = None, seq: int | None = None) -> StockState | None:
+        """Take the lease (free, expired, or already ours) for a run that starts from the
+        current ``seq``; ``None`` when another worker holds it. With ``stalled_before`` and
+        ``seq`` (the request's): also from a holder whose TikTok call started by
+        ``stalled_before`` in a run that began before request ``seq`` (a take-over)."""
+        condition = "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o"
+        values: dict[str, Any] = {":o": owner, ":u": _t(now + ttl_s), ":now": _t(now), ":c": connection_id,
+                                  ":p": store_product_id, ":zero": 0}
+        if stalled_before is not None and seq is not None:
+            condition += " OR (call_at <= :stalled AND run_seq < :seq)"
+            values.update({":stalled": _t(stalled_before), ":seq": seq})
         got = dynamo.attempt(lambda: self.client.update_item(
             TableName=self._table, Key=self._key(connection_id, store_product_id),
-            UpdateExpression="SET lease_owner = :o, lease_until = :u, connection_id = :c, store_product_id = :p",
-            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o",
-            ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s), ":now": _t(now),
-                                                     ":c": connection_id, ":p": store_product_id}),
+            UpdateExpression="SET lease_owner = :o, lease_until = :u, connection_id = :c, store_product_id = :p, "
+                             "run_seq = if_not_exists(seq, :zero) REMOVE call_at",
+            ConditionExpression=condition, ExpressionAttributeValues=dynamo.values(values),
             ReturnValues="ALL_NEW"))
         return None if got is None else _state(got["Attributes"])
 
@@ -92,7 +109,7 @@ class StockStateRepository(dynamo.Repository):
         """Give the lease back if no request came in since ``seen_seq``; False: sync again."""
         if dynamo.held(lambda: self.client.update_item(
                 TableName=self._table, Key=self._key(connection_id, store_product_id),
-                UpdateExpression="REMOVE lease_owner, lease_until",
+                UpdateExpression="REMOVE lease_owner, lease_until, call_at",
                 ConditionExpression="lease_owner = :o AND (attribute_not_exists(seq) OR seq = :s)",
                 ExpressionAttributeValues=dynamo.values({":o": owner, ":s": seen_seq}))):
             return True
@@ -104,7 +121,7 @@ class StockStateRepository(dynamo.Repository):
         """Drop our lease after a failure (the message is retried)."""
         dynamo.held(lambda: self.client.update_item(  # not ours any more: nothing to drop
             TableName=self._table, Key=self._key(connection_id, store_product_id),
-            UpdateExpression="REMOVE lease_owner, lease_until", ConditionExpression="lease_owner = :o",
+            UpdateExpression="REMOVE lease_owner, lease_until, call_at", ConditionExpression="lease_owner = :o",
             ExpressionAttributeValues=dynamo.values({":o": owner})))
 
     def record(self, connection_id: str, store_product_id: str, owner: str, now: float, *,
@@ -133,7 +150,8 @@ class StockStateRepository(dynamo.Repository):
             values[":pr"] = dict(prices)
         names = {"#v": "version"} if version is not None else None
         return self._update_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.stock_sk(store_product_id)},
-                               "SET " + ", ".join(sets), condition, names=names, values=values)
+                               "SET " + ", ".join(sets) + " REMOVE call_at", condition,
+                               names=names, values=values)
 
     def renew(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> bool:
         """Extend our lease to ``now + ttl_s``; False: it is not ours any more."""
@@ -142,15 +160,20 @@ class StockStateRepository(dynamo.Repository):
             UpdateExpression="SET lease_until = :u", ConditionExpression="lease_owner = :o",
             ExpressionAttributeValues=dynamo.values({":o": owner, ":u": _t(now + ttl_s)})))
 
-    def fence(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> int | None:
+    def fence(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float, *,
+              new_call: bool = True) -> int | None:
         """Before a TikTok write: while we hold the lease and it has not expired, take the next
-        version and renew the lease; ``None``: the lease is lost, the write must not be made."""
+        version and renew the lease; ``None``: the lease is lost, the write must not be made.
+        A new call is marked out from ``now``; a retry (``new_call=False``) keeps its call as old
+        as its first attempt."""
+        sets = "lease_until = :u" + (", call_at = :now" if new_call else "")
+        values: dict[str, Any] = {":one": 1, ":o": owner, ":u": _t(now + ttl_s), ":now": _t(now)}
         got = dynamo.attempt(lambda: self.client.update_item(
             TableName=self._table, Key=self._key(connection_id, store_product_id),
-            UpdateExpression="ADD #v :one SET lease_until = :u",
+            UpdateExpression="ADD #v :one SET " + sets,
             ConditionExpression="lease_owner = :o AND lease_until >= :now",
             ExpressionAttributeNames={"#v": "version"},
-            ExpressionAttributeValues=dynamo.values({":one": 1, ":o": owner, ":u": _t(now + ttl_s), ":now": _t(now)}),
+            ExpressionAttributeValues=dynamo.values(values),
             ReturnValues="UPDATED_NEW"))
         return None if got is None else int(dynamo.from_item(got["Attributes"])["version"])
 
@@ -198,11 +221,11 @@ def _t(seconds: float) -> Decimal:
 def _state(item: dict[str, Any]) -> StockState:
     raw = dynamo.from_item(item)
     data = {k: v for k, v in raw.items() if k in StockState.model_fields}
-    for name in ("seq", "version", "sent_version", "raced"):
+    for name in ("seq", "version", "sent_version", "raced", "run_seq"):
         data[name] = int(data.get(name, 0))
     data["sent"] = {str(k): int(v) for k, v in (data.get("sent") or {}).items()}
     data["prices"] = {str(k): str(v) for k, v in (data.get("prices") or {}).items()}
-    for name in ("lease_until", "sent_at"):
+    for name in ("lease_until", "sent_at", "call_at"):
         if name in data and data[name] is not None:
             data[name] = float(data[name])
     return StockState.model_validate(data)

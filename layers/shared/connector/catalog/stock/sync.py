@@ -7,7 +7,12 @@ Writes are fenced (:mod:`.state`): the lease is renewed while the sync works (:m
 each TikTok write first takes the next version under the unexpired lease (no lease, no write),
 and the figures are recorded only if no later write was fenced meanwhile. A write that could not
 be recorded may have landed on TikTok after a newer one: the product is marked and synced again
-at once with every figure (by this worker when it gets the lease back, else by the holder)."""
+at once with every figure (by this worker when it gets the lease back, else by the holder).
+
+A request that finds the product held waits while the holder's TikTok call is young and carries
+figures older than the request; once that call has been out :data:`STALLED_S`, the request takes
+the lease over and sends the newest figures. The stalled call's retries are fenced off and its
+write, if it lands, is marked raced and corrected by another send."""
 
 from __future__ import annotations
 
@@ -46,6 +51,14 @@ LEASE_WAIT_S = 8.0
 
 
 MAX_RUNS = 5
+
+
+STALLED_S = 1.0
+"""A holder's TikTok call out this long is stalled: a newer request takes the product over."""
+
+
+POLL_S = 0.1
+"""How often a waiting request looks at the holder's call."""
 
 
 _STOCK_LIMITER = LocalRateLimiter()
@@ -134,8 +147,8 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     task_ids = sorted({m.task_id for m in messages if m.task_id})
     correlation_id = messages[0].correlation_id
     owner = uuid.uuid4().hex
-    deps.states.bump(connection_id, product_id, deps.clock())
-    state = deps.states.acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
+    seq = deps.states.bump(connection_id, product_id, deps.clock()).seq
+    state = _acquire_or_take_over(deps, connection_id, product_id, owner, seq)
     if state is None and not (force or task_ids):
         # Another worker holds the product: it sees our request (seq moved) and syncs again.
         count(metrics.stock_sync("coalesced"))
@@ -146,7 +159,7 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
             raise Conflict(f"stock of product {product_id} is being synced by another worker",
                            reason="stock_lease_held")
         deps.sleep(0.05)
-        state = deps.states.acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
+        state = _acquire_or_take_over(deps, connection_id, product_id, owner, seq)
     results: list[ItemResult] = []
     keeper = LeaseKeeper(deps.states, connection_id, product_id, owner, deps.clock, ttl_s=LEASE_TTL_S,
                          every_s=deps.lease_renew_s)
@@ -167,6 +180,41 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     for task_id in task_ids:
         record_task_item(deps, connection_id, task_id, product_id, result)
     return result
+
+
+def _acquire_or_take_over(deps: StockDeps, connection_id: str, product_id: str, owner: str,
+                          seq: int) -> StockState | None:
+    """The lease for request ``seq`` when it is free; ``None`` when the holder answers the
+    request (its run started from ``seq`` or later, or no call of its is out: it sees ``seq``
+    moved before it lets go); taken over from a holder whose call from an older run has been out
+    :data:`STALLED_S` (its retries are fenced off from then on). Waits only while such a call is
+    younger than that, so at most :data:`STALLED_S`."""
+    deadline = deps.clock() + LEASE_WAIT_S
+    while True:
+        now = deps.clock()
+        state = deps.states.acquire(connection_id, product_id, owner, now, LEASE_TTL_S)
+        if state is not None:
+            return state
+        holder = deps.states.get(connection_id, product_id)
+        if holder is None or holder.lease_owner is None or (holder.lease_until or 0.0) < now:
+            deps.sleep(0.001)  # let go meanwhile: take it
+            continue
+        if holder.run_seq >= seq or now > deadline:
+            return None
+        if holder.call_at is None:
+            return None  # not in a call: it checks seq before letting go and syncs again
+        if now - holder.call_at >= STALLED_S:
+            state = deps.states.acquire(connection_id, product_id, owner, now, LEASE_TTL_S,
+                                        stalled_before=now - STALLED_S, seq=seq)
+            if state is not None:
+                count(metrics.stock_sync("taken_over"))
+                logger().warning("stock call stalled; newer request takes the product over", extra={
+                    "connection_id": connection_id, "store_product_id": product_id,
+                    "stalled_s": round(now - holder.call_at, 3)})
+                return state
+            deps.sleep(POLL_S)  # its call ended meanwhile: look again
+            continue
+        deps.sleep(max(0.001, min(POLL_S, holder.call_at + STALLED_S - now)))
 
 
 def _runs(deps: StockDeps, action: str, connection_id: str, product_id: str, state: StockState, owner: str,
@@ -290,66 +338,76 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             raise Conflict(f"shop {shop_id} is not authorized for connection {connection_id}", reason="shop_unknown")
         return ShopRef(link.shop_id, link.cipher)
 
-    def fence() -> None:
+    def fence(new_call: bool = True) -> None:
         """Before each write: the next version, only while the lease is ours and unexpired."""
         nonlocal version
-        taken = deps.states.fence(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
+        taken = deps.states.fence(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S, new_call=new_call)
         if taken is None:
             raise Conflict(f"stock lease of product {product_id} lost before a write", reason="stock_lease_lost")
         version = taken
 
-    attempts = FencedAttempts(_STOCK_LIMITER, fence)  # every retry of a write is fenced as well
+    # Every retry of a write is fenced as well (and stays as old as the call's first attempt).
+    attempts = FencedAttempts(_STOCK_LIMITER, lambda: fence(new_call=False))
     client = deps.c.tiktok_for(connection_id, correlation_id).with_limiter(attempts)
     try:
-        if wants_offline and not state.deactivated:
-            fence()
-            attempts.new_call()
-            errors = _bulk(client.deactivate_products, "deactivate", tiktok_products, shop)
-            calls += len(tiktok_products)
-            failures += errors
-            deactivated = not errors
-            logger().info("stock threshold: product deactivated", extra={
-                "connection_id": connection_id, "store_product_id": product_id, "low": list(plan.low_pools)})
-        for (shop_id, tiktok_product_id), skus in sorted(by_product.items()):
-            warehouse = listing.shops[shop_id].default_warehouse_id if shop_id in listing.shops else None
-            if not warehouse:
-                failures.append("no_default_warehouse")
-                continue
-            ref = shop(shop_id)
-            fence()
-            # Until TikTok answers, what it shows for these SKUs is unknown: an answer lost on
-            # the way may hide an applied write, so they stay out of ``sent`` (the next sync
-            # sends them) unless TikTok accepts or plainly refuses.
-            known = {sku_id: sent.pop(sku_id) for sku_id, _ in skus if sku_id in sent}
-            try:
-                calls += 1
+        try:
+            if wants_offline and not state.deactivated:
+                fence()
                 attempts.new_call()
-                client.update_inventory(ref, tiktok_product_id, [
-                    SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=qty)])
-                    for sku_id, qty in skus])
-            except TikTokError as exc:
-                if exc.retryable:
-                    raise
-                sent.update(known)  # refused: TikTok kept its figures
-                failures.append(f"inventory:{exc.tiktok_code}")
-                continue
-            sent.update(dict(skus))
-        if back_online and not failures:
-            fence()
-            attempts.new_call()
-            errors = _bulk(client.activate_products, "activate", tiktok_products, shop)
-            calls += len(tiktok_products)
-            failures += errors
-            deactivated = bool(errors)
-            logger().info("stock threshold: product reactivated", extra={
-                "connection_id": connection_id, "store_product_id": product_id})
-    finally:
-        if version is not None and not deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent,
-                                                          deactivated=deactivated, version=version):
-            # The lease was lost or a later write fenced while ours was out: ours may have
-            # landed after it, so TikTok may show an older figure than the newest write's.
-            deps.states.mark_raced(connection_id, product_id, deps.clock())
-            raced = True
+                errors = _bulk(client.deactivate_products, "deactivate", tiktok_products, shop)
+                calls += len(tiktok_products)
+                failures += errors
+                deactivated = not errors
+                logger().info("stock threshold: product deactivated", extra={
+                    "connection_id": connection_id, "store_product_id": product_id, "low": list(plan.low_pools)})
+            for (shop_id, tiktok_product_id), skus in sorted(by_product.items()):
+                warehouse = listing.shops[shop_id].default_warehouse_id if shop_id in listing.shops else None
+                if not warehouse:
+                    failures.append("no_default_warehouse")
+                    continue
+                ref = shop(shop_id)
+                fence()
+                # Until TikTok answers, what it shows for these SKUs is unknown: an answer lost on
+                # the way may hide an applied write, so they stay out of ``sent`` (the next sync
+                # sends them) unless TikTok accepts or plainly refuses.
+                known = {sku_id: sent.pop(sku_id) for sku_id, _ in skus if sku_id in sent}
+                try:
+                    calls += 1
+                    attempts.new_call()
+                    client.update_inventory(ref, tiktok_product_id, [
+                        SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=qty)])
+                        for sku_id, qty in skus])
+                except TikTokError as exc:
+                    if exc.retryable:
+                        raise
+                    sent.update(known)  # refused: TikTok kept its figures
+                    failures.append(f"inventory:{exc.tiktok_code}")
+                    continue
+                sent.update(dict(skus))
+            if back_online and not failures:
+                fence()
+                attempts.new_call()
+                errors = _bulk(client.activate_products, "activate", tiktok_products, shop)
+                calls += len(tiktok_products)
+                failures += errors
+                deactivated = bool(errors)
+                logger().info("stock threshold: product reactivated", extra={
+                    "connection_id": connection_id, "store_product_id": product_id})
+        finally:
+            if version is not None and not deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent,
+                                                              deactivated=deactivated, version=version):
+                # The lease was lost or a later write fenced while ours was out: ours may have
+                # landed after it, so TikTok may show an older figure than the newest write's.
+                deps.states.mark_raced(connection_id, product_id, deps.clock())
+                raced = True
+    except (TikTokError, Conflict) as exc:
+        if not raced:
+            raise
+        # Taken over (or the lease lost) while this call was out: a newer write went out; ours
+        # is followed by the corrective send rather than left to a redelivery.
+        logger().warning("stock call superseded by a newer one", extra={
+            "connection_id": connection_id, "store_product_id": product_id, "error": type(exc).__name__})
+        return ItemResult("updated", "superseded", _details(plan.quantities()), calls, raced)
     details = _details(plan.quantities())
     if plan.low_pools:
         details["low"] = ",".join(plan.low_pools)

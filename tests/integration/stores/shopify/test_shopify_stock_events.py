@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
-from connector.stores import StoreNotFound
+from connector.stores import StoreCredentials, StoreNotFound, open_store
 from connector.stores.shopify import ShopifyCatalog, config
 from connector.stores.shopify.stock import ITEM_PRODUCT
 from local.sandbox_shopify import ShopifySandbox
@@ -25,6 +26,7 @@ def test_an_item_at_the_mapped_location_names_its_product(shopify: ShopifySandbo
     item = _number(product["variants"][0]["inventoryItem"]["id"])
     assert store.product_of_stock_change(item, {"location_id": store.location_id}) == _number(product["id"])
     assert store.product_of_stock_change(item, {}) == _number(product["id"])  # no location named: read it
+    assert store.stock_location() == _number(shopify.locations(shop)[0]["id"])  # the primary one
 
 
 def test_a_change_at_another_location_is_none_and_reads_nothing(shopify: ShopifySandbox, shop: str,
@@ -43,9 +45,10 @@ def test_a_mapped_warehouse_location_takes_its_own_changes_only(shopify: Shopify
     product = shopify.state.add_product(shop, simple_product("MUG-3"))
     item = _number(product["variants"][0]["inventoryItem"]["id"])
     warehouse = _number(shopify.add_location(shop, "TikTok warehouse"))
-    store = ShopifyCatalog(shop, write_token, shop_base=shopify.shop_base, http=http, sleep=quick_sleep,
-                           location_id=warehouse)
+    store = open_store(StoreCredentials(platform="shopify", store_id=shop, token=SecretStr(write_token)),
+                       shop_base=shopify.shop_base, http=http, sleep=quick_sleep, location_id=warehouse)
     primary = _number(shopify.locations(shop)[0]["id"])
+    assert store.stock_location() == warehouse
     assert store.product_of_stock_change(item, {"location_id": primary}) is None
     assert store.product_of_stock_change(item, {"location_id": warehouse}) == _number(product["id"])
 

@@ -211,6 +211,10 @@ class EcwidStore:
             return
         self._api.call("PUT", self._stock_path(stock_key) + "/inventory", body={"quantityDelta": delta})
 
+    def stock_location(self) -> str | None:
+        """Ecwid keeps one figure per product or combination: no location."""
+        return None
+
     def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
         """Ecwid's stock lives on the product, so a stock event names the product itself."""
         return entity_id

@@ -403,6 +403,10 @@ class ShopifyCatalog:
     def get_price(self, variant_key: str) -> Decimal:
         return self._stock.get_price(variant_key)
 
+    def stock_location(self) -> str | None:
+        """The mapped location's id (:attr:`location_id`)."""
+        return self.location_id
+
     def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
         """An ``inventory_levels/*`` delivery names an inventory item and a location: the item's
         product when the location is the mapped one (or unnamed), ``None`` for another location."""

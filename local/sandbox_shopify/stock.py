@@ -1,6 +1,6 @@
 """Locations and per-location inventory in the sandbox Shopify: the queries (``location``,
-``locations``, ``inventoryItem`` with ``inventoryLevel(locationId:)`` and ``inventoryLevels``) and
-the mutations ``inventorySetQuantities`` (compare-and-set on ``changeFromQuantity``),
+``locations``, ``inventoryItem`` with its ``variant``, ``inventoryLevel(locationId:)`` and
+``inventoryLevels``) and the mutations ``inventorySetQuantities`` (compare-and-set on ``changeFromQuantity``),
 ``inventoryAdjustQuantities``, ``inventoryItemUpdate`` and ``inventoryActivate``.
 
 Each level holds ``available`` and ``committed`` (units in open orders); ``on_hand`` is their
@@ -64,6 +64,17 @@ def _inventory_item(_source: Any, args: dict[str, Any], context: Context) -> Any
     with request.shop.lock:
         variant = request.shop.variant_of_item(str(args.get("id")))
         return variant["inventoryItem"] if variant is not None else None
+
+
+def _item_variant(source: Any, _args: dict[str, Any], context: Context) -> Any:
+    """The variant an inventory item belongs to, with its product (``variant { product { id } }``)."""
+    request = need(context, "read_products", "variant")
+    with request.shop.lock:
+        for product in request.shop.products.values():
+            for variant in product["variants"]:
+                if variant["inventoryItem"]["id"] == source["id"]:
+                    return {**variant, "product": product}
+    return None
 
 
 def _item_level(source: Any, args: dict[str, Any], context: Context) -> Any:
@@ -277,6 +288,7 @@ MUTATIONS = {
 }
 
 ITEM_FIELDS = {
+    "variant": obj("ProductVariant", resolve=_item_variant),
     "inventoryLevel": obj("InventoryLevel", frozenset({"locationId"}), resolve=_item_level),
     "inventoryLevels": connection("InventoryLevel", frozenset({"query"}), resolve=_item_levels),
 }

@@ -166,6 +166,9 @@ for _platform in STORE_PLATFORMS:
     EVENT_HANDLERS[(_platform, "product_changed")] = ("connector.catalog.stock.events:on_product_changed",
                                                       "connector.catalog.flow:on_store_product_changed")
     EVENT_HANDLERS[(_platform, "product_deleted")] = ("connector.catalog.flow:on_store_product_deleted",)
+    # A stock change that names no product (an inventory item at a location): the adapter finds
+    # the product, then it is queued like a product change.
+    EVENT_HANDLERS[(_platform, "stock_changed")] = ("connector.catalog.store_stock:on_stock_changed",)
     # The privacy requests: what we hold about a buyer reported, a buyer's details or a whole
     # store's data erased (see connector.orders.privacy).
     EVENT_HANDLERS[(_platform, "customer_data_request")] = ("connector.orders.privacy:on_data_request",)

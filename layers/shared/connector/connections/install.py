@@ -171,7 +171,10 @@ class InstallFlow:
             seller_id = str(tokens.open_id) if tokens.open_id else None
             shops = read_shops(self.c.tiktok.with_tokens(StaticToken(tokens.access_token)))
             _same_seller(connection, seller_id, shops, self.c.repo.shops(connection_id))
-            store_currency = self.c.store_for(connection).profile().currency
+            store = self.c.store_for(connection)
+            store_currency = store.profile().currency
+            # The location mapped to the TikTok warehouse: kept across reinstalls once recorded.
+            location_id = connection.store_location_id or store.stock_location()
         except (TikTokError, StoreError) as exc:
             raise ExchangeFailed("TikTok Shop or the store did not complete the authorization",
                                  reason=exc.code) from None
@@ -186,7 +189,7 @@ class InstallFlow:
             shops=shops, now=now)
         state_name, reason = evaluate(store_currency, shops)
         connection = repo.set_state(connection_id, state_name, reason, now,  # type: ignore[arg-type]
-                                    store_currency=store_currency, checked=True)
+                                    store_currency=store_currency, store_location_id=location_id, checked=True)
         token: str | None = None
         if record.issue_merchant_token:
             token = merchant.new_token(connection_id)

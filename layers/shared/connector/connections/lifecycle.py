@@ -20,7 +20,7 @@ from connector.runtime import now as wall_clock
 from connector.tasks import TaskMessage
 
 if TYPE_CHECKING:
-    from connector.stores.protocol import StoreCredentials, StoreGrant, StorePlatform
+    from connector.stores.protocol import StoreGrant, StorePlatform
     from connector.tiktok.models import TokenSet, Warehouse
     from connector.tiktok.protocol import TikTokShop
 
@@ -269,7 +269,8 @@ class Collaborators:
     repo: ConnectionRepository
     vault: TokenVault
     tiktok: TikTokShop
-    open_store: Callable[[StoreCredentials], StorePlatform]
+    open_store: Callable[..., StorePlatform]
+    """``open_store(credentials, location_id=...)``; ``location_id`` only for a connection that holds one."""
     notifier: Notifier
     clock: Callable[[], float] = wall_clock
     store_refresher: StoreRefresher | None = None
@@ -291,8 +292,11 @@ class Collaborators:
             raise NeedsReauthorization(f"connection {connection.connection_id} holds no store token",
                                        reason="no_store_token")
         token = self.vault.open(connection.connection_id, connection.store_token_ct)["store_token"]
-        return self.open_store(StoreCredentials(platform=connection.platform, store_id=connection.store_id,
-                                                token=SecretStr(token)))
+        credentials = StoreCredentials(platform=connection.platform, store_id=connection.store_id,
+                                       token=SecretStr(token))
+        if connection.store_location_id is not None:
+            return self.open_store(credentials, location_id=connection.store_location_id)
+        return self.open_store(credentials)
 
     def tiktok_for(self, connection_id: str, correlation_id: str) -> TikTokShop:
         return self.tiktok.with_tokens(ConnectionTokens(self.repo, self.vault, connection_id,

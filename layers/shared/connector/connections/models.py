@@ -65,6 +65,10 @@ class Connection(BaseModel):
     state: ConnectionState
     reason: str | None = None
     store_currency: str | None = None
+    store_location_id: str | None = None
+    """The store location whose stock is synced (the one mapped to the TikTok warehouse), for a
+    platform that keeps stock per location: the shop's primary one, recorded at install.
+    ``None``: the platform keeps one figure, or the adapter's default applies."""
     seller_id: str | None = None
     seller_name: str | None = None
     seller_region: str | None = None

@@ -291,7 +291,8 @@ class ConnectionRepository(dynamo.Repository):
     # ------------------------------------------------------------------ state
     def set_state(self, connection_id: str, state: ConnectionState, reason: str | None, now: int, *,
                   only_from: tuple[ConnectionState, ...] | None = None,
-                  store_currency: str | None = None, checked: bool = False) -> Connection:
+                  store_currency: str | None = None, store_location_id: str | None = None,
+                  checked: bool = False) -> Connection:
         """Move the connection to ``state`` (only from ``only_from`` when given: a lost condition
         raises :class:`Conflict`)."""
         sets = ["#state = :state", "updated_at = :now"]
@@ -305,6 +306,9 @@ class ConnectionRepository(dynamo.Repository):
         if store_currency is not None:
             sets.append("store_currency = :cur")
             values[":cur"] = store_currency
+        if store_location_id is not None:
+            sets.append("store_location_id = :loc")
+            values[":loc"] = store_location_id
         if checked:
             sets.append("checked_at = :now")
         condition = dynamo.PRESENT

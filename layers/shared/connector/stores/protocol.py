@@ -384,6 +384,18 @@ class StorePlatform(Protocol):
 
     def get_price(self, variant_key: str) -> Decimal: ...
 
+    def stock_location(self) -> str | None:
+        """The location whose stock this adapter reads and writes (the one given, else the
+        store's primary one), or ``None`` for a platform that keeps one figure per variant."""
+        ...
+
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+        """The product whose stock a ``stock_changed`` event names (``entity_id`` and ``details``
+        as the platform's webhook parser gave them), or ``None`` when the change is at a location
+        this connection does not sync. Raises :class:`~connector.stores.errors.StoreNotFound`
+        when what the event names no longer exists."""
+        ...
+
     # orders
     def create_order(self, draft: StoreOrderDraft) -> StoreOrder:
         """Create the store order with one POST, after a look-up by ``draft.tiktok_order_id``

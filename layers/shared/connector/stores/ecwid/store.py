@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -210,6 +210,14 @@ class EcwidStore:
         if delta == 0:
             return
         self._api.call("PUT", self._stock_path(stock_key) + "/inventory", body={"quantityDelta": delta})
+
+    def stock_location(self) -> str | None:
+        """Ecwid keeps one figure per product or combination: no location."""
+        return None
+
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+        """Ecwid's stock lives on the product, so a stock event names the product itself."""
+        return entity_id
 
     def get_price(self, variant_key: str) -> Decimal:
         product_id, _ = normalize.split_key(variant_key)

@@ -44,6 +44,10 @@ VARIANT_STOCK = """query VariantStock($id: ID!, $location: ID!) {
   }
 }"""
 
+ITEM_PRODUCT = """query ItemProduct($id: ID!) {
+  inventoryItem(id: $id) { id variant { id product { id } } }
+}"""
+
 VARIANT_PRICE = """query VariantPrice($id: ID!) {
   productVariant(id: $id) { id price }
 }"""
@@ -208,6 +212,19 @@ class ShopifyStock:
         """The count at the location (``None``: untracked, or not stocked there)."""
         _, tracked, available = self._read(stock_key)
         return available if tracked else None
+
+    def product_of_item(self, item_id: str, location_id: str | None) -> str | None:
+        """The product (a plain number) of an inventory item whose level changed at
+        ``location_id``; ``None`` when that is not the mapped location (nothing is read then)."""
+        if location_id is not None and normalize.gid("Location", location_id) != self.location_gid:
+            return None
+        data = self._api.execute(ITEM_PRODUCT, {"id": normalize.gid("InventoryItem", item_id)})
+        variant = _dict(_dict(data.get("inventoryItem")).get("variant"))
+        product_id = _dict(variant.get("product")).get("id")
+        if not isinstance(product_id, str):
+            raise StoreNotFound(f"shopify inventory item {normalize.number(item_id)} has no product",
+                                platform=config.PLATFORM)
+        return normalize.number(product_id, "product id")
 
     def get_price(self, variant_key: str) -> Decimal:
         data = self._api.execute(VARIANT_PRICE, {"id": normalize.gid("ProductVariant", variant_key)})

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -402,6 +402,15 @@ class ShopifyCatalog:
 
     def get_price(self, variant_key: str) -> Decimal:
         return self._stock.get_price(variant_key)
+
+    def stock_location(self) -> str | None:
+        """The mapped location's id (:attr:`location_id`)."""
+        return self.location_id
+
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+        """An ``inventory_levels/*`` delivery names an inventory item and a location: the item's
+        product when the location is the mapped one (or unnamed), ``None`` for another location."""
+        return self._stock.product_of_item(entity_id, details.get("location_id"))
 
     # -- orders --------------------------------------------------------------------------------
 

@@ -84,6 +84,10 @@ class ShopifyShop:
         assert level is not None, f"variant {self.skus[sku_id]} is not stocked at the primary location"
         return level["available"]
 
+    def tiktok_stock(self, sku_id: str) -> int:
+        _, sku = self.w.tiktok.state.sku_index(self.shop.id)[sku_id]
+        return int(sku.inventory.get(self.warehouse_id, 0))
+
     def order(self, order_id: str) -> dict[str, Any]:
         return self.w.tiktok.order(order_id)
 

@@ -1,8 +1,9 @@
 """The order relay on the local cloud with a Shopify store: a paid TikTok order becomes exactly one
 Shopify order (its ``sourceIdentifier`` the TikTok order id, the stock claimed once); a fulfilment
 with tracking made in Shopify reaches TikTok as shipped through Shopify's order and fulfilment
-webhooks; a TikTok cancellation cancels the Shopify order and restocks it once; and an
-``orderCreate`` that Shopify applies but whose answer is lost still leaves one order. The settle
+webhooks; a TikTok cancellation cancels the Shopify order and restocks it once, a merchant's
+cancellation in Shopify cancels the TikTok order; and an ``orderCreate`` that Shopify applies but
+whose answer is lost still leaves one order, also while Shopify's order search trails its writes. The settle
 window is compressed (4 s instead of 60 s) through ``OrderSettleSeconds``. The tests share one
 world; each has a connected shop of its own."""
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from connector.stores.protocol import Fulfilment
+from connector.stores.protocol import Cancellation, Fulfilment
 from local.shopify_order_scenario import ShopifyShop, connect_shopify
 from local.world import World, world
 from tests.support.wait import until
@@ -67,6 +68,7 @@ def test_paid_order_becomes_one_shopify_order_and_claims_the_stock_once(shop: Sh
     shop.w.cloud.wait_idle(timeout=30)  # every webhook the order made (Shopify's, TikTok's) handled
     assert len(shop.store_orders_for(placed["id"])) == 1
     assert (shop.store_stock(a), shop.store_stock(b)) == (QTY - 2, QTY - 1)
+    assert (shop.tiktok_stock(a), shop.tiktok_stock(b)) == (QTY - 2, QTY - 1)  # TikTok took its own, once
     record = shop.record(placed["id"])
     assert record is not None and record.pending_units == {}
     assert [(line.tiktok_sku_id, line.quantity) for line in record.lines] == [(a, 2), (b, 1)]
@@ -108,9 +110,26 @@ def test_a_tiktok_cancellation_cancels_the_shopify_order_and_restocks_once(shop:
     assert cancelled["id"] == order["id"]
 
 
-def test_an_order_create_applied_with_its_answer_lost_leaves_one_shopify_order(shop: ShopifyShop) -> None:
+def test_a_merchant_cancellation_in_shopify_cancels_the_tiktok_order(shop: ShopifyShop) -> None:
+    _, b = list(shop.skus)
+    placed = shop.w.tiktok.place_order(shop.shop.id, [(b, 2)])
+    order = relayed(shop, placed["id"])
+
+    shop.store.cancel_order(Cancellation(order_ext_id=order["id"].rsplit("/", 1)[-1], reason="merchant cancelled"))
+
+    until(lambda: shop.order(placed["id"])["status"] == "CANCELLED", timeout=30, what="TikTok order cancelled")
+    until(lambda: shop.record(placed["id"]).state == "cancelled", timeout=20,  # type: ignore[union-attr]
+          what="order recorded as cancelled")
+    shop.w.cloud.wait_idle(timeout=30)
+    assert shop.store_stock(b) == QTY  # Shopify restocked its order once
+
+
+@pytest.mark.parametrize("search_lag_s", [0.0, 2.0], ids=["search-current", "search-lagging"])
+def test_an_order_create_applied_with_its_answer_lost_leaves_one_shopify_order(shop: ShopifyShop,
+                                                                               search_lag_s: float) -> None:
     assert shop.w.shopify is not None
     a, _ = list(shop.skus)
+    shop.w.shopify.set_search_lag(search_lag_s)  # Shopify's order search trails its writes (under the settle window)
     fault = shop.w.shopify.add_fault(status=503, times=1, after=True, operation="CreateOrder")
 
     placed = shop.w.tiktok.place_order(shop.shop.id, [(a, 2)])

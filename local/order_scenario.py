@@ -120,10 +120,11 @@ class Shop:
                              headers={"authorization": f"Bearer {self.merchant_token}"}, timeout=30, **kwargs)
 
 
-def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500,
-            price: str = "19.90") -> Shop:
-    """Install a store, create ``products`` Ecwid products and one TikTok product with a SKU per
-    store product (same stock), and link the first ``linked`` of them."""
+def list_on_tiktok(w: World, seller: dict[str, Any], seller_skus: list[str], *, quantity: int,
+                   price: str) -> tuple[TikTokClient, ShopRef, str, dict[str, str]]:
+    """One active TikTok product of the seller's first shop with a SKU per seller SKU (``quantity``
+    each in the shop's warehouse): its client, shop, product id and seller SKU -> TikTok SKU id.
+    It names no store platform; the order scenarios of every platform use it."""
     from connector.tiktok.models import (
         AttributeValueInput,
         ImageRef,
@@ -138,33 +139,23 @@ def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500
     )
     from local.wait import until
 
-    seller = w.tiktok.create_seller("Order Seller", "US")
-    store_id = w.ecwid.create_store("Order Store", currency="USD")
-    browser = Browser()
-    page = browser.install(w, seller_id=seller["id"], store_id=store_id)
-    assert page.status_code == 200, page.text
-    values = page_values(page)
     shop = seller["shops"][0]
     ref = ShopRef(shop["id"], shop["cipher"])
     tokens = w.tiktok.issue_tokens(seller["id"])
     client = TikTokClient(APP_KEY, w.app_secret["tiktok_app_secret"], api_base=w.tiktok.url,
                           auth_base=w.tiktok.auth_url, authorize_url=w.tiktok.authorize_url
                           ).with_tokens(_Tokens(tokens["access_token"]))
-    store_token = w.ecwid.issue_token(store_id)
-    store = EcwidStore(store_id, store_token, api_base=w.ecwid.url)
-    product_ids = [w.ecwid.add_product(store_id, {"name": f"Order product {i}", "sku": f"ORD-{i}",
-                                                   "price": price, "quantity": quantity}, notify=False)
-                   for i in range(products)]
     image = client.upload_image(ref, png()).uri
     created = client.create_product(ref, ProductInput.model_validate({
         "title": "Organic Cotton Crew T-shirt",
         "description": "<p>Soft organic cotton tee.</p>",
         "category_id": "1000302",
         "main_images": [ImageRef(uri=image)],
-        "skus": [SkuInput(seller_sku=f"ORD-{i}", sales_attributes=[SalesAttributeInput(id="100000",
+        "skus": [SkuInput(seller_sku=seller_sku, sales_attributes=[SalesAttributeInput(id="100000",
                                                                                         value_name=f"Color {i}")],
                           inventory=[InventoryEntry(warehouse_id=shop["default_warehouse_id"], quantity=quantity)],
-                          price=Price(amount=Decimal(price), currency="USD")) for i in range(products)],
+                          price=Price(amount=Decimal(price), currency="USD"))
+                 for i, seller_sku in enumerate(seller_skus)],
         "package_weight": PackageWeight(value="0.25", unit="KILOGRAM"),
         "package_dimensions": PackageDimensions(length="30", width="20", height="3", unit="CENTIMETER"),
         "product_attributes": [ProductAttributeInput(id="101610", values=[AttributeValueInput(id="3001")])],
@@ -173,9 +164,28 @@ def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500
     w.tiktok.review_now(created.product_id)
     until(lambda: client.get_product(ref, created.product_id).status == "ACTIVATE", timeout=10,
           what="product review")
-    by_seller_sku = {s.seller_sku: s.id for s in created.skus}
+    return client, ref, created.product_id, {s.seller_sku: s.id for s in created.skus if s.seller_sku}
+
+
+def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500,
+            price: str = "19.90") -> Shop:
+    """Install a store, create ``products`` Ecwid products and one TikTok product with a SKU per
+    store product (same stock), and link the first ``linked`` of them."""
+    seller = w.tiktok.create_seller("Order Seller", "US")
+    store_id = w.ecwid.create_store("Order Store", currency="USD")
+    browser = Browser()
+    page = browser.install(w, seller_id=seller["id"], store_id=store_id)
+    assert page.status_code == 200, page.text
+    values = page_values(page)
+    store_token = w.ecwid.issue_token(store_id)
+    store = EcwidStore(store_id, store_token, api_base=w.ecwid.url)
+    product_ids = [w.ecwid.add_product(store_id, {"name": f"Order product {i}", "sku": f"ORD-{i}",
+                                                   "price": price, "quantity": quantity}, notify=False)
+                   for i in range(products)]
+    client, ref, tiktok_product_id, by_seller_sku = list_on_tiktok(
+        w, seller, [f"ORD-{i}" for i in range(products)], quantity=quantity, price=price)
     result = Shop(w, values["connection-id"], values["merchant-token"], seller, store_id, ref,
-                  shop["default_warehouse_id"], client, store, store_token, created.product_id)
+                  seller["shops"][0]["default_warehouse_id"], client, store, store_token, tiktok_product_id)
     for i, pid in enumerate(product_ids):
         sku_id = by_seller_sku[f"ORD-{i}"]
         if i < linked:

@@ -125,8 +125,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Whole journeys on the local cloud go first, still shuffled among themselves (the sort is
-    stable and runs after pytest-randomly's shuffle). Spread over several workers, the long files
-    then start at once and the many short unit and integration files fill the gaps at the end,
-    instead of one long journey starting last and running alone."""
-    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/e2e/") else 1)
+    """The journeys of minutes (marked ``slow``) go first, then the other journeys on the local
+    cloud, then the rest; each group stays shuffled (the sort is stable and runs after
+    pytest-randomly's shuffle). Spread over several workers, the long files start at once and the
+    many short unit and integration files fill the gaps at the end, instead of one long journey
+    starting last and running alone."""
+
+    def group(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.nodeid.startswith("tests/e2e/") else 2
+
+    items.sort(key=group)

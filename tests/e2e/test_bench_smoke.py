@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# A journey of minutes: it starts first, so the workers share the long files (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,7 +25,7 @@ def test_every_bench_runs_in_smoke_mode_and_writes_its_figures(tmp_path: Path) -
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["smoke"] is True and summary["failed"] == {}
-    assert set(summary["results"]) == {"cold_start", "stock_latency", "order_latency", "catalog_push"}
+    assert set(summary["results"]) == {"cold_start", "stock_latency", "stock_burst", "order_latency", "catalog_push"}
 
     cold = json.loads((out / "cold_start.json").read_text())
     assert cold["handlers"] and all(h["median_ms"] > 0 for h in cold["handlers"].values())
@@ -31,6 +34,10 @@ def test_every_bench_runs_in_smoke_mode_and_writes_its_figures(tmp_path: Path) -
     assert stock["changes"] >= 10 and 0 < stock["latency_s"]["p50"] <= stock["latency_s"]["p95"]
     assert stock["inventory_calls_per_burst"]["each"]
     assert float(stock["aws_usd_per_10000_changes"]["total"]) > 0 and stock["tiktok_inventory_calls_per_change"] > 0
+
+    burst = json.loads((out / "stock_burst.json").read_text())
+    assert burst["changes"] > 0 and burst["latency_s"]["n"] == burst["changes"]
+    assert burst["oversold_sku_s"] >= 0 and burst["stalls"]["injected"] > 0
 
     orders = json.loads((out / "order_latency.json").read_text())
     assert orders["relayed"] == orders["orders"] > 0 and orders["duplicates"] == 0

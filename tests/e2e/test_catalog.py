@@ -33,6 +33,9 @@ from local.sandbox_ecwid.catalog import (
 from local.world import Browser, World, page_values, world
 from tests.support.wait import until
 
+# A journey of minutes: it starts first, so the workers share the long files (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 N_PRODUCTS = 200
 EXPECTED_REASON = {  # flaw -> the problem code the merchant sees
     FLAW_NO_CATEGORY: "no_category",

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# A journey of minutes: it starts first, so the workers share the long files (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 STEPS = (
     "The merchant opens the install link and approves on Ecwid, then on TikTok Shop",

@@ -23,6 +23,9 @@ from local.sandbox_ecwid.server import Fault
 from local.world import World, world
 from tests.support.wait import until
 
+# A journey of minutes: it starts first, so the workers share the long files (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 QTY = 500
 GIVE_UP_S = 60
 

@@ -29,6 +29,9 @@ from local.sandbox_ecwid.server import Fault as EcwidFault
 from local.world import World, world
 from tests.support.wait import until
 
+# A journey of minutes: it starts first, so the workers share the long files (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 ORDERS = int(os.environ.get("ORDER_CHAOS_ORDERS", "200"))
 SEED = int(os.environ.get("ORDER_CHAOS_SEED", "7"))
 QTY = 1000

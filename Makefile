@@ -68,10 +68,10 @@ test-integration: install
 	$(VENV)/bin/pytest tests/integration -q
 
 test-e2e: install browser
-	$(VENV)/bin/pytest tests/e2e -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(VENV)/bin/pytest tests/e2e -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: install browser lint template-check
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --durations=30
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 demo: install
 	$(PY) -m local.demo $(ARGS)

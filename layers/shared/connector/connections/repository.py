@@ -105,11 +105,15 @@ class ConnectionRepository(dynamo.Repository):
 
     def due_for_refresh(self, access_expiring_before: int) -> Iterator[str]:
         """Connection ids whose TikTok access token expires before the given time."""
+        return self._expiring(keys.REFRESH_INDEX_PK, access_expiring_before)
+
+    def _expiring(self, index_pk: str, before: int) -> Iterator[str]:
+        """Connection ids queued under ``index_pk`` of the refresh index with an expiry before
+        ``before`` (every page)."""
         params: dict[str, Any] = {
             "TableName": self._table, "IndexName": keys.GSI_TIKTOK_SKU,
             "KeyConditionExpression": "gsi3pk = :pk AND gsi3sk < :before",
-            "ExpressionAttributeValues": dynamo.values({
-                ":pk": keys.REFRESH_INDEX_PK, ":before": f"{access_expiring_before:012d}#"}),
+            "ExpressionAttributeValues": dynamo.values({":pk": index_pk, ":before": f"{before:012d}#"}),
         }
         while True:
             result = self.client.query(**params)
@@ -176,19 +180,7 @@ class ConnectionRepository(dynamo.Repository):
 
     def due_for_store_refresh(self, expiring_before: int) -> Iterator[str]:
         """Connection ids whose (expiring) store token expires before the given time."""
-        params: dict[str, Any] = {
-            "TableName": self._table, "IndexName": keys.GSI_TIKTOK_SKU,
-            "KeyConditionExpression": "gsi3pk = :pk AND gsi3sk < :before",
-            "ExpressionAttributeValues": dynamo.values({
-                ":pk": keys.STORE_REFRESH_INDEX_PK, ":before": f"{expiring_before:012d}#"}),
-        }
-        while True:
-            result = self.client.query(**params)
-            for item in result.get("Items", []):
-                yield str(dynamo.from_item(item)["connection_id"])
-            if "LastEvaluatedKey" not in result:
-                return
-            params["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        return self._expiring(keys.STORE_REFRESH_INDEX_PK, expiring_before)
 
     def save_store_token(self, connection_id: str, *, store_token_ct: bytes, access_expires_at: int,
                          now: int) -> Connection:

@@ -25,17 +25,29 @@ from connector.dynamo import Repository
 ORDER_ATTRIBUTE = "o#"
 """Prefix of the per-order attributes (``o#5764614...``)."""
 
+WAREHOUSE_ATTRIBUTE = "w#"
+"""Prefix of the attribute naming the TikTok warehouse an order ships from (``w#5764614...``),
+set with its units when the order names one: the stock sync reserves the units against that
+warehouse (orders without it: against the default warehouse)."""
+
 
 def hold_ops(table: str, connection_id: str, tiktok_order_id: str, units: Mapping[str, int],
-             now: int) -> list[dict[str, Any]]:
-    """Transaction items setting the order's units on each variant's item."""
+             now: int, warehouse_id: str | None = None) -> list[dict[str, Any]]:
+    """Transaction items setting the order's units on each variant's item (and the TikTok
+    warehouse the order ships from, when it names one)."""
     from connector import dynamo
 
+    names = {"#o": ORDER_ATTRIBUTE + tiktok_order_id}
+    values: dict[str, Any] = {":now": now}
+    expression = "SET #o = :n, updated_at = :now"
+    if warehouse_id:
+        names["#w"] = WAREHOUSE_ATTRIBUTE + tiktok_order_id
+        values[":w"] = warehouse_id
+        expression += ", #w = :w"
     return [{"Update": {
         "TableName": table, "Key": _key(connection_id, variant),
-        "UpdateExpression": "SET #o = :n, updated_at = :now",
-        "ExpressionAttributeNames": {"#o": ORDER_ATTRIBUTE + tiktok_order_id},
-        "ExpressionAttributeValues": dynamo.values({":n": int(n), ":now": now})}}
+        "UpdateExpression": expression, "ExpressionAttributeNames": dict(names),
+        "ExpressionAttributeValues": dynamo.values({**values, ":n": int(n)})}}
         for variant, n in sorted(units.items()) if n > 0]
 
 
@@ -46,17 +58,18 @@ def release_ops(table: str, connection_id: str, tiktok_order_id: str, variants: 
 
     return [{"Update": {
         "TableName": table, "Key": _key(connection_id, variant),
-        "UpdateExpression": "SET updated_at = :now REMOVE #o",
-        "ExpressionAttributeNames": {"#o": ORDER_ATTRIBUTE + tiktok_order_id},
+        "UpdateExpression": "SET updated_at = :now REMOVE #o, #w",
+        "ExpressionAttributeNames": {"#o": ORDER_ATTRIBUTE + tiktok_order_id,
+                                     "#w": WAREHOUSE_ATTRIBUTE + tiktok_order_id},
         "ExpressionAttributeValues": dynamo.values({":now": now})}}
         for variant in sorted(set(variants))]
 
 
 def change_ops(table: str, connection_id: str, tiktok_order_id: str, before: Mapping[str, int],
-               after: Mapping[str, int], now: int) -> list[dict[str, Any]]:
+               after: Mapping[str, int], now: int, warehouse_id: str | None = None) -> list[dict[str, Any]]:
     """Hold ``after`` and release what ``before`` held on variants ``after`` no longer has."""
     gone = [v for v in before if after.get(v, 0) <= 0]
-    return hold_ops(table, connection_id, tiktok_order_id, after, now) + release_ops(
+    return hold_ops(table, connection_id, tiktok_order_id, after, now, warehouse_id) + release_ops(
         table, connection_id, tiktok_order_id, gone, now)
 
 
@@ -85,6 +98,22 @@ class PendingUnits(Repository):
             if total > 0:
                 totals[str(item[keys.SK])[len(keys.PENDING_PREFIX):]] = total
         return totals
+
+    def by_warehouse(self, connection_id: str) -> dict[str | None, dict[str, int]]:
+        """TikTok warehouse id (``None``: the order named none) -> variant_key -> units held."""
+        from connector import dynamo, keys
+
+        out: dict[str | None, dict[str, int]] = {}
+        for raw in dynamo.query_prefix(self.client, self._table, keys.conn_pk(connection_id), keys.PENDING_PREFIX):
+            item = dynamo.from_item(raw)
+            variant = str(item[keys.SK])[len(keys.PENDING_PREFIX):]
+            for name, value in item.items():
+                if not name.startswith(ORDER_ATTRIBUTE) or not isinstance(value, int | Decimal) or int(value) <= 0:
+                    continue
+                warehouse = item.get(WAREHOUSE_ATTRIBUTE + name[len(ORDER_ATTRIBUTE):])
+                units = out.setdefault(str(warehouse) if warehouse else None, {})
+                units[variant] = units.get(variant, 0) + int(value)
+        return out
 
     def for_variants(self, connection_id: str, variant_keys: Iterable[str]) -> dict[str, int]:
         """variant_key -> units held, for the given variants (those without units are left out)."""

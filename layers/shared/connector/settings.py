@@ -64,6 +64,9 @@ class PriceSettings(_Section):
     rounding: Literal["none", "whole", ".99", ".95"] = "none"
 
 
+MAX_MAPPED_LOCATIONS = 50
+
+
 class StockSettings(_Section):
     """Stock sync: unlimited stock, the reserve held back, and the low-inventory threshold."""
 
@@ -73,6 +76,22 @@ class StockSettings(_Section):
     threshold: int | None = Field(default=None, ge=0, le=99_999)
     """Low-inventory threshold: a SKU at or below it triggers ``threshold_action``. ``None``: off."""
     threshold_action: Literal["deactivate", "zero_sku", "exclude"] = "deactivate"
+    warehouses: dict[str, str] = Field(default_factory=dict)
+    """Store location id -> TikTok warehouse id: each mapped warehouse gets the figure of its own
+    location (:mod:`connector.catalog.stock.warehouses`). Empty: one figure, the store's (at the
+    connection's location), on the shop's default warehouse."""
+
+    @field_validator("warehouses")
+    @classmethod
+    def _warehouse_map(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > MAX_MAPPED_LOCATIONS:
+            raise ValueError(f"at most {MAX_MAPPED_LOCATIONS} locations mapped to warehouses")
+        cleaned = {k.strip(): v.strip() for k, v in value.items()}
+        if any(not k or not v or len(k) > 64 or len(v) > 64 for k, v in cleaned.items()):
+            raise ValueError("location and warehouse ids are 1 to 64 characters")
+        if len(set(cleaned.values())) != len(cleaned):
+            raise ValueError("each warehouse gets the figure of one location only")
+        return cleaned
 
 
 class CatalogSettings(_Section):

@@ -4,7 +4,7 @@ the queue are stand-ins that record what they are asked)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -27,7 +27,8 @@ class Store:
         self.answer = answer
         self.asked: list[tuple[str, dict[str, str]]] = []
 
-    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str],
+                                also: Collection[str] = ()) -> str | None:
         self.asked.append((entity_id, dict(details)))
         if isinstance(self.answer, Exception):
             raise self.answer
@@ -57,7 +58,8 @@ def _event(**entity_ids: str) -> EventMessage:
 def test_an_item_at_the_mapped_location_queues_its_product() -> None:
     store, sender = Store("42"), Sender()
     with environment_overlay(ENV):
-        outcome = on_stock_changed(_event(entity_id="808", location_id="7"), _collaborators(store, sender))
+        outcome = on_stock_changed(_event(entity_id="808", location_id="7"), _collaborators(store, sender),
+                                   lambda _cid: ())
     assert outcome == "stock_queued"
     assert store.asked == [("808", {"location_id": "7"})]
     ((url, message),) = sender.sent
@@ -77,7 +79,8 @@ def test_what_is_not_this_connections_stock_is_ignored_with_its_reason(
 ) -> None:
     sender = Sender()
     with environment_overlay(ENV), caplog.at_level("INFO"):
-        assert on_stock_changed(_event(**entity_ids), _collaborators(Store(answer), sender, connected=connected)) \
+        assert on_stock_changed(_event(**entity_ids), _collaborators(Store(answer), sender, connected=connected),
+                                lambda _cid: ()) \
             == outcome
     assert sender.sent == []
     assert any("stock event ignored" in r.getMessage() for r in caplog.records)

@@ -95,6 +95,8 @@ class OrderRecord(BaseModel):
     shipping_provider_id: str | None = None
     pending_units: dict[str, int] = Field(default_factory=dict)
     """variant_key -> units paid on TikTok and not yet in the store."""
+    warehouse_id: str | None = None
+    """The TikTok warehouse the order ships from (its pending units are reserved there)."""
     claim_token: str | None = None
     claim_expires_at: int | None = None
     blocked_by: str | None = None

@@ -204,7 +204,7 @@ class OrderRepository(Repository):
         put: dict[str, Any] = {"TableName": self._table, "Item": dynamo.to_item(item),
                "ConditionExpression": "attribute_not_exists(pk)"}
         holds = pending.hold_ops(self._table, record.connection_id, record.tiktok_order_id, record.pending_units,
-                                 record.updated_at)
+                                 record.updated_at, record.warehouse_id)
         try:
             if holds:  # the record and its pending units in one transaction
                 self.client.transact_write_items(TransactItems=cast(Any, [{"Put": put}, *holds]))
@@ -268,7 +268,7 @@ class OrderRepository(Repository):
                                     (" OR :n = :n))" if take_over else "))")),
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": dynamo.values(values)}
         changes = pending.change_ops(self._table, record.connection_id, record.tiktok_order_id,
-                                     previous_units or {}, claimed.pending_units, now)
+                                     previous_units or {}, claimed.pending_units, now, claimed.warehouse_id)
         try:
             if changes:
                 self.client.transact_write_items(TransactItems=cast(Any, [{"Update": update}, *changes]))
@@ -295,7 +295,7 @@ class OrderRepository(Repository):
                   "ExpressionAttributeValues": dynamo.values({":p": dict(claimed.pending_units), ":c": "claimed",
                                                               ":t": token})}
         holds = pending.hold_ops(self._table, claimed.connection_id, claimed.tiktok_order_id,
-                                 claimed.pending_units, now)
+                                 claimed.pending_units, now, claimed.warehouse_id)
         try:
             self.client.transact_write_items(TransactItems=cast(Any, [{"Update": update}, *holds]))
         except Exception as exc:

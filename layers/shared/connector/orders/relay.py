@@ -179,7 +179,8 @@ def base_record(connection_id: str, shop_id: str, order: Order, lines: list[Orde
         discount=Decimal("0"), total=subtotal + shipping + tax, lines=tuple(lines),
         buyer_ref=buyer_ref(connection_id, str(order.user_id) if order.user_id else None),
         fulfillment_type=order.fulfillment_type, package_ids=tuple(str(p.id) for p in order.packages),
-        pending_units=pending, created_at=int(order.create_time or now), paid_at=order.paid_time, updated_at=now)
+        pending_units=pending, warehouse_id=str(order.warehouse_id) if order.warehouse_id else None,
+        created_at=int(order.create_time or now), paid_at=order.paid_time, updated_at=now)
 
 
 def resolve_lines(deps: RelayDeps, connection_id: str,

@@ -19,7 +19,7 @@ adapter, so the models below mean the same thing whatever the platform:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
@@ -82,6 +82,14 @@ class Stock(_Model):
         if self.unlimited or not self.tracked or self.quantity is None:
             return when_unlimited
         return max(0, self.quantity)
+
+
+class StoreLocation(_Model):
+    """A place the store keeps stock (a platform that keeps one figure per variant has none)."""
+
+    id: str
+    name: str = ""
+    active: bool = True
 
 
 class Dimensions(_Model):
@@ -389,10 +397,23 @@ class StorePlatform(Protocol):
         store's primary one), or ``None`` for a platform that keeps one figure per variant."""
         ...
 
-    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+    def locations(self) -> list[StoreLocation]:
+        """Every place the store keeps stock; empty for a platform that keeps one figure per
+        variant (its stock then goes to one TikTok warehouse, the default)."""
+        ...
+
+    def stock_at(self, product_id: str, location_ids: Sequence[str]) -> dict[str, dict[str, Stock]]:
+        """A product's stock at each location named: location id -> stock key -> figure (a
+        variant not stocked at a location counts 0 there). Only called with ids from
+        :meth:`locations`."""
+        ...
+
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str],
+                                also: Collection[str] = ()) -> str | None:
         """The product whose stock a ``stock_changed`` event names (``entity_id`` and ``details``
         as the platform's webhook parser gave them), or ``None`` when the change is at a location
-        this connection does not sync. Raises :class:`~connector.stores.errors.StoreNotFound`
+        this connection does not sync (its own location and the locations in ``also``, those
+        mapped to TikTok warehouses). Raises :class:`~connector.stores.errors.StoreNotFound`
         when what the event names no longer exists."""
         ...
 

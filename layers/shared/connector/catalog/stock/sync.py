@@ -1,7 +1,8 @@
 """Syncing one product's stock (or price) to TikTok under its lease: re-read the store product,
-compute the absolute quantities (:func:`connector.catalog.stock.levels.plan_stock`), send only the
-SKUs whose figure differs from the last one TikTok accepted (one inventory call per TikTok
-product), then apply the threshold rule (deactivate / reactivate).
+compute the absolute quantities on each warehouse that gets one
+(:func:`connector.catalog.stock.warehouses.plan_warehouses`), send only the SKUs whose figure
+differs from the last one TikTok accepted (one inventory call per TikTok product), then apply the
+threshold rule (deactivate / reactivate).
 
 Writes are fenced (:mod:`.state`): the lease is renewed while the sync works (:mod:`.lease`),
 each TikTok write first takes the next version under the unexpired lease (no lease, no write),
@@ -26,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from connector import metrics
 from connector.catalog.stock.lease import FencedAttempts, LeaseKeeper
-from connector.catalog.stock.levels import plan_stock
 from connector.catalog.stock.requests import StockMessage
 from connector.errors import Conflict
 from connector.observability import count, logger
@@ -35,6 +35,7 @@ from connector.ratelimit import LocalRateLimiter
 if TYPE_CHECKING:
     from connector.catalog.records import ProductRecord, ProductRepository
     from connector.catalog.stock.state import StockState, StockStateRepository
+    from connector.catalog.stock.warehouses import WarehousePlan
     from connector.connections.lifecycle import Collaborators
     from connector.connections.models import Connection, ShopLink
     from connector.links import LinkRepository, SkuLink
@@ -138,6 +139,14 @@ class StockDeps:
         from connector.pending import PendingUnits
 
         return PendingUnits(self.table_name, self.dynamodb).all(connection_id)
+
+    def pending_by_warehouse(self, connection_id: str) -> Mapping[str | None, Mapping[str, int]]:
+        """TikTok warehouse id (``None``: the order named none) -> variant key -> units in flight."""
+        if self.pending is not None:
+            return {None: self.pending(connection_id)}
+        from connector.pending import PendingUnits
+
+        return PendingUnits(self.table_name, self.dynamodb).by_warehouse(connection_id)
 
 
 def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str,
@@ -300,9 +309,27 @@ def _store_product(deps: StockDeps, connection: Connection, product_id: str) -> 
         return None
 
 
+def plan_product(deps: StockDeps, connection: Connection, product_id: str, links: Sequence[SkuLink],
+                 shops: Mapping[str, ShopLink], settings: ConnectionSettings, overrides: Mapping[str, str],
+                 product: StoreProduct | None, pending: Mapping[str | None, Mapping[str, int]]) -> WarehousePlan:
+    """Every figure of one product on every warehouse that gets one (:mod:`.warehouses`): the
+    store is read at each mapped location the product's shops use."""
+    from connector.catalog.stock.warehouses import plan_warehouses, targets
+
+    mapping = settings.stock.warehouses
+    used = {link.shop_id for link in links}
+    locations = sorted({t.location_id for shop_id in used if shop_id in shops
+                        for t in targets(mapping, shops[shop_id]) if t.location_id is not None})
+    stock = deps.c.store_for(connection).stock_at(product_id, locations) if locations and product is not None else {}
+    return plan_warehouses(product, links, {k: v for k, v in shops.items() if k in used}, mapping, stock, pending,
+                           settings.stock, overrides)
+
+
 def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: StockState, owner: str, *,
                force: bool, correlation_id: str) -> ItemResult:
-    """One product's stock: compute, send what differs, apply the threshold rule."""
+    """One product's stock: compute, send what differs, apply the threshold rule. A SKU whose
+    figure differs on any of its warehouses is sent with the figures of all of them (TikTok
+    wants every warehouse a SKU is assigned to in each update)."""
     from connector.tiktok.client import ShopRef
     from connector.tiktok.errors import TikTokError
     from connector.tiktok.models import InventoryEntry, SkuInventoryUpdate
@@ -311,23 +338,26 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     if isinstance(listing, ItemResult):
         return listing
     product = _store_product(deps, listing.connection, product_id)
-    plan = plan_stock(product, listing.links, deps.pending_units(connection_id), listing.settings.stock,
-                      listing.overrides)
+    plan = plan_product(deps, listing.connection, product_id, listing.links, listing.shops, listing.settings,
+                        listing.overrides, product, deps.pending_by_warehouse(connection_id))
     sent = dict(state.sent)
     force = force or state.needs_resend
-    by_product: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    shop_of = {link.tiktok_sku_id: link.shop_id for link in listing.links}
-    for sku in plan.skus:
-        if force or sent.get(sku.tiktok_sku_id) != sku.quantity:
-            by_product.setdefault((shop_of[sku.tiktok_sku_id], sku.tiktok_product_id), []).append(
-                (sku.tiktok_sku_id, sku.quantity))
-    tiktok_products = sorted({(shop_of[s.tiktok_sku_id], s.tiktok_product_id) for s in plan.skus})
+    by_product: dict[tuple[str, str], list[tuple[str, tuple[tuple[str, int], ...]]]] = {}
+    keys_of: dict[str, list[str]] = {}
+    for key in plan.figures:
+        keys_of.setdefault(key.split("@", 1)[0], []).append(key)
+    for sku_id, entries in sorted(plan.inventory.items()):
+        if force or any(sent.get(key) != plan.figures[key] for key in keys_of.get(sku_id, [])):
+            by_product.setdefault(plan.products[sku_id], []).append((sku_id, entries))
+    tiktok_products = sorted(set(plan.products.values()))
+    # SKUs of a shop no longer authorized, or without a warehouse to write: nothing planned.
+    unplanned = sorted({link.shop_id for link in listing.links if link.tiktok_sku_id not in plan.inventory})
     wants_offline = plan.deactivate
     back_online = (not plan.deactivate and state.deactivated and product is not None and product.enabled)
-    if not by_product and wants_offline == state.deactivated and not back_online:
-        return ItemResult("unchanged", details=_details(plan.quantities()))
+    if not by_product and not unplanned and wants_offline == state.deactivated and not back_online:
+        return ItemResult("unchanged", details=_details(plan.figures))
     calls = 0
-    failures: list[str] = []
+    failures = ["shop_unknown" if shop_id not in listing.shops else "no_default_warehouse" for shop_id in unplanned]
     deactivated = state.deactivated
     version: int | None = None
     raced = False
@@ -361,29 +391,27 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
                 logger().info("stock threshold: product deactivated", extra={
                     "connection_id": connection_id, "store_product_id": product_id, "low": list(plan.low_pools)})
             for (shop_id, tiktok_product_id), skus in sorted(by_product.items()):
-                warehouse = listing.shops[shop_id].default_warehouse_id if shop_id in listing.shops else None
-                if not warehouse:
-                    failures.append("no_default_warehouse")
-                    continue
                 ref = shop(shop_id)
                 fence()
                 # Until TikTok answers, what it shows for these SKUs is unknown: an answer lost on
                 # the way may hide an applied write, so they stay out of ``sent`` (the next sync
                 # sends them) unless TikTok accepts or plainly refuses.
-                known = {sku_id: sent.pop(sku_id) for sku_id, _ in skus if sku_id in sent}
+                keys = [key for sku_id, _ in skus for key in keys_of.get(sku_id, [])]
+                known = {key: sent.pop(key) for key in keys if key in sent}
                 try:
                     calls += 1
                     attempts.new_call()
                     client.update_inventory(ref, tiktok_product_id, [
-                        SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=warehouse, quantity=qty)])
-                        for sku_id, qty in skus])
+                        SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=w, quantity=qty)
+                                                                 for w, qty in entries])
+                        for sku_id, entries in skus])
                 except TikTokError as exc:
                     if exc.retryable:
                         raise
                     sent.update(known)  # refused: TikTok kept its figures
                     failures.append(f"inventory:{exc.tiktok_code}")
                     continue
-                sent.update(dict(skus))
+                sent.update({key: plan.figures[key] for key in keys})
             if back_online and not failures:
                 fence()
                 attempts.new_call()
@@ -407,8 +435,8 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
         # is followed by the corrective send rather than left to a redelivery.
         logger().warning("stock call superseded by a newer one", extra={
             "connection_id": connection_id, "store_product_id": product_id, "error": type(exc).__name__})
-        return ItemResult("updated", "superseded", _details(plan.quantities()), calls, raced)
-    details = _details(plan.quantities())
+        return ItemResult("updated", "superseded", _details(plan.figures), calls, raced)
+    details = _details(plan.figures)
     if plan.low_pools:
         details["low"] = ",".join(plan.low_pools)
     if failures:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from connector.stores.protocol import (
     Stock,
     StoreCategory,
     StoreCredentials,
+    StoreLocation,
     StoreOrder,
     StoreOrderDraft,
     StorePlatform,
@@ -215,7 +216,18 @@ class EcwidStore:
         """Ecwid keeps one figure per product or combination: no location."""
         return None
 
-    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+    def locations(self) -> list[StoreLocation]:
+        """Ecwid keeps one figure per product or combination: no location to map."""
+        return []
+
+    def stock_at(self, product_id: str, location_ids: Sequence[str]) -> dict[str, dict[str, Stock]]:
+        """No location has stock of its own on Ecwid (:meth:`locations` lists none)."""
+        if location_ids:
+            raise StoreValidationError("ecwid keeps one stock figure: it has no locations", platform=config.PLATFORM)
+        return {}
+
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str],
+                                also: Collection[str] = ()) -> str | None:
         """Ecwid's stock lives on the product, so a stock event names the product itself."""
         return entity_id
 

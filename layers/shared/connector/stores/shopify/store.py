@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from connector.stores.protocol import (
     Stock,
     StoreCategory,
     StoreCredentials,
+    StoreLocation,
     StoreOrder,
     StoreOrderDraft,
     StorePlatform,
@@ -81,6 +82,13 @@ PRODUCTS_QUERY = f"""query Products($first: Int!, $after: String, $query: String
     }}
   }}
 }}"""
+
+LOCATIONS_QUERY = """query Locations($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: true) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name isActive }
+  }
+}"""
 
 PRODUCT_QUERY = f"""query Product($id: ID!, $location: ID!) {{
   product(id: $id) {{{PRODUCT_FIELDS}
@@ -280,13 +288,14 @@ class ShopifyCatalog:
                 raise ServerError("shopify Products: no products in the answer", platform=config.PLATFORM)
             return connection
 
-    def _all_variants(self, node: dict[str, Any]) -> list[dict[str, Any]]:
+    def _all_variants(self, node: dict[str, Any], location_gid: str | None = None) -> list[dict[str, Any]]:
         first = _dict(node.get("variants"))
         variants = normalize_nodes(first)
         more, after = _page_info(first)
         while more and after is not None:
             data = self._api.execute(VARIANTS_QUERY, {"id": node.get("id"), "first": config.VARIANTS_PAGE,
-                                                      "after": after, "location": self._stock.location_gid})
+                                                      "after": after,
+                                                      "location": location_gid or self._stock.location_gid})
             product = data.get("product")
             if not isinstance(product, dict):
                 raise StoreNotFound(f"shopify product {node.get('id')} went away while its variants were read",
@@ -341,13 +350,38 @@ class ShopifyCatalog:
             waited += poll_every_s
 
     def get_product(self, product_id: str) -> StoreProduct:
+        return self._product_at(product_id, self._stock.location_gid)
+
+    def _product_at(self, product_id: str, location_gid: str) -> StoreProduct:
+        """The product with each variant's stock at ``location_gid``."""
         unit = self._shop_weight_unit()
-        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id),
-                                                 "location": self._stock.location_gid})
+        data = self._api.execute(PRODUCT_QUERY, {"id": normalize.gid("Product", product_id), "location": location_gid})
         node = data.get("product")
         if not isinstance(node, dict):
             raise StoreNotFound(f"shopify product {normalize.number(product_id)} not found", platform=config.PLATFORM)
-        return normalize.product(node, self._all_variants(node), unit)
+        return normalize.product(node, self._all_variants(node, location_gid), unit)
+
+    def stock_at(self, product_id: str, location_ids: Sequence[str]) -> dict[str, dict[str, Stock]]:
+        """The product read once per location (its variants' ``available`` figure there)."""
+        found: dict[str, dict[str, Stock]] = {}
+        for location_id in dict.fromkeys(location_ids):
+            product = self._product_at(product_id, normalize.gid("Location", location_id))
+            found[location_id] = {v.stock_key: v.stock for v in product.variants}
+        return found
+
+    def locations(self) -> list[StoreLocation]:
+        """The shop's locations (active and not), in Shopify's order."""
+        found: list[StoreLocation] = []
+        after: str | None = None
+        while True:
+            data = self._api.execute(LOCATIONS_QUERY, {"first": config.MAX_PAGE, "after": after})
+            connection = _dict(data.get("locations"))
+            for node in normalize_nodes(connection):
+                found.append(StoreLocation(id=normalize.number(node.get("id"), "location id"),
+                                           name=str(node.get("name") or ""), active=bool(node.get("isActive", True))))
+            more, after = _page_info(connection)
+            if not more or after is None:
+                return found
 
 
     def deleted_products(self, *, since: datetime) -> Iterator[DeletedProduct]:
@@ -407,10 +441,15 @@ class ShopifyCatalog:
         """The mapped location's id (:attr:`location_id`)."""
         return self.location_id
 
-    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str]) -> str | None:
+    def product_of_stock_change(self, entity_id: str, details: Mapping[str, str],
+                                also: Collection[str] = ()) -> str | None:
         """An ``inventory_levels/*`` delivery names an inventory item and a location: the item's
-        product when the location is the mapped one (or unnamed), ``None`` for another location."""
-        return self._stock.product_of_item(entity_id, details.get("location_id"))
+        product when the location is the mapped one, one of ``also`` (or unnamed), ``None`` for
+        another location."""
+        location = details.get("location_id")
+        if location is not None and location in also:
+            location = None
+        return self._stock.product_of_item(entity_id, location)
 
     # -- orders --------------------------------------------------------------------------------
 

@@ -221,6 +221,13 @@ def save_settings(client: DynamoDBClient, table: str, connection_id: str, change
     from connector.runtime import now
     from connector.settings import ConnectionSettings
 
+    wanted = changes.get("stock", {}).get("warehouses") if isinstance(changes.get("stock"), dict) else None
+    if wanted:  # a location -> warehouse map is checked with the store and TikTok before it is kept
+        from connector.catalog.stock.warehouses import verify_map
+        from connector.connections.wiring import wire
+
+        mapping = ConnectionSettings().patched({"stock": {"warehouses": wanted}}).stock.warehouses
+        verify_map(wire().c, connection_id, mapping, connection_id, int(now()))
     for _attempt in range(SETTINGS_WRITE_ATTEMPTS):
         stored, version = listing.read_settings(client, table, connection_id)
         current = ConnectionSettings.model_validate_json(stored) if stored else ConnectionSettings()

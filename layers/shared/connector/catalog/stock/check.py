@@ -9,6 +9,9 @@ TikTok applied after a newer one (a request held in the network past every deadl
 killed mid-call), an edit made on TikTok's side, or anything else that makes TikTok's figure
 drift from the record.
 
+With locations mapped to several warehouses (:mod:`.warehouses`), each warehouse's figure is
+compared on its own (one search answers them all: TikTok lists a SKU's figure per warehouse).
+
 The figure a SKU should show is the one this run computed from the store when the store product
 changed since the last run, else the last figure TikTok accepted (``StockState.sent``), which the
 store-side comparison keeps equal to the store. Products with a sync in flight (lease held) or
@@ -31,6 +34,7 @@ from connector.observability import logger
 
 if TYPE_CHECKING:
     from connector.catalog.stock.state import StockState
+    from connector.catalog.stock.warehouses import Target
     from connector.links import SkuLink
     from connector.tiktok.protocol import TikTokShop
 
@@ -67,7 +71,8 @@ class CheckResult:
     read: int = 0
     calls: int = 0
     differing: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
-    """store product id -> TikTok SKU id -> (TikTok's figure, the expected one)."""
+    """store product id -> figure key (the TikTok SKU id, ``@`` a warehouse other than the default)
+    -> (TikTok's figure, the expected one)."""
     missing: int = 0
     """SKUs TikTok did not return (listing deleted on TikTok's side): left to the catalog."""
     error: str | None = None
@@ -112,26 +117,48 @@ def tiktok_figure(sku: Mapping[str, Any], warehouse_id: str | None) -> int | Non
 
 
 def read_back(client: TikTokShop, shops: Mapping[str, Any], skus_by_shop: Mapping[str, Sequence[str]],
-              warehouses: Mapping[str, str | None]) -> tuple[dict[str, int], int]:
-    """TikTok SKU id -> TikTok's figure, for every SKU asked (by shop, in batches); and the
-    number of calls made. ``shops``: shop id -> ``ShopRef``."""
+              warehouses: Mapping[str, Sequence[Target]]) -> tuple[dict[str, int], int]:
+    """Figure key (:func:`~connector.catalog.stock.warehouses.figure_key`) -> TikTok's figure, on
+    every warehouse that gets one of every SKU asked (by shop, in batches); and the number of calls
+    made. ``shops``: shop id -> ``ShopRef``; ``warehouses``: shop id -> its warehouses that get a
+    figure, the default first."""
+    from connector.catalog.stock.warehouses import figure_key
+
     figures: dict[str, int] = {}
     calls = 0
     for shop_id, skus in sorted(skus_by_shop.items()):
         shop = shops.get(shop_id)
         if shop is None:
             continue
+        targets = warehouses.get(shop_id, ())
         for start in range(0, len(skus), SEARCH_BATCH):
             calls += 1
             for record in client.search_inventory(shop, sku_ids=list(skus[start:start + SEARCH_BATCH])):
                 for sku in record.skus:
-                    figure = tiktok_figure(sku, warehouses.get(shop_id))
-                    if sku.get("id") is not None and figure is not None:
-                        figures[str(sku["id"])] = figure
+                    if sku.get("id") is None:
+                        continue
+                    sku_id = str(sku["id"])
+                    if not targets:
+                        figure = tiktok_figure(sku, None)
+                        if figure is not None:
+                            figures[sku_id] = figure
+                    for target in targets:
+                        figure = tiktok_figure(sku, target.warehouse_id) if target.default \
+                            else _at_warehouse(sku, target.warehouse_id)
+                        if figure is not None:
+                            figures[figure_key(sku_id, target)] = figure
     return figures, calls
 
 
-def check_tiktok(client: TikTokShop, shops: Mapping[str, Any], warehouses: Mapping[str, str | None],
+def _at_warehouse(sku: Mapping[str, Any], warehouse_id: str) -> int:
+    """A SKU's figure at one warehouse (0 when TikTok lists none there)."""
+    for entry in sku.get("warehouse_inventory") or []:
+        if str(entry.get("warehouse_id")) == warehouse_id:
+            return int(entry.get("available_quantity") or 0)
+    return 0
+
+
+def check_tiktok(client: TikTokShop, shops: Mapping[str, Any], warehouses: Mapping[str, Sequence[Target]],
                  links: Mapping[str, Sequence[SkuLink]], states: Mapping[str, StockState],
                  planned: Mapping[str, Mapping[str, int]], skip: Iterable[str], plan: CheckPlan,
                  now: float) -> CheckResult:
@@ -160,21 +187,25 @@ def check_tiktok(client: TikTokShop, shops: Mapping[str, Any], warehouses: Mappi
     except TikTokError as exc:
         result.error = f"inventory_search:{exc.tiktok_code}"
         return result
-    for skus in by_shop.values():
+    from connector.catalog.stock.warehouses import figure_key
+
+    for shop_id, skus in by_shop.items():
         for sku_id in skus:
             link = product_of[sku_id]
-            shown = figures.get(sku_id)
-            if shown is None:
+            keys = [figure_key(sku_id, t) for t in warehouses.get(shop_id, ())] or [sku_id]
+            if not any(key in figures for key in keys):
                 result.missing += 1
                 continue
             result.read += 1
             product_id = link.store_product_id
-            expected = planned.get(product_id, {}).get(sku_id)
-            if expected is None:
-                state = states.get(product_id)
-                expected = state.sent.get(sku_id) if state is not None else None
-            if expected is not None and shown != expected:
-                result.differing.setdefault(product_id, {})[sku_id] = (shown, expected)
+            for key in keys:
+                shown = figures.get(key)
+                expected = planned.get(product_id, {}).get(key)
+                if expected is None:
+                    state = states.get(product_id)
+                    expected = state.sent.get(key) if state is not None else None
+                if shown is not None and expected is not None and shown != expected:
+                    result.differing.setdefault(product_id, {})[key] = (shown, expected)
     if result.differing:
         logger().warning("stock differs on TikTok; syncing again", extra={
             "products": len(result.differing),

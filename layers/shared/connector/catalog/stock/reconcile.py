@@ -5,18 +5,18 @@ figures back for the SKUs written lately and a rotating slice of the catalog
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from connector.catalog.stock.check import DEFAULT_RUN_GAP_S, CheckPlan, CheckResult, check_tiktok, plan_check
-from connector.catalog.stock.levels import plan_stock
 from connector.catalog.stock.requests import StockMessage, send_all
 from connector.observability import logger
 
 if TYPE_CHECKING:
     from connector.catalog.stock.state import StockState
     from connector.links import SkuLink
-from connector.catalog.stock.sync import StockDeps
+from connector.catalog.stock.sync import StockDeps, plan_product
 
 RECONCILE_OVERLAP_S = 600
 
@@ -65,7 +65,8 @@ def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: st
     overrides = {r.store_product_id: dict(r.sync_overrides) for r in deps.products.all(connection_id)
                  if r.sync_overrides}
     settings = deps.settings.get(connection_id)
-    pending = deps.pending_units(connection_id)
+    pending = deps.pending_by_warehouse(connection_id)
+    shops = {s.shop_id: s for s in deps.c.repo.shops(connection_id)}
     synced = {pid: members for pid, members in links.items()
               if settings.sync_rules.merged(overrides.get(pid)).stock not in ("none", "tiktok")}
     checked, stale = 0, []
@@ -75,11 +76,12 @@ def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: st
         if not product_links:
             continue
         checked += 1
-        plan = plan_stock(product, product_links, pending, settings.stock, overrides.get(product.ext_id))
-        planned[product.ext_id] = plan.quantities()
+        plan = plan_product(deps, connection, product.ext_id, product_links, shops, settings,
+                            overrides.get(product.ext_id) or {}, product, pending)
+        planned[product.ext_id] = plan.figures
         state = states.get(product.ext_id)
         if state is None or plan.deactivate != state.deactivated or state.needs_resend \
-                or any(state.sent.get(sku) != qty for sku, qty in plan.quantities().items()):
+                or any(state.sent.get(key) != qty for key, qty in plan.figures.items()):
             stale.append(product.ext_id)
     stale += [pid for pid, state in states.items() if pid in synced and state.needs_resend and pid not in stale]
     send_all([StockMessage(connection_id=connection_id, store_product_id=pid, correlation_id=correlation_id,
@@ -94,7 +96,8 @@ def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: st
     all_skus = sorted(link.tiktok_sku_id for members in synced.values() for link in members)
     offset = int(cursor.get("check_offset", 0))
     plan_read = plan_check(all_skus, recent, offset, now - last_run if last_run is not None else DEFAULT_RUN_GAP_S)
-    found = _check(deps, connection_id, correlation_id, synced, states, planned, stale, plan_read, now)
+    found = _check(deps, connection_id, correlation_id, synced, states, planned, stale, plan_read, now,
+                   settings.stock.warehouses)
     redo = sorted(found.differing)
     send_all([StockMessage(connection_id=connection_id, store_product_id=pid, correlation_id=correlation_id,
                            reason="tiktok_differs", force=True, requested_at=now) for pid in redo],
@@ -110,7 +113,8 @@ def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: st
 
 def _check(deps: StockDeps, connection_id: str, correlation_id: str, links: dict[str, list[SkuLink]],
            states: dict[str, StockState], planned: dict[str, dict[str, int]], queued: list[str],
-           plan: CheckPlan, now: float) -> CheckResult:
+           plan: CheckPlan, now: float, mapping: Mapping[str, str]) -> CheckResult:
+    from connector.catalog.stock.warehouses import read_keys
     from connector.tiktok.client import ShopRef
 
     if not plan.skus:
@@ -118,5 +122,5 @@ def _check(deps: StockDeps, connection_id: str, correlation_id: str, links: dict
     shops = deps.c.repo.shops(connection_id)
     return check_tiktok(deps.c.tiktok_for(connection_id, correlation_id),
                         {s.shop_id: ShopRef(s.shop_id, s.cipher) for s in shops},
-                        {s.shop_id: s.default_warehouse_id for s in shops},
+                        read_keys(mapping, shops),
                         links, states, planned, queued, plan, now)

@@ -16,8 +16,9 @@ takes that location's stock share its pool (as SKUs of one pool always do), minu
 TikTok orders in flight at those warehouses. Each figure is recorded under a key: the TikTok SKU
 id for the default warehouse, ``<sku id>@<warehouse id>`` for another one (:func:`figure_key`).
 
-Pure and light (no I/O): :func:`check_map` validates a map against what the store and TikTok
-say; the stock sync (:mod:`.sync`) and the reconciliation (:mod:`.reconcile`) use the rest.
+Light: :func:`check_map` validates a map against what the store and TikTok say (pure),
+:func:`verify_map` reads those first (the settings routes call it when a map is saved); the stock
+sync (:mod:`.sync`) and the reconciliation (:mod:`.reconcile`) use the rest (pure).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from connector.catalog.stock.levels import StockPlan, plan_stock
 from connector.errors import BadRequest
 
 if TYPE_CHECKING:
+    from connector.connections.lifecycle import Collaborators
     from connector.connections.models import ShopLink
     from connector.links import SkuLink
     from connector.settings import StockSettings
@@ -196,3 +198,32 @@ def check_map(mapping: Mapping[str, str], locations: Sequence[StoreLocation], sh
             raise MapRefused(f"shop {shop.shop_id}: its default warehouse {shop.default_warehouse_id or '(none)'} "
                              "must be mapped to a location too (orders without a warehouse are reserved there)",
                              "default_warehouse_unmapped")
+
+
+def verify_map(c: Collaborators, connection_id: str, mapping: Mapping[str, str], correlation_id: str,
+               now: int) -> None:
+    """:func:`check_map` against the store's locations and the warehouses TikTok lists now (the
+    connection's shops are refreshed with them, as a connection check does). A side that does
+    not answer is a 502 naming it; nothing is checked for an empty map (one figure, as before)."""
+    from connector.connections.lifecycle import read_shops
+    from connector.errors import UpstreamError
+    from connector.stores.errors import StoreError
+    from connector.tiktok.errors import TikTokError
+
+    if not mapping:
+        return
+    connection = c.repo.require(connection_id)
+    try:
+        locations = c.store_for(connection).locations()
+    except StoreError as exc:
+        raise UpstreamError(f"the store's locations could not be read ({type(exc).__name__})",
+                            reason="store_unavailable") from None
+    held = {s.shop_id for s in c.repo.shops(connection_id)}
+    try:
+        fresh = [s for s in read_shops(c.tiktok_for(connection_id, correlation_id)) if s.shop_id in held]
+    except TikTokError as exc:
+        raise UpstreamError(f"TikTok's warehouses could not be read ({exc.tiktok_code})",
+                            reason="tiktok_unavailable") from None
+    for shop in fresh:
+        c.repo.update_shop(connection_id, shop, now)
+    check_map(mapping, locations, fresh)

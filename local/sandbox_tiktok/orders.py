@@ -726,8 +726,10 @@ class OrderApi(Core):
         tax: str = "0.00",
         buyer_message: str = "",
         seller_shipping: bool = True,
+        warehouse_id: str | None = None,
     ) -> dict[str, Any]:
-        """A buyer checks out. ``items`` are (sku_id, quantity) pairs (one line item per unit).
+        """A buyer checks out (from ``warehouse_id``, else the shop's default warehouse). ``items``
+        are (sku_id, quantity) pairs (one line item per unit).
 
         Scenarios: ``paid`` (AWAITING_SHIPMENT at once), ``unpaid`` (stays UNPAID until
         :meth:`pay_order`), ``unpaid_then_paid`` (pays after ``unpaid_pay_after_s``, scaled),
@@ -745,7 +747,9 @@ class OrderApi(Core):
             raise ValueError("an order needs at least one unit of each listed SKU")
         with self.state.lock:
             shop = self.state.shops[shop_id]
-            warehouse = shop.default_warehouse()
+            warehouse = shop.warehouse(warehouse_id) if warehouse_id else shop.default_warehouse()
+            if warehouse is None:
+                raise ValueError(f"unknown warehouse {warehouse_id} in shop {shop_id}")
             index = self.state.sku_index(shop_id)
             wanted: dict[str, int] = {}
             for sku_id, quantity in pairs:

@@ -271,6 +271,13 @@ class TikTokSandbox(AuthApi, ProductApi, OrderApi):
             if listed_today is not None:
                 shop.listed_today = listed_today
 
+    def add_warehouse(self, shop_id: str, name: str) -> str:
+        """Another enabled sales warehouse of a shop (not the default); its id."""
+        with self.state.lock:
+            warehouse = Warehouse(self.state.new_id(73), name)
+            self.state.shops[shop_id].warehouses.append(warehouse)
+            return warehouse.id
+
     # --- admin HTTP -----------------------------------------------------------------------------
 
     def _register_admin(self) -> None:

@@ -236,9 +236,23 @@ def save_settings(client: DynamoDBClient, table: str, connection_id: str, change
             listing.write_settings(client, table, connection_id, updated.model_dump_json(), version, int(now()))
         except listing.SettingsChanged:
             continue
+        if updated.stock.warehouses != current.stock.warehouses:
+            _resend_stock(connection_id)
         return updated
     raise Conflict("the settings were changed by another request meanwhile; read them and try again",
                    reason="settings_changed")
+
+
+def _resend_stock(connection_id: str) -> None:
+    """Another location -> warehouse map: every linked product's stock is planned and sent again
+    (an "update stock" task of all products, as the merchant's action would start)."""
+    from connector.catalog.stock.tasks import start_task
+    from connector.connections.wiring import wire
+    from connector.tasks import TaskRepository
+
+    w = wire()
+    start_task("stock_update", connection_id, None, f"warehouses-{connection_id}",
+               tasks=TaskRepository(w.env.table_name), sender=w.sender, tasks_queue_url=w.env.tasks_queue_url)
 
 
 def _settings_changes(raw: str | None) -> dict[str, dict[str, Any]]:

@@ -11,4 +11,5 @@
 - :mod:`.tasks`: the merchant's "update stock" / "update price" actions;
 - :mod:`.reconcile`: the schedule that heals lost webhooks;
 - :mod:`.check`: TikTok's own figures read back and compared (part of each reconciliation).
+- :mod:`.warehouses`: store locations mapped to TikTok warehouses, each one's own figure.
 """

@@ -122,6 +122,11 @@ def _map(s: TwoLocations) -> None:
 
 
 def test_the_settings_route_sets_and_shows_the_map_and_refuses_what_does_not_exist(shop: TwoLocations) -> None:
+    choices = shop.api("GET", "/settings/warehouses")
+    assert choices.status_code == 200, choices.text
+    assert choices.json()["warehouses"] == {}
+    assert [loc["id"] for loc in choices.json()["locations"]] == [shop.floor, shop.back_room]
+    assert choices.json()["shops"][0]["default_warehouse_id"] == shop.main_warehouse
     refused = {
         "unknown_location": {"999999": shop.main_warehouse},
         "unknown_warehouse": {shop.floor: shop.main_warehouse, shop.back_room: "7300000000000000001"},
@@ -140,10 +145,9 @@ def test_the_settings_route_sets_and_shows_the_map_and_refuses_what_does_not_exi
     assert shown.json()["stock"]["warehouses"] == {shop.floor: shop.main_warehouse,
                                                    shop.back_room: shop.second_warehouse}
     # The connection's shop now lists the warehouse TikTok added after the install.
-    connection = shop.api("GET", "")
-    assert connection.status_code == 200, connection.text
-    listed = {w["id"] for s in connection.json()["shops"] for w in s["warehouses"]}
-    assert shop.second_warehouse in listed
+    listed = shop.api("GET", "/settings/warehouses").json()
+    assert listed["warehouses"] == {shop.floor: shop.main_warehouse, shop.back_room: shop.second_warehouse}
+    assert shop.second_warehouse in {w["id"] for s in listed["shops"] for w in s["warehouses"]}
 
 
 def test_a_change_at_each_location_reaches_only_its_warehouse(shop: TwoLocations) -> None:

@@ -201,6 +201,35 @@ def read_settings(connection_id: str) -> Any:
     return _ok(SettingsRepository(table, client).get(connection_id))
 
 
+@_route("GET", "/connections/<connection_id>/settings/warehouses",
+        summary="The store location -> TikTok warehouse map, with the store's locations and the shops' warehouses "
+                "to choose from (set it with PATCH settings, section stock, field warehouses)",
+        response="WarehouseMapView", tag="settings")
+def read_warehouse_map(connection_id: str) -> Any:
+    from connector.api import views as v
+    from connector.connections.wiring import wire
+    from connector.errors import UpstreamError
+    from connector.settings import SettingsRepository
+    from connector.stores.errors import StoreError
+
+    table, client = _context(connection_id)
+    c = wire().c
+    connection = c.repo.require(connection_id)
+    try:
+        locations = c.store_for(connection).locations()
+    except StoreError as exc:
+        raise UpstreamError(f"the store's locations could not be read ({type(exc).__name__})",
+                            reason="store_unavailable") from None
+    shops = [v.ShopWarehouses(shop_id=s.shop_id, name=s.name, default_warehouse_id=s.default_warehouse_id,
+                              warehouses=[v.WarehouseChoice(id=w.id, name=w.name, is_default=w.is_default)
+                                          for w in s.warehouses if (w.type or "SALES_WAREHOUSE") == "SALES_WAREHOUSE"
+                                          and (w.status or "ENABLED") == "ENABLED"])
+             for s in c.repo.shops(connection_id)]
+    return _ok(v.WarehouseMapView(
+        warehouses=SettingsRepository(table, client).get(connection_id).stock.warehouses,
+        locations=[v.LocationChoice(id=loc.id, name=loc.name, active=loc.active) for loc in locations], shops=shops))
+
+
 SETTINGS_WRITE_ATTEMPTS = 3
 
 

@@ -221,6 +221,43 @@ class Overview(BaseModel):
     top_customers: list[TopCustomer]
 
 
+# ------------------------------------------------------------------------------ warehouses
+class LocationChoice(BaseModel):
+    model_config = _VIEW
+
+    id: str
+    name: str = ""
+    active: bool = True
+
+
+class WarehouseChoice(BaseModel):
+    model_config = _VIEW
+
+    id: str
+    name: str | None = None
+    is_default: bool = False
+
+
+class ShopWarehouses(BaseModel):
+    model_config = _VIEW
+
+    shop_id: str
+    name: str | None = None
+    default_warehouse_id: str | None = None
+    warehouses: list[WarehouseChoice] = Field(description="The shop's enabled sales warehouses, as last read "
+                                                          "from TikTok.")
+
+
+class WarehouseMapView(BaseModel):
+    model_config = _VIEW
+
+    warehouses: dict[str, str] = Field(description="The map in force: store location id -> TikTok warehouse id "
+                                                   "(empty: one figure on each shop's default warehouse).")
+    locations: list[LocationChoice] = Field(description="The store's locations (none for a store that keeps one "
+                                                        "figure per product).")
+    shops: list[ShopWarehouses]
+
+
 # ------------------------------------------------------------------------------ settings
 class SettingsPatch(BaseModel):
     """Sections with the fields to change: ``{"stock": {"reserve_fixed": 2}}``."""

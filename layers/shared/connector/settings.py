@@ -9,6 +9,7 @@ catalog core takes).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -76,14 +77,16 @@ class StockSettings(_Section):
     threshold: int | None = Field(default=None, ge=0, le=99_999)
     """Low-inventory threshold: a SKU at or below it triggers ``threshold_action``. ``None``: off."""
     threshold_action: Literal["deactivate", "zero_sku", "exclude"] = "deactivate"
-    warehouses: dict[str, str] = Field(default_factory=dict)
+    warehouses: Mapping[str, str] = Field(default_factory=dict)
     """Store location id -> TikTok warehouse id: each mapped warehouse gets the figure of its own
     location (:mod:`connector.catalog.stock.warehouses`). Empty: one figure, the store's (at the
-    connection's location), on the shop's default warehouse."""
+    connection's location), on the shop's default warehouse. Set through the merchant API's
+    settings route, which checks it with the store and TikTok (a ``Mapping``, so the console's
+    generic form leaves it to that route)."""
 
     @field_validator("warehouses")
     @classmethod
-    def _warehouse_map(cls, value: dict[str, str]) -> dict[str, str]:
+    def _warehouse_map(cls, value: Mapping[str, str]) -> dict[str, str]:
         if len(value) > MAX_MAPPED_LOCATIONS:
             raise ValueError(f"at most {MAX_MAPPED_LOCATIONS} locations mapped to warehouses")
         cleaned = {k.strip(): v.strip() for k, v in value.items()}

@@ -226,7 +226,7 @@ def read_warehouse_map(connection_id: str) -> Any:
                                           and (w.status or "ENABLED") == "ENABLED"])
              for s in c.repo.shops(connection_id)]
     return _ok(v.WarehouseMapView(
-        warehouses=SettingsRepository(table, client).get(connection_id).stock.warehouses,
+        warehouses=dict(SettingsRepository(table, client).get(connection_id).stock.warehouses),
         locations=[v.LocationChoice(id=loc.id, name=loc.name, active=loc.active) for loc in locations], shops=shops))
 
 
@@ -251,12 +251,15 @@ def save_settings(client: DynamoDBClient, table: str, connection_id: str, change
     from connector.settings import ConnectionSettings
 
     wanted = changes.get("stock", {}).get("warehouses") if isinstance(changes.get("stock"), dict) else None
-    if wanted:  # a location -> warehouse map is checked with the store and TikTok before it is kept
+    if wanted:  # a new location -> warehouse map is checked with the store and TikTok before it is kept
         from connector.catalog.stock.warehouses import verify_map
         from connector.connections.wiring import wire
 
         mapping = ConnectionSettings().patched({"stock": {"warehouses": wanted}}).stock.warehouses
-        verify_map(wire().c, connection_id, mapping, connection_id, int(now()))
+        stored, _version = listing.read_settings(client, table, connection_id)
+        kept = ConnectionSettings.model_validate_json(stored).stock.warehouses if stored else {}
+        if dict(mapping) != dict(kept):
+            verify_map(wire().c, connection_id, mapping, connection_id, int(now()))
     for _attempt in range(SETTINGS_WRITE_ATTEMPTS):
         stored, version = listing.read_settings(client, table, connection_id)
         current = ConnectionSettings.model_validate_json(stored) if stored else ConnectionSettings()

@@ -71,13 +71,14 @@ def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: st
               if settings.sync_rules.merged(overrides.get(pid)).stock not in ("none", "tiktok")}
     checked, stale = 0, []
     planned: dict[str, dict[str, int]] = {}
-    for product in deps.c.store_for(connection).list_products(updated_since=since):
+    store = deps.c.store_for(connection)
+    for product in store.list_products(updated_since=since):
         product_links = synced.get(product.ext_id)
         if not product_links:
             continue
         checked += 1
         plan = plan_product(deps, connection, product.ext_id, product_links, shops, settings,
-                            overrides.get(product.ext_id) or {}, product, pending)
+                            overrides.get(product.ext_id) or {}, product, pending, store)
         planned[product.ext_id] = plan.figures
         state = states.get(product.ext_id)
         if state is None or plan.deactivate != state.deactivated or state.needs_resend \

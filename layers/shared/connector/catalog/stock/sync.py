@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from connector.links import LinkRepository, SkuLink
     from connector.queues import MessageSender
     from connector.settings import ConnectionSettings, SettingsRepository
-    from connector.stores.protocol import StoreProduct
+    from connector.stores.protocol import StorePlatform, StoreProduct
     from connector.tasks import TaskRepository
 
 
@@ -311,16 +311,19 @@ def _store_product(deps: StockDeps, connection: Connection, product_id: str) -> 
 
 def plan_product(deps: StockDeps, connection: Connection, product_id: str, links: Sequence[SkuLink],
                  shops: Mapping[str, ShopLink], settings: ConnectionSettings, overrides: Mapping[str, str],
-                 product: StoreProduct | None, pending: Mapping[str | None, Mapping[str, int]]) -> WarehousePlan:
+                 product: StoreProduct | None, pending: Mapping[str | None, Mapping[str, int]],
+                 store: StorePlatform | None = None) -> WarehousePlan:
     """Every figure of one product on every warehouse that gets one (:mod:`.warehouses`): the
-    store is read at each mapped location the product's shops use."""
+    store (``store``, else the connection's) is read at each mapped location the product's shops
+    use."""
     from connector.catalog.stock.warehouses import plan_warehouses, targets
 
     mapping = settings.stock.warehouses
     used = {link.shop_id for link in links}
     locations = sorted({t.location_id for shop_id in used if shop_id in shops
                         for t in targets(mapping, shops[shop_id]) if t.location_id is not None})
-    stock = deps.c.store_for(connection).stock_at(product_id, locations) if locations and product is not None else {}
+    stock = (store or deps.c.store_for(connection)).stock_at(product_id, locations) \
+        if locations and product is not None else {}
     return plan_warehouses(product, links, {k: v for k, v in shops.items() if k in used}, mapping, stock, pending,
                            settings.stock, overrides)
 

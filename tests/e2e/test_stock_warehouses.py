@@ -156,7 +156,7 @@ def test_a_change_at_each_location_reaches_only_its_warehouse(shop: TwoLocations
     before = len(shop.writes())
     figures = {shop.main_warehouse: 5, shop.second_warehouse: 8}
     took: dict[str, list[float]] = {"back room -> second warehouse": [], "shop floor -> default warehouse": []}
-    for back, floor in ((6, 3), (4, 2), (7, 6)):
+    for back, floor in ((6, 3), (7, 2)):
         for location, warehouse, quantity, label in (
                 (shop.back_room, shop.second_warehouse, back, "back room -> second warehouse"),
                 (shop.floor, shop.main_warehouse, floor, "shop floor -> default warehouse")):
@@ -171,10 +171,10 @@ def test_a_change_at_each_location_reaches_only_its_warehouse(shop: TwoLocations
     garage = _number(shop.world.shopify.add_location(shop.shop, "Garage"))
     shop.at(garage).set_stock(shop.variant_id, Stock.counted(40))
     shop.world.cloud.wait_idle(30)
-    assert shop.tiktok() == {shop.main_warehouse: 6, shop.second_warehouse: 7}
+    assert shop.tiktok() == {shop.main_warehouse: 2, shop.second_warehouse: 7}
     # Each write moved one warehouse only: the other kept its figure.
     writes = [(5, 8)] + [(w[shop.main_warehouse], w[shop.second_warehouse]) for w in shop.writes()[before:]]
-    assert len(writes) >= 7
+    assert len(writes) >= 5
     assert all((a[0] == b[0]) or (a[1] == b[1]) for a, b in itertools.pairwise(writes)), writes
     print("\nchange -> TikTok (s): " + "; ".join(f"{label} " + ", ".join(f"{t:.2f}" for t in times)
                                                for label, times in took.items()))

@@ -201,3 +201,16 @@ def test_the_reconciliation_compares_each_warehouse_with_tiktok(shop: Shop) -> N
     shop.sent.clear()
     again = reconcile_connection(shop.deps, shop.connection_id, "corr")
     assert again["queued"] == 1 and again["tiktok_differs"] == 0
+
+
+def test_a_warehouse_taken_out_of_the_map_is_listed_with_zero(shop: Shop) -> None:
+    shop.sync()
+    assert shop.tiktok()["v1"] == {shop.main: 5, shop.second: 8}
+    SettingsRepository(shop.deps.table_name).put(shop.connection_id, ConnectionSettings(), 2)  # the map removed
+    assert shop.sync() == []
+    # One figure again (the product as the store reads it); TikTok still has the SKUs at the second
+    # warehouse and wants it in every update: it gets 0 there, never the back room's old figure.
+    assert shop.tiktok() == {"v1": {shop.main: 5, shop.second: 0}, "v2": {shop.main: 2, shop.second: 0}}
+    shop.store.levels["floor"]["v1"] = 4
+    assert shop.sync() == []  # accepted: every warehouse the SKU is assigned to is listed
+    assert shop.tiktok()["v1"] == {shop.main: 4, shop.second: 0}

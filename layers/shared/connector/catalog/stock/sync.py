@@ -346,19 +346,29 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     sent = dict(state.sent)
     force = force or state.needs_resend
     by_product: dict[tuple[str, str], list[tuple[str, tuple[tuple[str, int], ...]]]] = {}
+    figures = dict(plan.figures)
+    inventory = dict(plan.inventory)
+    # A warehouse taken out of the map keeps the SKU on TikTok, which wants it in every update:
+    # it is listed with 0 from then on (never a figure its location no longer backs).
+    for key in sorted(sent):
+        sku_id, at, warehouse = key.partition("@")
+        if at and sku_id in inventory and key not in figures \
+                and warehouse not in {w for w, _ in inventory[sku_id]}:
+            figures[key] = 0
+            inventory[sku_id] = (*inventory[sku_id], (warehouse, 0))
     keys_of: dict[str, list[str]] = {}
-    for key in plan.figures:
+    for key in figures:
         keys_of.setdefault(key.split("@", 1)[0], []).append(key)
-    for sku_id, entries in sorted(plan.inventory.items()):
-        if force or any(sent.get(key) != plan.figures[key] for key in keys_of.get(sku_id, [])):
+    for sku_id, entries in sorted(inventory.items()):
+        if force or any(sent.get(key) != figures[key] for key in keys_of.get(sku_id, [])):
             by_product.setdefault(plan.products[sku_id], []).append((sku_id, entries))
     tiktok_products = sorted(set(plan.products.values()))
     # SKUs of a shop no longer authorized, or without a warehouse to write: nothing planned.
-    unplanned = sorted({link.shop_id for link in listing.links if link.tiktok_sku_id not in plan.inventory})
+    unplanned = sorted({link.shop_id for link in listing.links if link.tiktok_sku_id not in inventory})
     wants_offline = plan.deactivate
     back_online = (not plan.deactivate and state.deactivated and product is not None and product.enabled)
     if not by_product and not unplanned and wants_offline == state.deactivated and not back_online:
-        return ItemResult("unchanged", details=_details(plan.figures))
+        return ItemResult("unchanged", details=_details(figures))
     calls = 0
     failures = ["shop_unknown" if shop_id not in listing.shops else "no_default_warehouse" for shop_id in unplanned]
     deactivated = state.deactivated
@@ -414,7 +424,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
                     sent.update(known)  # refused: TikTok kept its figures
                     failures.append(f"inventory:{exc.tiktok_code}")
                     continue
-                sent.update({key: plan.figures[key] for key in keys})
+                sent.update({key: figures[key] for key in keys})
             if back_online and not failures:
                 fence()
                 attempts.new_call()
@@ -438,8 +448,8 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
         # is followed by the corrective send rather than left to a redelivery.
         logger().warning("stock call superseded by a newer one", extra={
             "connection_id": connection_id, "store_product_id": product_id, "error": type(exc).__name__})
-        return ItemResult("updated", "superseded", _details(plan.figures), calls, raced)
-    details = _details(plan.figures)
+        return ItemResult("updated", "superseded", _details(figures), calls, raced)
+    details = _details(figures)
     if plan.low_pools:
         details["low"] = ",".join(plan.low_pools)
     if failures:

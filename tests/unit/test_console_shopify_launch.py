@@ -180,4 +180,4 @@ def test_the_shopify_page_may_be_framed_by_the_shops_admin_only(monkeypatch: pyt
                                      ecwid_files=False)["Content-Security-Policy"]
     assert policy.endswith(f"frame-ancestors https://{SHOP} https://admin.shopify.com")
     assert "cloudfront" not in policy  # Ecwid's SDK hosts are allowed on Ecwid's page only
-    assert describe("shopify").admin_frame_ancestors("evil.example.com") == "'none'"
+    assert describe("shopify").admin_frame_ancestors("evil.example.com") == "https://admin.shopify.com"

@@ -92,8 +92,8 @@ def shopify_admin_page() -> Any:
                                                     signing_key=w.creds.state_signing_key, now=_now())
     except access.AdminRefused as refused:
         logger().info("console admin launch refused", extra={"reason": refused.reason, "platform": store_app.name})
-        return render.html(403, "refused.html", in_admin=True, ecwid_files=False, admin_ancestors="'none'",
-                           reason=refused.reason)
+        return render.html(403, "refused.html", in_admin=True, ecwid_files=False,
+                           admin_ancestors=store_app.admin_frame_ancestors(""), reason=refused.reason)
     return render.html(200, "shell.html", in_admin=True, ecwid_files=False,
                        admin_ancestors=store_app.admin_frame_ancestors(connection.store_id), session_value=value,
                        connection_id=connection.connection_id, app_id=None, ecwid_sdk=None, ecwid_css=None)

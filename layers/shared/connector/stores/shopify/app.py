@@ -49,7 +49,7 @@ class ShopifyApp:
 
     def admin_frame_ancestors(self, store_id: str) -> str:
         """Where the shop's admin frames an embedded app: the shop's own host and the unified admin."""
-        return f"https://{store_id} https://admin.shopify.com" if config.valid_shop(store_id) else "'none'"
+        return f"https://{store_id} https://admin.shopify.com" if config.valid_shop(store_id) else "https://admin.shopify.com"
 
     def admin_launch(self, params: Params, now: float) -> str:
         """The shop whose admin opened the app with this query (``LaunchRefused`` otherwise: forged

@@ -119,6 +119,7 @@ def world(
         tiktok.set_webhook_url(f"{cloud.url}/webhooks/tiktok")
         tiktok.set_redirect_url(f"{cloud.url}/oauth/tiktok/callback")
         ecwid.set_webhook_url(f"{cloud.url}/webhooks/ecwid")
+        shopify.apps.set_app_url(f"{cloud.url}/console/shopify")
         yield World(tiktok, ecwid, cloud, app_secret, shopify)
     finally:
         cloud.stop()

@@ -13,6 +13,8 @@ below it are Shopify's own:
   :mod:`local.sandbox_shopify.schema`, with ``X-Shopify-Access-Token``, scopes, Shopify's error
   shapes, query cost accounting in a leaky bucket per shop (``extensions.cost``) and THROTTLED
   answers, and injectable faults.
+- ``GET /admin/apps/{handle}``: the shop admin's page of the app, framing the app's URL signed as
+  Shopify loads an embedded app (:mod:`local.sandbox_shopify.apps`).
 - ``GET /cdn/{file}.png``: product pictures, rendered at their generated size.
 - ``/_admin/...``: JSON endpoints mirroring the test controls below (:mod:`local.sandbox_shopify.admin`).
 - Faults (:meth:`ShopifySandbox.add_fault`): fail before applying, apply then lose the answer,
@@ -42,6 +44,7 @@ from local.httpkit import Request, Response, Router, Server, html_response, json
 from local.sandbox_ecwid.images import render_png
 from local.sandbox_shopify.access import Request as ApiRequest
 from local.sandbox_shopify.admin import SandboxAdmin
+from local.sandbox_shopify.apps import AppsPage
 from local.sandbox_shopify.catalog import GeneratedProduct, generate_catalog
 from local.sandbox_shopify.schema import ENGINE
 from local.sandbox_shopify.state import SandboxState, stamp
@@ -140,6 +143,8 @@ class ShopifySandbox:
         router.add("GET", "/cdn/{file}", self._image)
         router.add("GET", "/bulk/{file}", self._bulk_file)
         SandboxAdmin(self).register(router)
+        self.apps = AppsPage(self)
+        self.apps.register(router)
         self._server = Server(router, port=port, name="sandbox-shopify")
 
     # -- lifecycle and test controls -------------------------------------------------------------

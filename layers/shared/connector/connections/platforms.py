@@ -42,8 +42,28 @@ class StoreApp(Protocol):
     market_install: bool
     """Whether an install may reach the callback without our state (an app market's)."""
 
+    title: str
+    """The platform's name as merchants know it (the console's wording)."""
+
     @property
     def configured(self) -> bool: ...
+
+    def store_title(self, store_id: str) -> str:
+        """How the console names one store of this platform (never a secret)."""
+        ...
+
+    def product_admin_url(self, store_id: str, product_id: str) -> str | None:
+        """Where the merchant edits this product in the store's own admin (``None``: no known link)."""
+        ...
+
+    def admin_frame_ancestors(self, store_id: str) -> str:
+        """The origins (a CSP ``frame-ancestors`` list) of the admin that frames the app for this store."""
+        ...
+
+    def admin_launch(self, params: Params, now: float) -> str:
+        """The store whose admin opened the app's URL with this signed query (a platform that signs
+        it); :class:`~connector.stores.errors.LaunchRefused` otherwise."""
+        ...
 
     def install_oauth(self, params: Params) -> StoreOAuth:
         """The OAuth of the store the install link names (``params``: its query); raises
@@ -79,12 +99,21 @@ def query_params(raw_query: str) -> dict[str, str | list[str]]:
     return params
 
 
-def app(platform: str, creds: AppCredentials) -> StoreApp:
-    """The app of ``platform`` with the credentials the app secret holds for it."""
+def _build(platform: str, client_id: str, client_secret: str) -> StoreApp:
     target = APPS.get(platform)
     if target is None:
         raise UnknownPlatform(f"unknown store platform {platform[:32]!r}", reason="unknown_platform")
     module, _, name = target.partition(":")
-    client_id, client_secret = creds.store_client(platform)
     built: StoreApp = getattr(importlib.import_module(module), name)(client_id, client_secret)
     return built
+
+
+def app(platform: str, creds: AppCredentials) -> StoreApp:
+    """The app of ``platform`` with the credentials the app secret holds for it."""
+    return _build(platform, *creds.store_client(platform))
+
+
+def describe(platform: str) -> StoreApp:
+    """The app of ``platform`` without credentials: for its wording and links only (the console's
+    screens), never for a call to the store."""
+    return _build(platform, "", "")

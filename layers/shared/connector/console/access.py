@@ -6,7 +6,7 @@ through the small seam below (nothing here re-implements them)."""
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from connector.console import session
@@ -15,6 +15,7 @@ from connector.errors import Forbidden, Unauthorized
 
 if TYPE_CHECKING:
     from connector.connections.models import Connection
+    from connector.connections.platforms import StoreApp
     from connector.connections.repository import ConnectionRepository
     from connector.connections.vault import TokenVault
 
@@ -22,9 +23,10 @@ ECWID = "ecwid"
 
 
 class AdminRefused(Exception):
-    """The Ecwid admin payload does not open a console; ``reason`` is one of ``bad_payload``
-    (forged, damaged, another app's), ``not_connected`` (no live connection for the store) and
-    ``stale_token`` (the store's token changed since: reopen the page from the admin)."""
+    """A store admin's opening does not open a console; ``reason`` is one of ``bad_payload``
+    (Ecwid's payload forged, damaged, another app's), ``forged`` / ``expired`` (a signed app URL,
+    Shopify's, that does not match or is too old), ``not_connected`` (no live connection for the
+    store) and ``stale_token`` (the store's token changed since: reopen the page from the admin)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -45,6 +47,21 @@ def _current(connection: Connection | None, version: int) -> Connection | None:
     return connection if connection is not None and connection.session_version == version else None
 
 
+def store_connection(repo: ConnectionRepository, platform: str, store_id: str) -> Connection:
+    """The live connection of a store its platform's admin vouched for (``not_connected`` when the
+    store has none, or only a disconnected one)."""
+    connection_id = repo.claimed_connection(platform, store_id) or repo.find_by_store(platform, store_id)
+    connection = repo.get(connection_id) if connection_id else None
+    if connection is None or connection.store_token_ct is None or connection.state == "disconnected":
+        raise AdminRefused("not_connected")
+    return connection
+
+
+def console_session(connection: Connection, *, signing_key: str, now: int) -> str:
+    """A new console session bound to ``connection`` (and to its current session version)."""
+    return session.issue(signing_key, "cs", connection.connection_id, now, version=connection.session_version)
+
+
 def from_admin_payload(raw: str | None, *, client_secret: str, repo: ConnectionRepository, vault: TokenVault,
                        signing_key: str, now: int) -> tuple[Connection, str]:
     """Decrypt Ecwid's payload, find the store's connection, compare the payload's token with the
@@ -53,15 +70,25 @@ def from_admin_payload(raw: str | None, *, client_secret: str, repo: ConnectionR
         payload = decrypt(raw or "", client_secret)
     except BadPayload:
         raise AdminRefused("bad_payload") from None
-    connection_id = repo.claimed_connection(ECWID, payload.store_id) or repo.find_by_store(ECWID, payload.store_id)
-    connection = repo.get(connection_id) if connection_id else None
-    if connection is None or connection.store_token_ct is None or connection.state == "disconnected":
-        raise AdminRefused("not_connected")
-    stored = vault.open(connection.connection_id, connection.store_token_ct).get("store_token", "")
+    connection = store_connection(repo, ECWID, payload.store_id)
+    stored = vault.open(connection.connection_id, connection.store_token_ct or b"").get("store_token", "")
     if not stored or not hmac.compare_digest(stored.encode(), payload.access_token.encode()):
         raise AdminRefused("stale_token")
-    return connection, session.issue(signing_key, "cs", connection.connection_id, now,
-                                     version=connection.session_version)
+    return connection, console_session(connection, signing_key=signing_key, now=now)
+
+
+def from_store_admin(store_app: StoreApp, params: Mapping[str, str | list[str]], *, repo: ConnectionRepository,
+                     signing_key: str, now: int) -> tuple[Connection, str]:
+    """A platform whose admin signs the app's URL (Shopify): the app checks the signature and its
+    freshness (``forged`` / ``expired``), then the shop's live connection gets a console session."""
+    from connector.stores.errors import LaunchRefused
+
+    try:
+        store_id = store_app.admin_launch(params, now)
+    except LaunchRefused as refused:
+        raise AdminRefused(refused.reason) from None
+    connection = store_connection(repo, store_app.name, store_id)
+    return connection, console_session(connection, signing_key=signing_key, now=now)
 
 
 def from_sign_in(*, repo: ConnectionRepository, signing_key: str, now: int, code: str | None = None,

@@ -46,10 +46,10 @@ def _when(stamp: int | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(stamp))) if stamp else "—"
 
 
-def frame_ancestors() -> str:
-    """Where the admin page may be framed: Ecwid's admin (``CONSOLE_FRAME_ANCESTORS`` overrides,
-    space-separated origins)."""
-    return environ().get("CONSOLE_FRAME_ANCESTORS") or DEFAULT_FRAME_ANCESTORS
+def frame_ancestors(platform_ancestors: str | None = None) -> str:
+    """Where an admin page may be framed: the store platform's admin (Ecwid's when not named;
+    ``CONSOLE_FRAME_ANCESTORS`` overrides, space-separated origins)."""
+    return environ().get("CONSOLE_FRAME_ANCESTORS") or platform_ancestors or DEFAULT_FRAME_ANCESTORS
 
 
 def image_sources() -> str:
@@ -61,10 +61,12 @@ def image_sources() -> str:
     return "'self' https: data:" + (f" {extra}" if extra else "")
 
 
-def security_headers(*, in_admin: bool) -> dict[str, str]:
-    ancestors = frame_ancestors() if in_admin else "'none'"
-    sdk_script = " https://djqizrxa6f10j.cloudfront.net https://d35z3p2poghz10.cloudfront.net" if in_admin else ""
-    sdk_style = " https://d35z3p2poghz10.cloudfront.net" if in_admin else ""
+def security_headers(*, in_admin: bool, admin_ancestors: str | None = None, ecwid_files: bool = True
+                     ) -> dict[str, str]:
+    ancestors = frame_ancestors(admin_ancestors) if in_admin else "'none'"
+    sdk = in_admin and ecwid_files
+    sdk_script = " https://djqizrxa6f10j.cloudfront.net https://d35z3p2poghz10.cloudfront.net" if sdk else ""
+    sdk_style = " https://d35z3p2poghz10.cloudfront.net" if sdk else ""
     policy = (f"default-src 'self'; script-src 'self'{sdk_script}; style-src 'self'{sdk_style}; "
               f"img-src {image_sources()}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
               f"object-src 'none'; frame-ancestors {ancestors}")
@@ -72,12 +74,14 @@ def security_headers(*, in_admin: bool) -> dict[str, str]:
             "Referrer-Policy": "no-referrer"}
 
 
-def html(http_status: int, template: str, /, *, in_admin: bool = False, **context: Any) -> Response[Any]:
+def html(http_status: int, template: str, /, *, in_admin: bool = False, admin_ancestors: str | None = None,
+         ecwid_files: bool = True, **context: Any) -> Response[Any]:
     from aws_lambda_powertools.event_handler import Response
 
     body = templates().get_template(template).render(in_admin=in_admin, **context)
     return Response(status_code=http_status, content_type="text/html; charset=utf-8", body=body,
-                    headers=security_headers(in_admin=in_admin))
+                    headers=security_headers(in_admin=in_admin, admin_ancestors=admin_ancestors,
+                                             ecwid_files=ecwid_files))
 
 
 def static(name: str) -> Response[Any]:

@@ -2,6 +2,7 @@
 
     GET  /console                           the page (standalone); signs in from a link or a token
     GET  /console/ecwid?payload=...          the page inside the Ecwid admin (payload -> session)
+    GET  /console/shopify?shop&hmac...       the page inside the Shopify admin (signed app URL -> session)
     POST /console/session                    {"code"} or {"connection_id", "token"} -> a console session
     GET  /console/static/<file>              our CSS and script
     GET  /console/view/<screen>              a screen's HTML (the session header required)
@@ -72,6 +73,30 @@ def admin_page() -> Any:
     return render.html(200, "shell.html", in_admin=True, session_value=value,
                        connection_id=connection.connection_id, app_id=w.creds.ecwid_client_id,
                        ecwid_sdk=render.ECWID_SDK, ecwid_css=render.ECWID_CSS)
+
+
+@router.get("/console/shopify")
+def shopify_admin_page() -> Any:
+    """The console inside the Shopify admin: the app URL as Shopify loads it (``shop``, ``host``,
+    ``timestamp``, ``hmac``, and ``id_token`` when embedded), checked by the platform's app."""
+    from connector.connections.platforms import app, query_params
+    from connector.connections.wiring import wire
+    from connector.console import access
+    from connector.observability import logger
+
+    w = wire()
+    store_app = app("shopify", w.creds)
+    params = query_params(router.current_event.raw_event.get("rawQueryString") or "")
+    try:
+        connection, value = access.from_store_admin(store_app, params, repo=w.c.repo,
+                                                    signing_key=w.creds.state_signing_key, now=_now())
+    except access.AdminRefused as refused:
+        logger().info("console admin launch refused", extra={"reason": refused.reason, "platform": store_app.name})
+        return render.html(403, "refused.html", in_admin=True, ecwid_files=False,
+                           admin_ancestors=store_app.admin_frame_ancestors(""), reason=refused.reason)
+    return render.html(200, "shell.html", in_admin=True, ecwid_files=False,
+                       admin_ancestors=store_app.admin_frame_ancestors(connection.store_id), session_value=value,
+                       connection_id=connection.connection_id, app_id=None, ecwid_sdk=None, ecwid_css=None)
 
 
 @router.post("/console/session")
@@ -181,11 +206,12 @@ def view(screen: str) -> Any:
 # ------------------------------------------------------------------------------ settings
 def _settings_context(r: Any, current: Any, errors: dict[str, str], saved: bool = False,
                       submitted: dict[str, Any] | None = None) -> dict[str, Any]:
-    from connector.console import forms
+    from connector.console import forms, screens
     from connector.settings import SettingsRepository
 
     settings = current if current is not None else SettingsRepository(r.table, r.client).get(r.cid)
-    return {"sections": forms.settings_form(settings, submitted or {}), "errors": errors, "saved": saved}
+    return {"sections": forms.settings_form(settings, submitted or {}), "errors": errors, "saved": saved,
+            **screens.stock_location(r)}
 
 
 @router.post("/console/view/settings")

@@ -147,7 +147,9 @@ def product(r: Reader, store_product_id: str) -> dict[str, Any]:
                if record.store_category_id else None)
     links = LinkRepository(r.table, r.client).for_product(r.cid, store_product_id)
     settings = SettingsRepository(r.table, r.client).get(r.cid)
-    return {"p": record, "mapping": mapping, "links": links, "syncing": r.connection.syncing,
+    store = store_platform(r)
+    return {"p": record, "mapping": mapping, "links": links, "syncing": r.connection.syncing, "store": store,
+            "admin_url": store.product_admin_url(r.connection.store_id, record.store_product_id),
             "rules": settings.sync_rules, "stock": settings.stock, "sync_fields": SYNC_FIELDS,
             "source_words": SOURCE_WORDS, "action_words": ACTION_WORDS}
 
@@ -262,5 +264,19 @@ def category(r: Reader, store_category_id: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ connection
+def store_platform(r: Reader) -> Any:
+    """The connection's store platform app, for its wording and links (no credentials)."""
+    from connector.connections.platforms import describe
+
+    return describe(r.connection.platform)
+
+
 def connection(r: Reader) -> dict[str, Any]:
-    return {"c": r.connection, "shops": _shops(r)}
+    return {"c": r.connection, "shops": _shops(r), "store": store_platform(r)}
+
+
+def stock_location(r: Reader) -> dict[str, Any]:
+    """The store location mapped to the TikTok warehouse (a platform that keeps stock per location)."""
+    location = r.connection.store_location_id
+    warehouses = sorted({s.default_warehouse_id for s in _shops(r) if s.default_warehouse_id}) if location else []
+    return {"store": store_platform(r), "location": location, "warehouses": warehouses}

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from connector.errors import ConnectorError, NotFound
 
-__all__ = ["AmbiguousWrite", "AuthError", "InvalidSignature", "NotFound", "RateLimited", "ServerError", "StoreError",
-           "StoreNotFound", "StoreValidationError"]
+__all__ = ["AmbiguousWrite", "AuthError", "InvalidSignature", "LaunchRefused", "NotFound", "RateLimited",
+           "ServerError", "StoreError", "StoreNotFound", "StoreValidationError"]
 
 
 class StoreError(ConnectorError):
@@ -101,3 +101,13 @@ class AmbiguousWrite(ServerError):
     The caller must find out (search the store over a settle window) before writing again."""
 
     code = "store_write_ambiguous"
+
+
+class LaunchRefused(Exception):
+    """A store admin's opening of the app that does not open a console. ``reason``: ``forged``
+    (a signature that does not match, another app's or shop's, malformed) or ``expired`` (signed,
+    but too old). Not a :class:`StoreError`: the console answers it with a page, not an error."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason

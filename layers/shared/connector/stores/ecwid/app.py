@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from connector.stores.ecwid import config
-from connector.stores.errors import AuthError, InvalidSignature
+from connector.stores.errors import AuthError, InvalidSignature, LaunchRefused
 from connector.stores.protocol import StoreEvent
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ def _oauth(client_id: str, client_secret: str, oauth_base: str) -> EcwidOAuth:
 
 class EcwidApp:
     name = config.PLATFORM
+    title = "Ecwid"
     market_install = True
     """Ecwid's app market sends an install straight to the callback, with no state of ours."""
 
@@ -42,6 +43,22 @@ class EcwidApp:
     @property
     def configured(self) -> bool:
         return bool(self._client_id and self._secret)
+
+    def store_title(self, store_id: str) -> str:
+        return f"Ecwid store {store_id}"
+
+    def product_admin_url(self, store_id: str, product_id: str) -> str | None:
+        """Ecwid documents no stable address for a product's page in its control panel."""
+        return None
+
+    def admin_frame_ancestors(self, store_id: str) -> str:
+        """Ecwid's control panel frames every store's app page."""
+        return "https://my.ecwid.com"
+
+    def admin_launch(self, params: Params, now: float) -> str:
+        """Ecwid signs no app URL: its admin opens the console with an encrypted payload instead
+        (``/console/ecwid``, :mod:`connector.console.payload`)."""
+        raise LaunchRefused("forged", "Ecwid opens the console with its payload")
 
     def install_oauth(self, params: Params) -> EcwidOAuth:
         """The install link takes no parameter: the store that logs in on Ecwid's page is the one."""

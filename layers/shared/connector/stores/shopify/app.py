@@ -21,6 +21,7 @@ Params = Mapping[str, "str | list[str]"]
 
 class ShopifyApp:
     name = config.PLATFORM
+    title = "Shopify"
     market_install = False
     """Shopify's install always comes through the app's install link first, which sends the
     merchant to the consent page with our state: a callback without one is refused."""
@@ -35,6 +36,27 @@ class ShopifyApp:
     @property
     def configured(self) -> bool:
         return bool(self._client_id and self._secret)
+
+    def store_title(self, store_id: str) -> str:
+        return f"Shopify shop {store_id}"
+
+    def product_admin_url(self, store_id: str, product_id: str) -> str | None:
+        """The product's page in the shop's admin, ``https://{shop}/admin/products/{id}`` (the
+        numeric id; the sandbox's shop address when ``SHOPIFY_SHOP_BASE`` points there)."""
+        if not config.valid_shop(store_id) or not product_id.isdigit():
+            return None
+        return f"{config.shop_url(store_id)}/admin/products/{product_id}"
+
+    def admin_frame_ancestors(self, store_id: str) -> str:
+        """Where the shop's admin frames an embedded app: the shop's own host and the unified admin."""
+        return f"https://{store_id} https://admin.shopify.com" if config.valid_shop(store_id) else "https://admin.shopify.com"
+
+    def admin_launch(self, params: Params, now: float) -> str:
+        """The shop whose admin opened the app with this query (``LaunchRefused`` otherwise: forged
+        or expired), see :mod:`connector.stores.shopify.launch`."""
+        from connector.stores.shopify.launch import verify_launch
+
+        return verify_launch(params, client_id=self._client_id, client_secret=self._secret, now=now)
 
     def _oauth(self, shop: str) -> ShopifyOAuth:
         from connector.stores.shopify.oauth import ShopifyOAuth

@@ -2,9 +2,10 @@
 products (options and variants, untracked and zero stock, drafts, deliberate flaws) is installed;
 the install's first pull reads the whole catalog by one bulk operation and the catalog state
 machine pushes it; the merchant sets the default package size (Shopify keeps no dimensions) and
-fills each category's required attributes and certifications, then syncs. Every valid product is then live on TikTok
-with its SKUs, prices and stock at the mapped location; each flawed one shows the reason its flaw
-calls for (or was worked around, for images and tables); drafts and archived products stay off. A
+fills each category's required attributes and certifications, then syncs. Every valid product is
+then live on TikTok with its SKUs, prices and stock at the mapped location; each flawed one shows
+the reason its flaw calls for, or is listed anyway where the connector works around the flaw
+(images, tables, a variant without SKU, 120 variants); drafts and archived products stay off. A
 product edited in Shopify reaches TikTok through the signed ``products/update`` delivery, and a
 stock change at the mapped location within seconds.
 

@@ -5,7 +5,9 @@ directly as SKU links, so the order tests do not depend on the catalog push), eq
 from __future__ import annotations
 
 import io
+import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -197,3 +199,44 @@ def connect(w: World, *, products: int = 3, linked: int = 2, quantity: int = 500
 
 def new_settings() -> ConnectionSettings:
     return ConnectionSettings()
+
+
+@dataclass
+class EcwidChaos:
+    """An Ecwid store under the chaos run (:mod:`local.order_chaos`): server errors before and
+    after the order is made, timeouts, 429 bursts, creates that commit and lose their answer to
+    the client's timeout (run the functions with ``ECWID_HTTP_TIMEOUT_SECONDS=2``), and two
+    5-second outages."""
+
+    shop: Shop
+
+    def inject(self, rng: random.Random, index: int, orders: int, injected: Counter[str]) -> None:
+        from local.sandbox_ecwid.server import Fault
+
+        ecwid = self.shop.w.ecwid
+        if rng.random() < 0.15:
+            after = rng.random() < 0.5  # the order exists although the relay saw a 500
+            ecwid.add_fault(Fault(status=500, times=1, method="POST" if after else None,
+                                  path="orders" if after else None, after=after))
+            injected["store_5xx"] += 1
+        if rng.random() < 0.06:
+            ecwid.add_fault(Fault(status=504, times=1, delay=0.3))
+            injected["store_timeouts"] += 1
+        if index % 25 == 20:
+            ecwid.add_fault(Fault(status=429, times=3, retry_after=1))
+            injected["store_429_bursts"] += 1
+        if rng.random() < 0.05:  # committed, but the answer is lost to the client's timeout
+            ecwid.add_fault(Fault(status=500, times=1, method="POST", path="^/orders$", after=True, stall=3))
+            injected["store_commit_then_timeout"] += 1
+        if index in (orders // 3, 2 * orders // 3):
+            ecwid.start_outage(5)
+            injected["store_outages_5s"] += 1
+
+    def clear(self) -> None:
+        self.shop.w.ecwid.clear_faults()
+
+    def order_ids(self) -> list[str]:
+        return [str(o.get("externalOrderId")) for o in self.shop.store_orders()]
+
+    def stock(self) -> dict[str, tuple[int | None, int]]:
+        return {sku: (self.shop.store_stock(pid), self.shop.tiktok_stock(sku)) for sku, pid in self.shop.skus.items()}

@@ -7,8 +7,10 @@ Shopify admin would make them."""
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,3 +131,45 @@ def connect_shopify(w: World, *, products: int = 2, quantity: int = 500, price: 
         result.items[_number(variant["id"])] = variant["inventoryItem"]["id"]
         result.link(by_seller_sku[sku], product["id"], variant["id"])
     return result
+
+
+@dataclass
+class ShopifyChaos:
+    """A Shopify shop under the chaos run (:mod:`local.order_chaos`), with Ecwid's faults in
+    Shopify's terms: server errors before and after ``orderCreate`` applied, late answers,
+    THROTTLED bursts (Shopify's 429), creates that commit and lose their answer to the client's
+    timeout (run the functions with ``SHOPIFY_HTTP_TIMEOUT_SECONDS=2``), and two 5-second
+    outages. The draws are Ecwid's, in the same order."""
+
+    shop: ShopifyShop
+
+    def inject(self, rng: random.Random, index: int, orders: int, injected: Counter[str]) -> None:
+        shopify = self.shop.w.shopify
+        assert shopify is not None
+        if rng.random() < 0.15:
+            after = rng.random() < 0.5  # the order exists although the relay saw a 500
+            shopify.add_fault(status=500, times=1, after=after, operation="^CreateOrder$" if after else None)
+            injected["store_5xx"] += 1
+        if rng.random() < 0.06:
+            shopify.add_fault(status=504, times=1, delay_s=0.3)
+            injected["store_timeouts"] += 1
+        if index % 25 == 20:
+            shopify.throttle_operation(self.shop.domain, ".", times=3)
+            injected["store_throttled_bursts"] += 1
+        if rng.random() < 0.05:  # committed, but the answer is lost to the client's timeout
+            shopify.add_fault(status=500, times=1, after=True, stall_s=3, operation="^CreateOrder$")
+            injected["store_commit_then_timeout"] += 1
+        if index in (orders // 3, 2 * orders // 3):
+            shopify.start_outage(5)
+            injected["store_outages_5s"] += 1
+
+    def clear(self) -> None:
+        assert self.shop.w.shopify is not None
+        self.shop.w.shopify.clear_faults()
+
+    def order_ids(self) -> list[str]:
+        assert self.shop.w.shopify is not None
+        return [str(o.get("sourceIdentifier")) for o in self.shop.w.shopify.orders(self.shop.domain)]
+
+    def stock(self) -> dict[str, tuple[int | None, int]]:
+        return {sku: (self.shop.store_stock(sku), self.shop.tiktok_stock(sku)) for sku in self.shop.skus}

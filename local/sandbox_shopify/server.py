@@ -290,6 +290,13 @@ class ShopifySandbox:
     def subscribe(self, domain: str, topic: str, url: str) -> None:
         self.webhooks.subscribe(domain, topic, url)
 
+    def create_product(self, domain: str, spec: dict[str, Any]) -> dict[str, Any]:
+        """A merchant's new product (a spec as ``state.add_product`` takes it) and its
+        ``products/create`` delivery; the product with its ids."""
+        product = self.state.add_product(domain, spec)
+        self.webhooks.emit(domain, "products/create", _rest_product(product))
+        return product
+
     def update_product(self, domain: str, product_gid: str, changes: dict[str, Any]) -> list[str]:
         product = self.state.touch_product(domain, product_gid, changes)
         return self.webhooks.emit(domain, "products/update", _rest_product(product))

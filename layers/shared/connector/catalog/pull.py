@@ -82,7 +82,8 @@ def pull(cat: Catalog, *, mode: str = "full", since: datetime | None = None, unt
     """Pull from the store. ``full``: every product (or those changed in [since, until]), with the enabled /
     disabled filter; a full pull of everything also marks products gone from the store deleted.
     ``incremental``: changed since the last pull plus deleted ones; new products only when
-    ``catalog.auto_pull`` is on."""
+    ``catalog.auto_pull`` is on. The first pull of a connection (no product known yet) reads the
+    whole catalog the platform's fastest way (:meth:`StorePlatform.whole_catalog`)."""
     from datetime import UTC
 
     result = PullResult()
@@ -92,7 +93,8 @@ def pull(cat: Catalog, *, mode: str = "full", since: datetime | None = None, unt
         since = _watermark(cat)
     include_new = mode == "full" or cat.settings.catalog.auto_pull
     seen: set[str] = set()
-    for product in cat.store.list_products(updated_since=since):
+    first = mode == "full" and since is None and until is None and not known
+    for product in cat.store.whole_catalog() if first else cat.store.list_products(updated_since=since):
         seen.add(product.ext_id)
         if until is not None and product.updated_at > until:
             continue

@@ -131,6 +131,10 @@ class EcwidStore:
     def profile(self) -> StoreProfile:
         return normalize.profile(self._api.call("GET", "/profile"), self._store_id)
 
+    def whole_catalog(self) -> Iterator[StoreProduct]:
+        """Ecwid has no bulk export: the paged list."""
+        return self.list_products()
+
     def list_products(self, *, updated_since: datetime | None = None) -> Iterator[StoreProduct]:
         """Products oldest change first, paged by time then offset.
 

@@ -71,6 +71,11 @@ VARIANTS_PAGE = 100
 MAX_PAGE = 250
 """Shopify's largest ``first`` on any connection."""
 
+# The first pull's bulk operation: polled every second (Shopify finishes a small shop's in a few),
+# given up after 10 minutes, inside the catalog step's 15-minute Lambda timeout.
+BULK_POLL_SECONDS = 1.0
+BULK_TIMEOUT_SECONDS = 600.0
+
 
 def shop_base_template() -> str:
     return (environ().get("SHOPIFY_SHOP_BASE") or DEFAULT_SHOP_BASE).rstrip("/")
@@ -101,11 +106,21 @@ def default_limiter() -> RateLimiter:
 
 
 HTTP_TIMEOUT_S = 20.0
+"""Read timeout of calls to Shopify (``SHOPIFY_HTTP_TIMEOUT_SECONDS`` overrides it: the local
+cloud shortens it to provoke lost answers)."""
+
+
+def default_http() -> httpx.Client:
+    """One pooled client per process and timeout (thread-safe; the token travels per request)."""
+    try:
+        timeout = float(environ().get("SHOPIFY_HTTP_TIMEOUT_SECONDS") or HTTP_TIMEOUT_S)
+    except ValueError:
+        timeout = HTTP_TIMEOUT_S
+    return _http(timeout if timeout > 0 else HTTP_TIMEOUT_S)
 
 
 @functools.cache
-def default_http() -> httpx.Client:
-    """One pooled client per process (thread-safe; the token travels per request)."""
+def _http(timeout: float) -> httpx.Client:
     import httpx
 
-    return httpx.Client(timeout=httpx.Timeout(HTTP_TIMEOUT_S, connect=5.0))
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)))

@@ -9,7 +9,7 @@ GraphQL Admin API with cursor paging.
   the query's requested cost stays under Shopify's single-query limit; a product with more
   variants has the rest read by a second, paged query. Should Shopify still price a page above
   its limit (``MAX_COST_EXCEEDED``), the page size is halved and the page asked again.
-- A first pull of a large catalog can run as a bulk operation instead (:meth:`bulk_products`):
+- The first pull of a shop runs as a bulk operation instead (:meth:`whole_catalog`, :meth:`bulk_products`):
   one query over every product, run by Shopify in the background without the cost limit, its
   result a JSONL file where variants and media are lines of their own naming their product
   (``__parentId``).
@@ -304,6 +304,20 @@ class ShopifyCatalog:
             variants.extend(normalize_nodes(connection))
             more, after = _page_info(connection)
         return variants
+
+    def whole_catalog(self) -> Iterator[StoreProduct]:
+        """Every product by one bulk operation (no cost limit, no page per 8 products); should
+        another bulk query of the app be running on the shop (one at a time per shop), the paged
+        pull instead. The bulk file is read whole before the first product is given."""
+        try:
+            products = list(self.bulk_products(poll_every_s=config.BULK_POLL_SECONDS,
+                                               timeout_s=config.BULK_TIMEOUT_SECONDS))
+        except StoreValidationError as exc:
+            if exc.platform_code != "bulk_refused":
+                raise
+            yield from self.list_products()
+            return
+        yield from products
 
     def bulk_products(self, *, poll_every_s: float = 2.0, timeout_s: float = 3600.0) -> Iterator[StoreProduct]:
         """Every product, read by one bulk operation (for the first pull of a large catalog).

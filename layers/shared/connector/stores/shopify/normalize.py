@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -153,6 +154,16 @@ def variant(node: dict[str, Any], product_id: str, shop_unit: str) -> StoreVaria
     )
 
 
+def type_category(product_type: object) -> str | None:
+    """The store category of a product: its product type (one per product, the merchant's own
+    classification), as ``type-`` and the type in lower-case letters and digits joined by hyphens,
+    safe in a URL path and apart from collection ids (numbers). ``None`` without a type."""
+    if not isinstance(product_type, str):
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "-", product_type.lower()).strip("-")[:80]
+    return f"type-{slug}" if slug else None
+
+
 def product(node: dict[str, Any], variant_nodes: list[dict[str, Any]], shop_unit: str) -> StoreProduct:
     """One product; ``variant_nodes`` are all its variants (the first page and any later ones)."""
     product_id = number(node.get("id"), "product id")
@@ -174,11 +185,14 @@ def product(node: dict[str, Any], variant_nodes: list[dict[str, Any]], shop_unit
     )
     vendor = node.get("vendor")
     product_type = node.get("productType")
+    category = type_category(product_type)
     return StoreProduct(
         ext_id=product_id,
         title=str(node.get("title") or ""),
         description_html=str(node.get("descriptionHtml") or ""),
         brand=vendor.strip() or None if isinstance(vendor, str) else None,
+        category_ids=(category,) if category else (),
+        default_category_id=category,
         images=tuple(images),
         enabled=node.get("status") == "ACTIVE",
         updated_at=_when(node.get("updatedAt")),

@@ -3,8 +3,10 @@
 Usage: python -m bench [--smoke] [--only NAME ...] [--out DIR]
 
 Each benchmark is a module ``bench.<name>`` that takes ``--out PATH`` (its JSON result) and
-``--smoke`` (tiny sizes, for the test suite). The summary (``summary.json`` in the output
-folder) keeps each benchmark's figures with the machine and the date.
+``--smoke`` (tiny sizes, for the test suite). The benchmarks a store platform changes (stock and
+order latency) run once per platform (``--store``): Ecwid's figures under the benchmark's name,
+Shopify's under ``<name>_shopify``. The summary (``summary.json`` in the output folder) keeps each
+run's figures with the machine and the date.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 BENCHES = ("cold_start", "stock_latency", "stock_burst", "order_latency", "catalog_push")
+PER_STORE = {"stock_latency": ("ecwid", "shopify"), "order_latency": ("ecwid", "shopify")}
+"""The benchmarks run once per store platform (the first platform's run keeps the plain name)."""
 RESULTS = Path(__file__).with_name("results")
 
 
@@ -31,10 +35,14 @@ def machine() -> dict[str, Any]:
 def run(names: list[str], out: Path, smoke: bool) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {"machine": machine(), "smoke": smoke, "results": {}, "failed": {}}
-    for name in names:
+    runs = [(name, store) for name in names for store in PER_STORE.get(name, (None,))]
+    for bench, store in runs:
+        first = store is None or store == PER_STORE[bench][0]
+        name = bench if first else f"{bench}_{store}"
         path = out / f"{name}.json"
-        command = [sys.executable, "-m", f"bench.{name}", "--out", str(path)] + (["--smoke"] if smoke else [])
-        print(f"\n### bench.{name}", flush=True)
+        command = [sys.executable, "-m", f"bench.{bench}", "--out", str(path)] + (["--smoke"] if smoke else [])
+        command += ["--store", store] if store else []
+        print(f"\n### bench.{bench}" + (f" --store {store}" if store else ""), flush=True)
         started = time.monotonic()
         done = subprocess.run(command, check=False)  # noqa: S603 (our own modules, fixed names)
         elapsed = round(time.monotonic() - started, 1)

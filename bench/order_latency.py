@@ -2,14 +2,17 @@
 
     python -m bench.order_latency --orders 200     # >= 200 paid orders
     python -m bench.order_latency --smoke          # a handful, for a quick test
+    python -m bench.order_latency --store shopify  # the same with a Shopify store
 
 A connected store with four products linked to a four-SKU TikTok listing; a scripted buyer pays
 orders of 1 to 3 lines at a steady pace; each order is timed from the buyer's checkout (paid at
 once) until its store order exists (the whole path: TikTok webhook -> receiver -> TikTok events
-queue -> events consumer, which relays it inline -> Ecwid). The TikTok and store API
+queue -> events consumer, which relays it inline -> the store: Ecwid, or Shopify with
+``--store shopify``, its order found again by ``sourceIdentifier``). The TikTok and store API
 calls the run cost are counted from the sandboxes' request logs (the echo of our own store
 writes included), and AWS usage is priced per 1,000 relayed orders (``bench.cost``).
-Results: ``bench/results/order_latency.json``.
+Results: ``bench/results/order_latency.json`` (Shopify: ``order_latency_shopify.json``), with the
+store platform under ``store``.
 """
 
 from __future__ import annotations
@@ -23,12 +26,40 @@ import random
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from local.world import World
 
 RESULTS = Path(__file__).parent / "results" / "order_latency.json"
 TARGET_P95_S = 3.0
+STORES = ("ecwid", "shopify")
+
+
+def results_path(store: str) -> Path:
+    """Where a run's JSON goes by default: Ecwid's keeps the original name."""
+    return RESULTS if store == "ecwid" else RESULTS.with_name(f"order_latency_{store}.json")
+
+
+def connect(w: World, store: str) -> tuple[Any, Callable[[], list[str]], Callable[[], int]]:
+    """A connected store with four products linked to a four-SKU listing: the scenario, the TikTok
+    order ids of the orders in the store, and the count of store API calls served so far."""
+    if store == "shopify":
+        from local.shopify_order_scenario import connect_shopify
+
+        shop = connect_shopify(w, products=4, quantity=50_000)
+        shopify = w.shopify
+        assert shopify is not None
+        return (shop, lambda: [str(o.get("sourceIdentifier")) for o in shopify.orders(shop.domain)],
+                lambda: len(shopify.served_for(shop.domain)))
+    from local.order_scenario import connect as connect_ecwid
+
+    ecwid_shop = connect_ecwid(w, products=4, linked=4, quantity=50_000)
+    return (ecwid_shop, lambda: [str(o.get("externalOrderId")) for o in w.ecwid.orders(ecwid_shop.store_id)],
+            w.ecwid.request_count)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -37,13 +68,12 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def run(orders: int, interval_s: float, seed: int) -> dict[str, Any]:
+def run(orders: int, interval_s: float, seed: int, store: str = "ecwid") -> dict[str, Any]:
     from bench import cost
-    from local.order_scenario import connect
     from local.world import world
 
     with world(parameters={"OrderBlockedRetrySeconds": 1, "OrderRelayRetrySeconds": 1}) as w:
-        shop = connect(w, products=4, linked=4, quantity=50_000)
+        shop, in_store, store_requests = connect(w, store)
         shop.settings(on_hold="wait", relay_fbt=False)
         sku_ids = list(shop.skus)
         rng = random.Random(seed)
@@ -54,7 +84,7 @@ def run(orders: int, interval_s: float, seed: int) -> dict[str, Any]:
             time.sleep(0.05)
         w.cloud.wait_idle(timeout=60)
         tiktok_before = len(w.tiktok.requests())
-        store_before = w.ecwid.request_count()
+        store_before = store_requests()
         w.cloud.reset_usage()
 
         placed_at: dict[str, float] = {}
@@ -64,8 +94,7 @@ def run(orders: int, interval_s: float, seed: int) -> dict[str, Any]:
         def watch() -> None:
             while not stop.is_set():
                 now = time.monotonic()
-                for order in w.ecwid.orders(shop.store_id):
-                    key = str(order.get("externalOrderId"))
+                for key in in_store():
                     if key in placed_at and key not in seen_at:
                         seen_at[key] = now
                 time.sleep(0.02)
@@ -90,12 +119,13 @@ def run(orders: int, interval_s: float, seed: int) -> dict[str, Any]:
             w.cloud.wait_idle(timeout=60)
         usage = w.cloud.usage()
         tiktok_calls = len(w.tiktok.requests()) - tiktok_before
-        store_calls = w.ecwid.request_count() - store_before
+        store_calls = store_requests() - store_before
         latencies = [seen_at[o] - placed_at[o] for o in placed_at if o in seen_at]
         relayed = len(latencies)
         duplicates = sum(1 for o in placed_at if len(shop.store_orders_for(o)) > 1)
         result = {
             "benchmark": "order_latency",
+            "store": store,
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "machine": {"machine": platform.machine(), "python": platform.python_version()},
             "orders": orders, "relayed": relayed, "duplicates": duplicates,
@@ -126,10 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between checkouts")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--smoke", action="store_true", help="10 orders (a quick check)")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--store", choices=STORES, default="ecwid", help="the store platform (default: ecwid)")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    args.out = args.out or results_path(args.store)
     orders = 10 if args.smoke else args.orders
-    result = run(orders, args.interval, args.seed)
+    result = run(orders, args.interval, args.seed, args.store)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -2,14 +2,17 @@
 
     python -m bench.stock_latency --changes 200      # >= 200 changes, bursts included
     python -m bench.stock_latency --smoke            # a handful, for a quick test
+    python -m bench.stock_latency --store shopify    # the same with a Shopify store
 
 A sandbox Ecwid product with four combinations (two with their own stock, two sharing the
-product's) is linked to a sandbox TikTok listing; the bench changes stock through the store
-(its webhooks travel the whole path: receiver -> store events queue -> events consumer -> stock
-queue -> stock worker -> TikTok) and times each change until TikTok shows the new figure.
+product's), or with ``--store shopify`` a sandbox Shopify product with four variants stocked at
+the mapped location, is linked to a sandbox TikTok listing; the bench changes stock through the
+store (its webhooks travel the whole path: receiver -> store events queue -> events consumer ->
+stock queue -> stock worker -> TikTok) and times each change until TikTok shows the new figure.
 Every 20 changes hold one burst of 10 back-to-back changes on one SKU, timed from its last
 change, and the TikTok inventory calls each burst cost are counted from the sandbox's request
-log. Results: ``bench/results/stock_latency.json``.
+log. Results: ``bench/results/stock_latency.json`` (Shopify: ``stock_latency_shopify.json``), with
+the store platform under ``store``.
 """
 
 from __future__ import annotations
@@ -21,16 +24,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from local.stock_scenario import Linked, connect_and_link, settle, wait_for
+from local.stock_scenario import StockLinked, settle, wait_for
 
 if TYPE_CHECKING:
     from local.world import World
 
 RESULTS = Path(__file__).parent / "results" / "stock_latency.json"
+STORES = ("ecwid", "shopify")
 BURST = 10
 
 
-def run(linked: Linked, changes: int, *, burst_offset: int = 10) -> dict[str, Any]:
+def results_path(store: str) -> Path:
+    """Where a run's JSON goes by default: Ecwid's keeps the original name."""
+    return RESULTS if store == "ecwid" else RESULTS.with_name(f"stock_latency_{store}.json")
+
+
+def link(w: World, store: str) -> StockLinked:
+    if store == "shopify":
+        from local import shopify_stock_scenario
+
+        return shopify_stock_scenario.connect_and_link(w, name="Bench")
+    from local import stock_scenario
+
+    return stock_scenario.connect_and_link(w, name="Bench")
+
+
+def run(linked: StockLinked, changes: int, *, burst_offset: int = 10) -> dict[str, Any]:
     singles: list[float] = []
     bursts: list[float] = []
     burst_calls: list[int] = []
@@ -103,13 +122,16 @@ def main(argv: list[str] | None = None, running: World | None = None) -> dict[st
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=200, help="store stock changes to time (bursts included)")
     parser.add_argument("--smoke", action="store_true", help="a tiny run (13 changes, one burst of 10) for tests")
-    parser.add_argument("--out", "--output", dest="output", type=Path, default=RESULTS,
+    parser.add_argument("--store", choices=STORES, default="ecwid", help="the store platform (default: ecwid)")
+    parser.add_argument("--out", "--output", dest="output", type=Path, default=None,
                         help="where the JSON result goes (python -m bench passes --out)")
     args = parser.parse_args(argv)
+    args.output = args.output or results_path(args.store)
     changes = 13 if args.smoke else max(1, args.changes)
     with nullcontext(running) if running is not None else world() as w:
-        linked = connect_and_link(w, name="Bench")
+        linked = link(w, args.store)
         result = run(linked, changes, burst_offset=2 if args.smoke else 10)
+    result["store"] = args.store
     result["smoke"] = args.smoke
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from local.world import APP_KEY, Browser, World, page_values
 
@@ -58,6 +58,9 @@ class Linked:
 
     def inventory_calls(self) -> int:
         return sum(1 for r in self.world.tiktok.requests(pattern=INVENTORY) if self.tiktok_product_id in r["path"])
+
+    def store_webhooks_idle(self) -> bool:
+        return self.world.ecwid.webhooks.pending() == 0
 
 
 def connect_and_link(w: World, *, name: str = "Stock") -> Linked:
@@ -216,7 +219,21 @@ def wait_for(probe: Callable[[], Any], timeout: float, what: str, interval: floa
     return time.monotonic() - start
 
 
-def settle(linked: Linked, timeout: float = 30) -> None:
+class StockLinked(Protocol):
+    """A linked store product as the stock bench drives it (an Ecwid one, a Shopify one)."""
+
+    world: World
+
+    def set_quantity(self, index: int, quantity: int) -> None: ...
+
+    def tiktok_quantities(self) -> list[int]: ...
+
+    def inventory_calls(self) -> int: ...
+
+    def store_webhooks_idle(self) -> bool: ...
+
+
+def settle(linked: StockLinked, timeout: float = 30) -> None:
     """Every webhook delivered and every queue drained."""
-    wait_for(lambda: linked.world.ecwid.webhooks.pending() == 0, timeout, "store webhooks", 0.02)
+    wait_for(linked.store_webhooks_idle, timeout, "store webhooks", 0.02)
     linked.world.cloud.wait_idle(timeout)

@@ -25,7 +25,8 @@ def test_every_bench_runs_in_smoke_mode_and_writes_its_figures(tmp_path: Path) -
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["smoke"] is True and summary["failed"] == {}
-    assert set(summary["results"]) == {"cold_start", "stock_latency", "stock_burst", "order_latency", "catalog_push"}
+    assert set(summary["results"]) == {"cold_start", "stock_latency", "stock_burst", "order_latency", "catalog_push",
+                                       "stock_latency_shopify", "order_latency_shopify"}
 
     cold = json.loads((out / "cold_start.json").read_text())
     assert cold["handlers"] and all(h["median_ms"] > 0 for h in cold["handlers"].values())
@@ -43,6 +44,14 @@ def test_every_bench_runs_in_smoke_mode_and_writes_its_figures(tmp_path: Path) -
     assert orders["relayed"] == orders["orders"] > 0 and orders["duplicates"] == 0
     assert 0 < orders["latency_s"]["p50"] <= orders["latency_s"]["p95"]
     assert float(orders["aws_usd_per_1000_orders"]["total"]) > 0
+
+    for name, store in (("stock_latency", "ecwid"), ("stock_latency_shopify", "shopify")):
+        figures = json.loads((out / f"{name}.json").read_text())
+        assert figures["store"] == store and figures["latency_s"]["n"] > 0
+    for name, store in (("order_latency", "ecwid"), ("order_latency_shopify", "shopify")):
+        figures = json.loads((out / f"{name}.json").read_text())
+        assert figures["store"] == store and figures["relayed"] == figures["orders"] > 0
+        assert figures["duplicates"] == 0
 
     catalog = json.loads((out / "catalog_push.json").read_text())
     (run,) = catalog["runs"]

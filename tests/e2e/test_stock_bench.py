@@ -19,6 +19,18 @@ def test_stock_latency_bench_smoke(tmp_path: Path, connected_world: World) -> No
     assert latency["n"] == 4 and 0 < latency["p50"] <= latency["p95"] <= latency["max"] < 15
 
 
+def test_stock_latency_bench_smoke_with_a_shopify_store(tmp_path: Path, connected_world: World) -> None:
+    """The same run with a Shopify product: its variants' stock edits reach TikTok by the signed
+    inventory webhook, and the figures say which store they are for."""
+    output = tmp_path / "stock_latency_shopify.json"
+    result = stock_latency.main(["--smoke", "--store", "shopify", "--out", str(output)], connected_world)
+    assert json.loads(output.read_text()) == result
+    assert result["store"] == "shopify" and result["changes"] == 13 and result["bursts"] == 1
+    assert 1 <= result["inventory_calls_per_burst"]["max"] <= 2
+    latency = result["latency_s"]
+    assert latency["n"] == 4 and 0 < latency["p50"] <= latency["p95"] <= latency["max"] < 15
+
+
 def test_stock_burst_bench_smoke(tmp_path: Path, connected_world: World) -> None:
     """A few changes over one listing with two held calls: every change reaches TikTok and both
     measures come out of the two timelines."""

@@ -80,6 +80,36 @@ def thread_local_http_requests() -> None:
     base.__class__ = type("ThreadLocalRouterMeta", (type(base),), {"current_event": _RequestSlot()})
 
 
+
+_METRICS_LOCK = threading.RLock()
+
+
+def _holding_metrics_lock(method: Any) -> Any:
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _METRICS_LOCK:
+            return method(*args, **kwargs)
+
+    locked.__wrapped__ = method  # type: ignore[attr-defined]
+    return locked
+
+
+def serialized_metrics() -> None:
+    """Powertools keeps one metric set per process, shared by every ``Metrics`` of it, and a flush
+    reads the set, prints it and clears it. Right on Lambda (one invocation per process at a time);
+    here every function's invocations share one process, so a flush could iterate the set while
+    another invocation adds to it ("dictionary changed size during iteration", a failed
+    invocation) or clear a metric added between its read and its clear (a lost count). Every
+    read and write of the set holds one lock, as one process per invocation would."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    provider: Any = AmazonCloudWatchEMFProvider
+    if getattr(provider, "_one_writer_at_a_time", False):
+        return
+    for name in ("add_metric", "add_dimension", "add_metadata", "serialize_metric_set", "clear_metrics",
+                 "flush_metrics"):
+        setattr(provider, name, _holding_metrics_lock(getattr(provider, name)))
+    provider._one_writer_at_a_time = True
+
 @dataclass
 class InvocationStats:
     invocations: int = 0
@@ -158,6 +188,7 @@ class FunctionHost:
 
     def __init__(self) -> None:
         thread_local_http_requests()
+        serialized_metrics()
         self._by_key: dict[str, LocalFunction] = {}
         self.functions: list[LocalFunction] = []
 

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from local.cloud import LocalCloud
 from local.world import World, world
+from tests.support import console_browser as cb
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +39,21 @@ def connected_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]
         root.removeHandler(python_log)
         root.setLevel(saved_level)
         python_log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium for the console's browser tests, one per test file."""
+    with cb.chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser context per test at 1280 px; the admin's outside scripts are stubbed."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    ctx.outside = cb.stub_ecwid(ctx)
+    try:
+        yield ctx
+    finally:
+        ctx.close()

@@ -56,22 +56,6 @@ def shop(w: World) -> dict[str, Any]:
     return install(w, "Console", N_PRODUCTS, seed=11)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with cb.chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.outside = cb.stub_ecwid(ctx)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-
-
 def open_admin(context: Any, w: World, admin: cb.AdminHost, shop: dict[str, Any]) -> tuple[Any, Any]:
     page = context.new_page()
     page.goto(admin.url(f"{w.url}/console/ecwid?payload={admin_payload(w, shop)}"))

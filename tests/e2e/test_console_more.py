@@ -52,22 +52,6 @@ def shop(w: World) -> dict[str, Any]:
     return install(w, "Choices", N_PRODUCTS, seed=11)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with cb.chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.outside = cb.stub_ecwid(ctx)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-
-
 def signed_in(context: Any, w: World, shop: dict[str, Any]) -> Any:
     link = httpx.get(f"{w.url}/connections/{shop['id']}/console",
                      headers={"authorization": f"Bearer {shop['token']}"}, timeout=30)

@@ -58,22 +58,6 @@ def shop(w: World) -> ShopifyShop:
     return s
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with cb.chromium() as running:
-        yield running
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.outside = cb.stub_ecwid(ctx)
-    try:
-        yield ctx
-    finally:
-        ctx.close()
-
-
 def admin_url(w: World, domain: str) -> str:
     assert w.shopify is not None
     return f"{w.shopify.url.replace('127.0.0.1', 'localhost')}/store/{domain}/admin/apps/tiktok-shop"

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from connector.stores.wire import Backoff, decode_json, encode_json
+from connector.stores.wire import Backoff, decode_json, encode_json, pooled_http
 
 
 def test_money_is_read_as_decimal_and_written_the_way_the_platform_takes_it() -> None:
@@ -26,3 +26,13 @@ def test_the_wait_doubles_up_to_the_cap_and_stays_in_the_upper_half(attempt: int
     waits = [Backoff(base=0.5, cap=8.0)(attempt) for _ in range(200)]
     assert all(low <= w <= high for w in waits)
     assert max(waits) - min(waits) > 0  # jittered, so two workers do not retry in step
+
+
+@pytest.mark.parametrize(("setting", "seconds"), [("2.5", 2.5), ("", 20.0), ("soon", 20.0), ("0", 20.0), ("-3", 20.0)])
+def test_the_pooled_client_takes_a_positive_timeout_setting_or_the_default(monkeypatch: pytest.MonkeyPatch,
+                                                                           setting: str, seconds: float) -> None:
+    monkeypatch.setenv("WIRE_TEST_HTTP_TIMEOUT_SECONDS", setting)
+    client = pooled_http("WIRE_TEST_HTTP_TIMEOUT_SECONDS", 20.0)
+    assert client.timeout.read == seconds
+    assert client.timeout.connect == min(5.0, seconds)
+    assert pooled_http("WIRE_TEST_HTTP_TIMEOUT_SECONDS", 20.0) is client  # one pool per process and timeout

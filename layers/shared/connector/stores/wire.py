@@ -1,14 +1,38 @@
-"""What every store transport does the same way on the wire: JSON with money as ``Decimal``, and
-the wait before a retry (exponential, half jitter)."""
+"""What every store transport does the same way on the wire: one pooled HTTP client per process,
+JSON with money as ``Decimal``, and the wait before a retry (exponential, half jitter)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from connector.runtime import environ
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def pooled_http(timeout_setting: str, default_s: float) -> httpx.Client:
+    """One pooled client per process and timeout (thread-safe; a token travels per request). The
+    timeout in seconds is the setting named ``timeout_setting`` when it is a positive number
+    (the local cloud shortens it to provoke lost answers), else ``default_s``."""
+    try:
+        timeout = float(environ().get(timeout_setting) or default_s)
+    except ValueError:
+        timeout = default_s
+    return _http(timeout if timeout > 0 else default_s)
+
+
+@functools.cache
+def _http(timeout: float) -> httpx.Client:
+    import httpx
+
+    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)))
 
 
 def decode_json(content: bytes) -> Any:

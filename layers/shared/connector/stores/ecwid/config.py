@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from connector.ratelimit import LocalRateLimiter, RateLimiter
 from connector.runtime import environ
+from connector.stores.wire import pooled_http
 
 if TYPE_CHECKING:
     import httpx
@@ -75,16 +76,5 @@ shortens it to provoke lost answers)."""
 
 
 def default_http() -> httpx.Client:
-    """One pooled client per process and timeout (thread-safe; the token travels per request)."""
-    try:
-        timeout = float(environ().get("ECWID_HTTP_TIMEOUT_SECONDS") or HTTP_TIMEOUT_S)
-    except ValueError:
-        timeout = HTTP_TIMEOUT_S
-    return _http(timeout if timeout > 0 else HTTP_TIMEOUT_S)
-
-
-@functools.cache
-def _http(timeout: float) -> httpx.Client:
-    import httpx
-
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)))
+    """One pooled client per process and timeout (``ECWID_HTTP_TIMEOUT_SECONDS`` or the default)."""
+    return pooled_http("ECWID_HTTP_TIMEOUT_SECONDS", HTTP_TIMEOUT_S)

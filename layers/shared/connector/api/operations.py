@@ -207,23 +207,16 @@ def read_settings(connection_id: str) -> Any:
         response="WarehouseMapView", tag="settings")
 def read_warehouse_map(connection_id: str) -> Any:
     from connector.api import views as v
+    from connector.catalog.stock.warehouses import sales_warehouses, store_locations
     from connector.connections.wiring import wire
-    from connector.errors import UpstreamError
     from connector.settings import SettingsRepository
-    from connector.stores.errors import StoreError
 
     table, client = _context(connection_id)
     c = wire().c
-    connection = c.repo.require(connection_id)
-    try:
-        locations = c.store_for(connection).locations()
-    except StoreError as exc:
-        raise UpstreamError(f"the store's locations could not be read ({type(exc).__name__})",
-                            reason="store_unavailable") from None
+    locations = store_locations(c, c.repo.require(connection_id))
     shops = [v.ShopWarehouses(shop_id=s.shop_id, name=s.name, default_warehouse_id=s.default_warehouse_id,
                               warehouses=[v.WarehouseChoice(id=w.id, name=w.name, is_default=w.is_default)
-                                          for w in s.warehouses if (w.type or "SALES_WAREHOUSE") == "SALES_WAREHOUSE"
-                                          and (w.status or "ENABLED") == "ENABLED"])
+                                          for w in sales_warehouses(s)])
              for s in c.repo.shops(connection_id)]
     return _ok(v.WarehouseMapView(
         warehouses=dict(SettingsRepository(table, client).get(connection_id).stock.warehouses),

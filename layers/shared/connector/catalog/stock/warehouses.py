@@ -32,7 +32,7 @@ from connector.errors import BadRequest
 
 if TYPE_CHECKING:
     from connector.connections.lifecycle import Collaborators
-    from connector.connections.models import ShopLink
+    from connector.connections.models import Connection, ShopLink, WarehouseInfo
     from connector.links import SkuLink
     from connector.settings import StockSettings
     from connector.stores.protocol import Stock, StoreLocation, StoreProduct
@@ -185,9 +185,8 @@ def check_map(mapping: Mapping[str, str], locations: Sequence[StoreLocation], sh
             raise MapRefused(f"location {location_id} is not active in the store", "inactive_location")
     owner: dict[str, ShopLink] = {}
     for shop in shops:
-        for w in shop.warehouses:
-            if (w.type or "SALES_WAREHOUSE") == "SALES_WAREHOUSE" and (w.status or "ENABLED") == "ENABLED":
-                owner[w.id] = shop
+        for w in sales_warehouses(shop):
+            owner[w.id] = shop
     for location_id, warehouse_id in sorted(mapping.items()):
         if warehouse_id not in owner:
             raise MapRefused(f"warehouse {warehouse_id} (mapped from location {location_id}) is not an enabled "
@@ -200,6 +199,24 @@ def check_map(mapping: Mapping[str, str], locations: Sequence[StoreLocation], sh
                              "default_warehouse_unmapped")
 
 
+def sales_warehouses(shop: ShopLink) -> list[WarehouseInfo]:
+    """A shop's enabled sales warehouses: the ones a store location can be mapped to."""
+    return [w for w in shop.warehouses
+            if (w.type or "SALES_WAREHOUSE") == "SALES_WAREHOUSE" and (w.status or "ENABLED") == "ENABLED"]
+
+
+def store_locations(c: Collaborators, connection: Connection) -> list[StoreLocation]:
+    """The store's locations, or a 502 naming the store when it does not answer."""
+    from connector.errors import UpstreamError
+    from connector.stores.errors import StoreError
+
+    try:
+        return list(c.store_for(connection).locations())
+    except StoreError as exc:
+        raise UpstreamError(f"the store's locations could not be read ({type(exc).__name__})",
+                            reason="store_unavailable") from None
+
+
 def verify_map(c: Collaborators, connection_id: str, mapping: Mapping[str, str], correlation_id: str,
                now: int) -> None:
     """:func:`check_map` against the store's locations and the warehouses TikTok lists now (the
@@ -207,17 +224,11 @@ def verify_map(c: Collaborators, connection_id: str, mapping: Mapping[str, str],
     not answer is a 502 naming it; nothing is checked for an empty map (one figure, as before)."""
     from connector.connections.lifecycle import read_shops
     from connector.errors import UpstreamError
-    from connector.stores.errors import StoreError
     from connector.tiktok.errors import TikTokError
 
     if not mapping:
         return
-    connection = c.repo.require(connection_id)
-    try:
-        locations = c.store_for(connection).locations()
-    except StoreError as exc:
-        raise UpstreamError(f"the store's locations could not be read ({type(exc).__name__})",
-                            reason="store_unavailable") from None
+    locations = store_locations(c, c.repo.require(connection_id))
     held = {s.shop_id for s in c.repo.shops(connection_id)}
     try:
         fresh = [s for s in read_shops(c.tiktok_for(connection_id, correlation_id)) if s.shop_id in held]

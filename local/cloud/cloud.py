@@ -1,4 +1,5 @@
-"""The local cloud: template.yaml brought up inside moto's server, in this process.
+"""The local cloud: template.yaml brought up inside moto's server (in a process of its own, see
+moto_server.py), the functions in this process.
 
 Every resource of the template is created in dependency order (tables with keys, indexes and
 TTL; queues with redrive; KMS keys; the secret; log groups; alarms; the dashboard; the SNS
@@ -21,15 +22,18 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
+from urllib.parse import unquote
+
+import httpx
 
 from local.cloud import template as tpl
 from local.cloud.eventsources import Schedule, Scheduler, SqsMapping
 from local.cloud.functions import FunctionHost, LocalFunction
 from local.cloud.gateway import Gateway, Route
-from local.cloud.meter import Meter
-from local.cloud.moto_server import MotoServer
+from local.cloud.moto_server import BUSY_PATH, MeterClient, MotoServer
 from local.cloud.resources import CREATORS
 from local.cloud.template import ACCOUNT_ID, TemplateError
+from local.httpkit import Request, Response, Router, Server, json_response
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -97,7 +101,8 @@ class LocalCloud:
         self.scheduler: Scheduler | None = None
         self._saved_env: dict[str, str | None] = {}
         self.function_log = function_log
-        self.meter = Meter()
+        self.meter: MeterClient | None = None
+        self._lambda: Server | None = None
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._session: Any = None
@@ -145,6 +150,8 @@ class LocalCloud:
             self.gateway.stop()
         if self._server:
             self._server.stop()
+        if self._lambda:
+            self._lambda.stop(drain_s=5.0)
         with self._clients_lock:
             for found in self._clients.values():
                 found.close()
@@ -192,9 +199,13 @@ class LocalCloud:
         from connector import aws
 
         aws.clear_cache()
-        _install_lambda_dispatch(self.host)
-        self._server = MotoServer(self.meter, ip_address="127.0.0.1", port=self.moto_port, verbose=False)
+        self._lambda = _lambda_endpoint(self.host).start()
+        self._server = MotoServer(ip_address="127.0.0.1", port=self.moto_port, metered=True,
+                                  lambda_url=self._lambda.url)
         self._server.start()
+        meter = self._server.meter
+        assert meter is not None
+        self.meter = meter
         requests.post(
             f"http://127.0.0.1:{self.moto_port}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}},
@@ -351,19 +362,24 @@ class LocalCloud:
             for rid, res in self.template["Resources"].items()
             if res["Type"] == "AWS::SQS::Queue" and rid in self.physical and not _is_dlq(self.template, rid)
         ]
+        names = [self.queue_url(q).rsplit("/", 1)[1] for q in queues]
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if (
-                all(self.queue_depth(q) == 0 for q in queues)
-                and not any(m.busy for m in self.mappings)
-                and self.running_executions() == 0
-            ):
-                return
-            time.sleep(0.05)
+        with httpx.Client(timeout=30) as http:
+            while time.monotonic() < deadline:
+                # One request for every queue and execution (see moto_server.busy), then the pollers.
+                found = http.get(f"http://127.0.0.1:{self.moto_port}{BUSY_PATH}").json()
+                if (
+                    all(found["queues"].get(name, 0) == 0 for name in names)
+                    and not any(m.busy for m in self.mappings)
+                    and found["running_executions"] == 0
+                ):
+                    return
+                time.sleep(0.05)
         raise TimeoutError(f"the local cloud did not settle within {timeout} s")
 
     def reset_usage(self) -> None:
         """Start counting billable usage afresh (see :meth:`usage`)."""
+        assert self.meter, "the local cloud is not started"
         self.meter.reset()
         for fn in self.host.functions:
             fn.stats.invocations = fn.stats.errors = fn.stats.billed_ms = 0
@@ -376,7 +392,7 @@ class LocalCloud:
         meter, Lambda invocations and GB-seconds, API requests, Step Functions transitions."""
         gb_seconds = sum(fn.stats.billed_ms / 1000 * fn.memory_mb / 1024 for fn in self.host.functions)
         return {
-            **self.meter.snapshot(),
+            **(self.meter.snapshot() if self.meter else {}),
             "lambda_invocations": sum(fn.stats.invocations for fn in self.host.functions),
             "lambda_gb_seconds": round(gb_seconds, 3),
             "lambda_by_function": {
@@ -492,25 +508,21 @@ def _collect_refs(value: Any, found: set[str]) -> None:
 
 
 # ---------------------------------------------------------------------- creators per type
-def _install_lambda_dispatch(host: FunctionHost) -> None:
-    """Make moto's Lambda (as called by the Step Functions interpreter) run our handlers."""
-    from moto.awslambda_simple.models import LambdaSimpleBackend
+def _lambda_endpoint(host: FunctionHost) -> Server:
+    """Where moto's Lambda (as called by the Step Functions interpreter, in the emulator's own
+    process) invokes our handlers: ``POST /functions/{name}/invocations`` with the event, answered
+    with the payload or the error, as Lambda's Invoke API answers."""
+    router = Router()
 
-    def invoke(
-        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
-    ) -> bytes:
-        event = json.loads(body) if body else {}
-        result = _ACTIVE_HOST[0].invoke(function_name, event)
+    @router.route("POST", "/functions/{name}/invocations")
+    def invoke(request: Request) -> Response:
+        event = json.loads(request.body) if request.body else {}
+        result = host.invoke(unquote(request.params["name"]), event)
         if result.failed:
-            response_headers["x-amz-function-error"] = "Unhandled"
-            return json.dumps({"errorMessage": result.error_message, "errorType": result.error_type}).encode()
-        return json.dumps(result.payload).encode()
+            return json_response({"errorType": result.error_type, "errorMessage": result.error_message})
+        return json_response({"payload": result.payload})
 
-    _ACTIVE_HOST[:] = [host]
-    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
-
-
-_ACTIVE_HOST: list[FunctionHost] = []
+    return Server(router, name="local lambda")
 
 
 def _send_function_logs_to(path: Path) -> None:

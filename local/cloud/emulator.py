@@ -13,10 +13,20 @@ given):
   from an :class:`IndexBook` kept per table: every write (put, update, delete, also inside
   batches and transactions) files the item it touched again;
 - scans keep moto's own listing (their pages follow its order).
+
+It also changes how DynamoDB's answers are written, never what they say: moto's response
+serializer walks every answer against botocore's shape model, attribute by attribute (a third of
+the emulator's CPU in a burst of stock changes). A DynamoDB answer moto has already turned into
+plain JSON values (items are maps of strings, lists, booleans and numbers-as-strings) is written
+with :func:`json.dumps` (a binary attribute's bytes in base64, as the protocol writes them); one
+holding anything else (a table's dates) still goes through the serializer, which knows their
+wire form.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -126,14 +136,54 @@ def in_range(items: list[Any], comparison: str | None, objs: list[Any]) -> list[
     return [i for i in items if i.range_key is not None and i.range_key.compare(comparison, objs)]
 
 
+JSON_CONTENT_TYPE = "application/x-amz-json-1.0"
+"""DynamoDB's wire protocol: JSON 1.0."""
+
+
+def plain_answer(result: Any, members: Any = None) -> str | None:
+    """A DynamoDB answer written as JSON, or ``None`` when it holds a value that only moto's
+    serializer writes right (dates, Decimals). Bytes are a binary attribute's value: base64, as
+    the JSON protocol writes a blob. ``members``: the operation's output fields; like the
+    serializer, an answer keeps only those (moto adds some of its own) and no empty one."""
+    if isinstance(result, dict) and members is not None:
+        result = {k: v for k, v in result.items() if k in members and v is not None}
+    try:
+        return json.dumps(result, separators=(",", ":"), default=_blob)
+    except (TypeError, ValueError):
+        return None
+
+
+def _blob(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is left to moto's serializer")
+
+
+def _write_plain_answers() -> None:
+    from moto.dynamodb.responses import DynamoResult
+
+    serialize = DynamoResult.execute_result
+
+    def execute_result(self: Any, context: Any) -> Any:
+        shape = context.operation_model.output_shape
+        body = plain_answer(self.result, shape.members if shape is not None else None)
+        if body is None:
+            return serialize(self, context)
+        return 200, {"Content-Type": JSON_CONTENT_TYPE}, body
+
+    setattr(DynamoResult, "execute_result", execute_result)  # noqa: B010 (patching the emulator's classes)
+
+
 def install() -> None:
-    """Patch moto's Table and backend once per process (see the module's docstring)."""
+    """Patch moto's Table, backend and DynamoDB answers once per process (see the module's
+    docstring)."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     if getattr(Table, "_connector_patched", False):
         return
+    _write_plain_answers()
     query, put_item, delete_item = Table.query, Table.put_item, Table.delete_item
     update_item = DynamoDBBackend.update_item
 

@@ -1,20 +1,36 @@
-"""moto's server as the local cloud runs it: kept-alive HTTP/1.1 connections, the backend
-lookup cached per credential scope, DynamoDB requests one at a time (so a conditional write is
-decided atomically, as on AWS), and an optional meter of what each request would cost."""
+"""moto's server as the local cloud runs it, in a process of its own: kept-alive HTTP/1.1
+connections, the backend lookup cached per credential scope, DynamoDB requests one at a time (so
+a conditional write is decided atomically, as on AWS), and an optional meter of what each
+request would cost."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import os
+import socket
+import subprocess
 import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+import httpx
 
 from local.cloud import emulator
 from local.cloud.meter import SCOPE, Meter, MeteringMiddleware
 
 log = logging.getLogger("local.cloud")
+
+METER_PATH = "/local-cloud/meter"
+"""The meter: GET reads what was counted, DELETE starts afresh."""
+
+BUSY_PATH = "/local-cloud/busy"
+"""What is still to do, read from the backends in one request: every queue's messages (waiting,
+in flight or delayed) by queue name, and the executions still running."""
 
 SENT_EMAILS_PATH = "/local-cloud/ses/sent-emails.json"
 """The emails moto's SES holds, read from its backends alone. moto's own ``/moto-api/data.json``
@@ -34,6 +50,30 @@ def sent_emails() -> list[dict[str, Any]]:
                               "destinations": getattr(message, "destinations", None) or {},
                               "subject": getattr(message, "subject", None), "body": getattr(message, "body", None)})
     return found
+
+
+def busy() -> dict[str, Any]:
+    """Messages per queue name and running executions, as :data:`BUSY_PATH` answers. Asking SQS
+    for each queue's three approximate counts and Step Functions for each machine's running
+    executions took a dozen requests, each walking every message of a queue with a clock read
+    per message; the local cloud asks this every 50 ms while it waits for quiet."""
+    from moto.sqs.models import sqs_backends
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    queues: dict[str, int] = {}
+    for _account, regions in list(sqs_backends.items()):
+        for _region, backend in list(regions.items()):
+            for name, queue in list(backend.queues.items()):
+                queues[name] = queues.get(name, 0) + len(queue._messages)  # every message not yet deleted
+    running = 0
+    machines: Any
+    for machines in (stepfunctions_backends, stepfunctions_parser_backends):
+        for _account, by_region in list(machines.items()):
+            for _region, sfn in list(by_region.items()):
+                for machine in list(sfn.state_machines):
+                    running += sum(1 for e in list(machine.executions) if e.status == "RUNNING")
+    return {"queues": queues, "running_executions": running}
 
 
 def _moto_pieces() -> tuple[type, Any]:
@@ -80,7 +120,7 @@ def _moto_pieces() -> tuple[type, Any]:
                 app = self._by_scope[key] = super().get_application(environ)
             return app
 
-    def serve(host: str, port: int, app: Any) -> ThreadingHTTPServer:
+    def serve(host: str, port: int, app: Any, meter: Meter | None = None) -> ThreadingHTTPServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True
@@ -128,6 +168,14 @@ def _moto_pieces() -> tuple[type, Any]:
                     if split.path == SENT_EMAILS_PATH:
                         data = json.dumps(sent_emails()).encode()
                         status, headers = "200 OK", [("Content-Type", "application/json")]
+                    elif split.path == BUSY_PATH:
+                        data = json.dumps(busy()).encode()
+                        status, headers = "200 OK", [("Content-Type", "application/json")]
+                    elif split.path == METER_PATH and meter is not None:
+                        if self.command == "DELETE":
+                            meter.reset()
+                        data = json.dumps(meter.snapshot()).encode()
+                        status, headers = "200 OK", [("Content-Type", "application/json")]
                     else:
                         chunks = app(environ, start_response)
                         data = b"".join(chunks)
@@ -162,33 +210,137 @@ def _moto_pieces() -> tuple[type, Any]:
 
 
 class MotoServer:
-    """moto on a local port as the local cloud runs it: the faster queries, the kept-alive
-    server, one DynamoDB request at a time (so conditional writes are atomic, as on AWS) and,
-    when a meter is given, the metering middleware in front. The test suite's AWS endpoint is
-    this same server."""
+    """moto on a local port as the local cloud runs it, in a process of its own: the faster
+    queries, the kept-alive server, one DynamoDB request at a time (so conditional writes are
+    atomic, as on AWS) and, when ``metered``, the metering middleware in front. The test suite's
+    AWS endpoint is this same server.
 
-    def __init__(self, meter: Meter | None = None, *, ip_address: str, port: int, verbose: bool = False) -> None:
-        from moto.server import ThreadedMotoServer
+    Its own process, because every AWS call of the local cloud is answered by moto: in the
+    process that also runs the handlers, the sandboxes and the pollers, moto's request handling
+    (its response serializer above all) took about half of the one core Python's lock lets a
+    process use, and a burst of work queued behind it. In a process of its own it runs on the
+    other core. ``lambda_url`` is where the Lambda functions are invoked (the local cloud's
+    function host): moto's Step Functions interpreter calls them there. The child ends with its
+    parent: it watches the pipe on its standard input.
+    """
 
-        meter_ = meter
+    def __init__(self, *, ip_address: str, port: int, metered: bool = False, lambda_url: str | None = None) -> None:
+        self.ip_address = ip_address
+        self.port = port
+        self.metered = metered
+        self.lambda_url = lambda_url
+        self._process: subprocess.Popen[bytes] | None = None
 
-        class _Server(ThreadedMotoServer):
-            def _server_entry(self) -> None:
-                from moto.moto_server.werkzeug_app import create_backend_app
+    @property
+    def url(self) -> str:
+        return f"http://{self.ip_address}:{self.port}"
 
-                emulator.install()
-                dispatcher, serve = _moto_pieces()
-                app = dispatcher(create_backend_app)
-                self._server = serve(
-                    self._ip_address, self._port, app if meter_ is None else MeteringMiddleware(app, meter_)
-                )
-                self._server_ready_event.set()
-                self._server.serve_forever()
+    @property
+    def meter(self) -> MeterClient | None:
+        """The counts of what each request would cost, read from the server (``metered`` only)."""
+        return MeterClient(self.url + METER_PATH) if self.metered else None
 
-        self._inner = _Server(ip_address=ip_address, port=port, verbose=verbose)
-
-    def start(self) -> None:
-        self._inner.start()
+    def start(self, timeout_s: float = 60.0) -> None:
+        repo_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (repo_root, env.get("PYTHONPATH", "")) if p)
+        command = [sys.executable, "-m", "local.cloud.moto_process", "--host", self.ip_address,
+                   "--port", str(self.port)]
+        if self.metered:
+            command.append("--metered")
+        if self.lambda_url:
+            command += ["--lambda-url", self.lambda_url]
+        self._process = subprocess.Popen(  # noqa: S603 - this interpreter and our own arguments
+            command, stdin=subprocess.PIPE, env=env, cwd=repo_root)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the AWS emulator's process ended at start (exit {self._process.returncode}); "
+                                   "its error is above, on stderr")
+            try:
+                with socket.create_connection((self.ip_address, self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)  # waiting for the child's port to open, not for a result
+        self.stop()
+        raise RuntimeError(f"the AWS emulator did not open port {self.port} within {timeout_s:.0f} s")
 
     def stop(self) -> None:
-        self._inner.stop()
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.stdin is not None:
+            process.stdin.close()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+class MeterClient:
+    """The server's meter, read and reset over HTTP from the process that started it."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def reset(self) -> None:
+        httpx.delete(self.url, timeout=30).raise_for_status()
+
+    def snapshot(self) -> dict[str, Any]:
+        answer = httpx.get(self.url, timeout=60)
+        answer.raise_for_status()
+        found: dict[str, Any] = answer.json()
+        return found
+
+
+def run(host: str, port: int, *, metered: bool, lambda_url: str | None) -> None:
+    """The server's process: moto made fit (:mod:`local.cloud.emulator`), Lambda invocations
+    sent to ``lambda_url``, until the parent closes our standard input or ends."""
+    from moto.moto_server.werkzeug_app import create_backend_app
+
+    emulator.install()
+    if lambda_url:
+        _invoke_lambda_at(lambda_url)
+    dispatcher, serve = _moto_pieces()
+    app = dispatcher(create_backend_app)
+    meter = Meter() if metered else None
+    server = serve(host, port, app if meter is None else MeteringMiddleware(app, meter), meter)
+    threading.Thread(target=_end_with_parent, args=(server,), daemon=True, name="parent-watch").start()
+    server.serve_forever()
+
+
+def _end_with_parent(server: Any) -> None:
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    finally:
+        os._exit(0)
+
+
+def _invoke_lambda_at(url: str) -> None:
+    """Make moto's Lambda (as called by the Step Functions interpreter) invoke our handlers in
+    the local cloud's process."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    client = httpx.Client(timeout=INVOKE_TIMEOUT_S)
+
+    def invoke(
+        self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+    ) -> bytes:
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        answer = client.post(f"{url}/functions/{quote(function_name, safe='')}/invocations",
+                             content=data or b"{}", headers={"content-type": "application/json"})
+        answer.raise_for_status()
+        result = answer.json()
+        if result.get("errorType"):
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorMessage": result.get("errorMessage"), "errorType": result["errorType"]}).encode()
+        return json.dumps(result.get("payload")).encode()
+
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+
+
+INVOKE_TIMEOUT_S = 900.0
+"""Lambda's longest timeout: the function host ends an invocation by its own timeout first."""

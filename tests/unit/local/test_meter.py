@@ -52,6 +52,7 @@ def test_empty_receives_are_counted_apart_from_receives_that_found_messages() ->
         return [next(answers)]
 
     meter = Meter()
+    meter.reset()
     app = MeteringMiddleware(sqs, meter)
     auth = "AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x"
     for _ in range(3):
@@ -60,3 +61,22 @@ def test_empty_receives_are_counted_apart_from_receives_that_found_messages() ->
              "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}, lambda *a: None)
     actions = meter.snapshot()["requests_by_action"]
     assert actions == {"sqs:ReceiveMessage": 1, f"sqs:{EMPTY_RECEIVE}": 2}
+
+
+def test_nothing_is_counted_before_the_first_reset() -> None:
+    from local.cloud.meter import MeteringMiddleware
+
+    meter = Meter()
+    app = MeteringMiddleware(lambda environ, start_response: [b"{}"], meter)
+    auth = "AWS4-HMAC-SHA256 Credential=test/20261123/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x"
+    body = b'{"TableName": "t", "Key": {"pk": {"S": "a"}}}'
+
+    def call() -> None:
+        app({"HTTP_AUTHORIZATION": auth, "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.GetItem",
+             "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}, lambda *a: None)
+
+    call()
+    assert meter.snapshot()["requests_by_action"] == {}
+    meter.reset()
+    call()
+    assert meter.snapshot()["requests_by_action"] == {"dynamodb:GetItem": 1}

@@ -116,8 +116,6 @@ class MeteringMiddleware:
         self.meter = meter
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if not self.meter.counting:
-            return self.app(environ, start_response)
         match = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if not match:  # moto's own API (/moto-api) and unsigned calls are not AWS requests
             return self.app(environ, start_response)
@@ -125,8 +123,10 @@ class MeteringMiddleware:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
-        action = _action(environ, body)
         chunks = list(self.app(environ, start_response))
+        if not self.meter.counting:  # decided when answered: a long poll begun before a reset counts
+            return chunks
+        action = _action(environ, body)
         answer = b"".join(chunks) if service == "dynamodb" or action == "ReceiveMessage" else b""
         if action == "ReceiveMessage" and b"Message" not in answer:  # JSON "Messages" or XML <Message>
             action = EMPTY_RECEIVE

@@ -32,9 +32,12 @@ def test_canary_travels_every_stage_and_comes_back_out(cloud: LocalCloud) -> Non
     assert list(done["stages"]) == ["api", "worker", "state_machine"]
     assert done["stages"]["api"] <= done["stages"]["worker"] <= done["stages"]["state_machine"]
     assert done["latency_ms"] >= 0
-    executions = cloud.client("stepfunctions").list_executions(
-        stateMachineArn=cloud.state_machine_arn("CanaryStateMachine"), statusFilter="SUCCEEDED")["executions"]
-    assert f"canary-{canary_id}" in {e["name"] for e in executions}
+    # The execution ends just after its last step wrote the record: wait for it to say so.
+    def succeeded() -> set[str]:
+        return {e["name"] for e in cloud.client("stepfunctions").list_executions(
+            stateMachineArn=cloud.state_machine_arn("CanaryStateMachine"), statusFilter="SUCCEEDED")["executions"]}
+
+    until(lambda: f"canary-{canary_id}" in succeeded(), timeout=30, what="the canary's execution succeeded")
     assert cloud.function("CanaryStepFunction").stats.invocations >= 1
 
     # And one correlation id follows the probe through the logs of all three functions.

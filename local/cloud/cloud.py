@@ -348,13 +348,6 @@ class LocalCloud:
         )["Attributes"]
         return sum(int(v) for v in attrs.values())
 
-    def running_executions(self) -> int:
-        sfn = self.client("stepfunctions")
-        return sum(
-            len(sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"])
-            for arn in self.state_machines.values()
-        )
-
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Wait until every queue is empty, no poller is mid-batch and no execution runs."""
         queues = [

@@ -76,6 +76,20 @@ def busy() -> dict[str, Any]:
     return {"queues": queues, "running_executions": running}
 
 
+def _local_answer(path: str, method: str, meter: Meter | None) -> Any:
+    """The answer to one of the local cloud's own paths, read from moto's backends; ``None``
+    for any other path (an AWS request)."""
+    if path == SENT_EMAILS_PATH:
+        return sent_emails()
+    if path == BUSY_PATH:
+        return busy()
+    if path == METER_PATH and meter is not None:
+        if method == "DELETE":
+            meter.reset()
+        return meter.snapshot()
+    return None
+
+
 def _moto_pieces() -> tuple[type, Any]:
     """moto's dispatcher and a server for it, made fit for thousands of calls a minute.
 
@@ -165,16 +179,9 @@ def _moto_pieces() -> tuple[type, Any]:
                     return lambda _data: None
 
                 try:
-                    if split.path == SENT_EMAILS_PATH:
-                        data = json.dumps(sent_emails()).encode()
-                        status, headers = "200 OK", [("Content-Type", "application/json")]
-                    elif split.path == BUSY_PATH:
-                        data = json.dumps(busy()).encode()
-                        status, headers = "200 OK", [("Content-Type", "application/json")]
-                    elif split.path == METER_PATH and meter is not None:
-                        if self.command == "DELETE":
-                            meter.reset()
-                        data = json.dumps(meter.snapshot()).encode()
+                    local = _local_answer(split.path, self.command, meter)
+                    if local is not None:
+                        data = json.dumps(local).encode()
                         status, headers = "200 OK", [("Content-Type", "application/json")]
                     else:
                         chunks = app(environ, start_response)
@@ -307,16 +314,20 @@ def run(host: str, port: int, *, metered: bool, lambda_url: str | None) -> None:
     app = dispatcher(create_backend_app)
     meter = Meter() if metered else None
     server = serve(host, port, app if meter is None else MeteringMiddleware(app, meter), meter)
-    threading.Thread(target=_end_with_parent, args=(server,), daemon=True, name="parent-watch").start()
+    threading.Thread(target=_end_with_parent, daemon=True, name="parent-watch").start()
     server.serve_forever()
 
 
-def _end_with_parent(server: Any) -> None:
+def _end_with_parent() -> None:
     try:
         while sys.stdin.buffer.read(4096):
             pass
     finally:
         os._exit(0)
+
+
+INVOKE_TIMEOUT_S = 900.0
+"""Lambda's longest timeout: the function host ends an invocation by its own timeout first."""
 
 
 def _invoke_lambda_at(url: str) -> None:
@@ -341,6 +352,3 @@ def _invoke_lambda_at(url: str) -> None:
 
     LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
 
-
-INVOKE_TIMEOUT_S = 900.0
-"""Lambda's longest timeout: the function host ends an invocation by its own timeout first."""

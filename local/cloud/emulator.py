@@ -21,6 +21,13 @@ plain JSON values (items are maps of strings, lists, booleans and numbers-as-str
 with :func:`json.dumps` (a binary attribute's bytes in base64, as the protocol writes them); one
 holding anything else (a table's dates) still goes through the serializer, which knows their
 wire form.
+
+Two costs moto pays on every request are paid once (:func:`_lighter_requests`): the names of a
+response class's methods (looked up with :mod:`inspect` each time an action is dispatched) are
+kept per class, and an SQS receive checks a message's retention against the queue's retention
+period itself instead of building every attribute of the queue for each message it hands out
+(which counts the queue's messages three times over: a receive cost grew with the square of a
+queue's depth).
 """
 
 from __future__ import annotations
@@ -174,6 +181,24 @@ def _write_plain_answers() -> None:
     setattr(DynamoResult, "execute_result", execute_result)  # noqa: B010 (patching the emulator's classes)
 
 
+def _lighter_requests() -> None:
+    from functools import cache
+
+    from moto.core import responses
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    method_names = getattr(responses, "method_names_from_class")  # noqa: B009 (moto's own import)
+    names = cache(lambda clazz: tuple(method_names(clazz)))
+    setattr(responses, "method_names_from_class", lambda clazz: list(names(clazz)))  # noqa: B010
+
+    def retained(self: Any, queue_name: str, message: Any) -> bool:
+        period = int(self.get_queue(queue_name).message_retention_period)
+        return bool(period + message.sent_timestamp / 1000 > unix_time())
+
+    setattr(SQSBackend, "is_message_valid_based_on_retention_period", retained)  # noqa: B010
+
+
 def install() -> None:
     """Patch moto's Table, backend and DynamoDB answers once per process (see the module's
     docstring)."""
@@ -184,6 +209,7 @@ def install() -> None:
     if getattr(Table, "_connector_patched", False):
         return
     _write_plain_answers()
+    _lighter_requests()
     query, put_item, delete_item = Table.query, Table.put_item, Table.delete_item
     update_item = DynamoDBBackend.update_item
 

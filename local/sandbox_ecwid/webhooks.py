@@ -10,6 +10,9 @@
   of a delivery), ``loss`` (probability an event is never sent), ``delay`` (seconds added
   before the first attempt), ``reorder`` (hold events and release each batch of N newest
   first).
+- Deliveries go out from :data:`DELIVERY_THREADS` threads: a slow answer about one product or
+  order does not hold back the events of the others. Events of one entity (a product, an order)
+  go out one after another, as do the events of a reordered batch, in the order given above.
 """
 
 from __future__ import annotations
@@ -52,12 +55,25 @@ class WebhookFaults:
     """Probability of an extra copy signed with the wrong key (an impostor: sent once, no retries)."""
 
 
+DELIVERY_THREADS = 4
+
+
 @dataclass
 class Delivery:
     event: dict[str, Any]
     attempt: int = 0
     copy: int = 0
     forged: bool = False
+    batch: int | None = None
+    """The reordered batch it was released in (its events go out in the batch's order)."""
+
+    @property
+    def line(self) -> tuple[Any, ...]:
+        """What it waits behind: its reordered batch, else the earlier events of its entity."""
+        if self.batch is not None:
+            return ("batch", self.batch)
+        event = self.event
+        return (event["storeId"], str(event["eventType"]).split(".", 1)[0], str(event["entityId"]))
 
 
 @dataclass
@@ -103,17 +119,22 @@ class WebhookDispatcher:
         self.lost: list[dict[str, Any]] = []
         self.records: list[DeliveryRecord] = []
         self._in_flight = 0
+        self._busy: set[tuple[Any, ...]] = set()
+        self._batches = itertools.count()
         self._http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
-        self._thread = threading.Thread(target=self._run, name="ecwid-sandbox-webhooks", daemon=True)
+        self._threads = [threading.Thread(target=self._run, name=f"ecwid-sandbox-webhooks-{n}", daemon=True)
+                         for n in range(DELIVERY_THREADS)]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
             self._lock.notify_all()
-        self._thread.join(timeout=5)
+        for thread in self._threads:
+            thread.join(timeout=5)
         self._http.close()
 
     # ------------------------------------------------------------------------------------------
@@ -158,7 +179,9 @@ class WebhookDispatcher:
 
     def _release_held(self, now: float) -> None:
         held, self._held = self._held.deliveries, _Held()
+        batch = next(self._batches)
         for offset, delivery in enumerate(reversed(held)):
+            delivery.batch = batch
             self._push(now + self.faults.delay + 0.01 * offset, delivery)
 
     def _push(self, due: float, delivery: Delivery) -> None:
@@ -191,11 +214,14 @@ class WebhookDispatcher:
                     now = time.monotonic()
                     if self._held.deliveries and now - self._held.since >= self.faults.reorder_wait:
                         self._release_held(now)
-                    if self._queue and self._queue[0][0] <= now:
-                        _, _, delivery = heapq.heappop(self._queue)
+                    entry = self._next_due(now)
+                    if entry is not None:
+                        delivery = entry[2]
                         self._in_flight += 1
+                        self._busy.add(delivery.line)
                         break
-                    waits = [self._queue[0][0] - now] if self._queue else []
+                    # Not due yet, or behind an event of its entity in flight (its end wakes us).
+                    waits = [due - now for due, _, _ in self._queue if due > now]
                     if self._held.deliveries:
                         waits.append(self._held.since + self.faults.reorder_wait - now)
                     self._lock.wait(timeout=max(0.005, min(waits)) if waits else None)
@@ -204,6 +230,18 @@ class WebhookDispatcher:
             finally:
                 with self._lock:
                     self._in_flight -= 1
+                    self._busy.discard(delivery.line)
+                    self._lock.notify_all()
+
+    def _next_due(self, now: float) -> tuple[float, int, Delivery] | None:
+        """The earliest due delivery whose entity (or batch) has none in flight, taken off the queue."""
+        ready = [entry for entry in self._queue if entry[0] <= now and entry[2].line not in self._busy]
+        if not ready:
+            return None
+        entry = min(ready, key=lambda e: (e[0], e[1]))
+        self._queue.remove(entry)
+        heapq.heapify(self._queue)
+        return entry
 
     def _deliver(self, delivery: Delivery) -> None:
         event = delivery.event

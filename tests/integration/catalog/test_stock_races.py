@@ -139,7 +139,7 @@ class Race:
         self.tiktok = GatedTikTok(setup.client, self)
         base = setup.deps
         collaborators = SimpleNamespace(repo=base.c.repo, store_for=lambda connection: setup.store,
-                                        clock=self.clock, tiktok_for=lambda cid, corr: self.tiktok,
+                                        clock=self.clock, tiktok_for=lambda cid, corr, **_: self.tiktok,
                                         notifier=SimpleNamespace(sender=self))
         self.deps = replace(base, collaborators=collaborators, clock=self.clock, sleep=self.sleep,  # type: ignore[arg-type]
                             sender=self, pending=lambda cid: dict(self.pending), lease_renew_s=3600)

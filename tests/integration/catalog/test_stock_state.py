@@ -79,3 +79,38 @@ def test_fenced_writes_take_versions_under_the_lease_only(any_table: tuple[str, 
     assert repo.record("c1", "p9", "w2", 183.5, sent={"sku1": 2}, version=3) is False  # an older fence
     assert repo.record("c1", "p9", "w2", 184.0, sent={"sku1": 2}, version=4) is True
     assert not repo.get("c1", "p9").needs_resend  # type: ignore[union-attr]
+
+
+def test_a_request_takes_a_free_lease_in_one_write_and_leaves_a_held_one_alone(any_table: tuple[str, Any]) -> None:
+    table, client = any_table
+    repo = StockStateRepository(table, client)
+    first = repo.request_and_acquire("c7", "q1", "w1", 100.0, 30)
+    assert first is not None and (first.seq, first.run_seq, first.lease_owner) == (1, 1, "w1")
+    assert repo.request_and_acquire("c7", "q1", "w2", 101.0, 30) is None  # held: nothing written
+    assert repo.get("c7", "q1").seq == 1  # type: ignore[union-attr]
+    assert repo.record("c7", "q1", "w1", 102.0, sent={"sku1": 3}, release_seq=1) is True
+    again = repo.request_and_acquire("c7", "q1", "w2", 103.0, 30)  # released: free again
+    assert again is not None and (again.seq, again.run_seq, again.lease_owner) == (2, 2, "w2")
+    assert again.sent == {"sku1": 3} and again.call_at is None
+    expired = repo.request_and_acquire("c7", "q1", "w3", 134.0, 30)  # w2's lease ran out
+    assert expired is not None and (expired.seq, expired.lease_owner) == (3, "w3")
+
+
+def test_figures_recorded_with_the_release_only_when_no_request_came_in(any_table: tuple[str, Any]) -> None:
+    table, client = any_table
+    repo = StockStateRepository(table, client)
+    held = repo.request_and_acquire("c7", "q2", "w1", 100.0, 30)
+    assert held is not None
+    version = repo.fence("c7", "q2", "w1", 100.5, 30)
+    assert version == 1
+    repo.bump("c7", "q2", 101.0)  # a request while the call was out
+    assert repo.record("c7", "q2", "w1", 102.0, sent={"sku1": 5}, version=version, release_seq=held.seq) is False
+    state = repo.get("c7", "q2")
+    assert state is not None and state.lease_owner == "w1" and state.sent == {}  # nothing written
+    assert repo.record("c7", "q2", "w1", 102.0, sent={"sku1": 5}, version=version) is True
+    assert repo.release("c7", "q2", "w1", seen_seq=held.seq) is False  # the holder syncs again
+    state = repo.get("c7", "q2")
+    assert state is not None and state.lease_owner == "w1" and state.sent == {"sku1": 5} and state.sent_version == 1
+    assert repo.record("c7", "q2", "w1", 103.0, sent={"sku1": 6}, version=version, release_seq=state.seq) is True
+    state = repo.get("c7", "q2")
+    assert state is not None and state.lease_owner is None and state.lease_until is None and state.sent == {"sku1": 6}

@@ -171,7 +171,7 @@ def _setup(sandbox: TikTokSandbox, table: str, ddb: Any) -> Iterator[Setup]:
     sent = Sent()
     pending: dict[str, int] = {}
     collaborators = SimpleNamespace(repo=repo, store_for=lambda connection: store, clock=time.time,
-                                    tiktok_for=lambda cid, corr: client, notifier=SimpleNamespace(sender=sent))
+                                    tiktok_for=lambda cid, corr, **_: client, notifier=SimpleNamespace(sender=sent))
     deps = StockDeps(table_name=table, collaborators=collaborators, queue_url="stock-queue",  # type: ignore[arg-type]
                                 sender=sent, pending=lambda cid: dict(pending), dynamodb=ddb)
     sandbox.clear_requests()

@@ -135,7 +135,7 @@ def shop(sandbox: TikTokSandbox, table: str) -> Iterator[Shop]:
     sent: list[Any] = []
     sender = SimpleNamespace(send=lambda _url, message, **_: sent.append(message) or "id")
     collaborators = SimpleNamespace(repo=repo, store_for=lambda connection: store, clock=time.time,
-                                    tiktok_for=lambda cid, corr: client, notifier=SimpleNamespace(sender=sender))
+                                    tiktok_for=lambda cid, corr, **_: client, notifier=SimpleNamespace(sender=sender))
     deps = StockDeps(table_name=table, collaborators=collaborators, queue_url="stock-queue",  # type: ignore[arg-type]
                      sender=sender)  # type: ignore[arg-type]
     sandbox.clear_requests()

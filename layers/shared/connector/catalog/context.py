@@ -121,7 +121,7 @@ def open_catalog(c: Collaborators, connection_id: str, correlation_id: str) -> C
 
     table = c.repo.table_name
     # Pages of one sync run in parallel workers: TikTok's per-shop limit is kept in the table.
-    tiktok = c.tiktok_for(connection_id, correlation_id).with_limiter(DynamoRateLimiter(table))
+    tiktok = c.tiktok_for(connection_id, correlation_id, connection=connection).with_limiter(DynamoRateLimiter(table))
     return Catalog(connection=connection, shop=shops[0], store_factory=lambda: c.store_for(connection),
                    tiktok=tiktok, products=ProductRepository(table),
                    links=LinkRepository(table), settings=SettingsRepository(table).get(connection_id),

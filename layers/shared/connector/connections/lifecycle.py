@@ -187,8 +187,9 @@ def refresh_store_token(repo: ConnectionRepository, vault: TokenVault, connectio
         repo.release_refresh_lock(connection_id, owner)
 
 
-def _stored_access(repo: ConnectionRepository, vault: TokenVault, connection_id: str) -> str | None:
-    connection = repo.get(connection_id)
+def _stored_access(repo: ConnectionRepository, vault: TokenVault, connection_id: str,
+                   read: Connection | None = None) -> str | None:
+    connection = read if read is not None else repo.get(connection_id)
     if connection is None or connection.tiktok_tokens_ct is None:
         return None
     return vault.open(connection_id, connection.tiktok_tokens_ct).get("access_token")
@@ -200,8 +201,9 @@ class ConnectionTokens:
 
     def __init__(self, repo: ConnectionRepository, vault: TokenVault, connection_id: str,
                  refresher: Callable[[str], TokenSet], notifier: Notifier, correlation_id: str,
-                 clock: Callable[[], float] = wall_clock) -> None:
+                 clock: Callable[[], float] = wall_clock, read: Connection | None = None) -> None:
         self._repo = repo
+        self._read = read
         self._vault = vault
         self._id = connection_id
         self._refresher = refresher
@@ -215,7 +217,10 @@ class ConnectionTokens:
 
     def access_token(self) -> str:
         if self._access is None:
-            self._access = _stored_access(self._repo, self._vault, self._id)
+            # The connection item the caller has just read holds the token: used once, then
+            # (after a refresh) the item is read again.
+            read, self._read = self._read, None
+            self._access = _stored_access(self._repo, self._vault, self._id, read)
             if self._access is None:
                 raise NeedsReauthorization(f"connection {self._id} holds no TikTok tokens", reason="no_tokens")
         return self._access
@@ -298,10 +303,14 @@ class Collaborators:
             return self.open_store(credentials, location_id=connection.store_location_id)
         return self.open_store(credentials)
 
-    def tiktok_for(self, connection_id: str, correlation_id: str) -> TikTokShop:
+    def tiktok_for(self, connection_id: str, correlation_id: str, *,
+                   connection: Connection | None = None) -> TikTokShop:
+        """TikTok's client for one connection; ``connection``: its item, just read by the caller
+        (its stored token is used instead of reading the item again)."""
+        read = connection if connection is not None and connection.connection_id == connection_id else None
         return self.tiktok.with_tokens(ConnectionTokens(self.repo, self.vault, connection_id,
                                                         self.tiktok.refresh_access_token, self.notifier,
-                                                        correlation_id, self.clock))
+                                                        correlation_id, self.clock, read))
 
 
 def check(c: Collaborators, connection_id: str, correlation_id: str) -> CheckResult:

@@ -123,7 +123,8 @@ def relay_deps(c: Collaborators, ctx: Context, correlation_id: str) -> RelayDeps
         retry_base_s=_int_env("ORDER_RETRY_SECONDS", 2), give_up_s=_int_env("ORDER_RETRY_GIVE_UP_SECONDS", 72 * 3600),
         orders=OrderRepository(ctx.table), links=LinkRepository(ctx.table),
         settings=SettingsRepository(ctx.table).get(connection_id).orders,
-        tiktok=c.tiktok_for(connection_id, correlation_id), shop=ctx.ref, store=c.store_for(ctx.connection),
+        tiktok=c.tiktok_for(connection_id, correlation_id, connection=ctx.connection), shop=ctx.ref,
+        store=c.store_for(ctx.connection),
         notify_blocked=notify_blocked, clock=c.clock, after_store_create=crash_hook_from_env(),
         stock_changed=_stock_changed(connection_id, correlation_id))
 
@@ -181,7 +182,7 @@ def flow_deps(c: Collaborators, ctx: Context, correlation_id: str) -> FlowDeps:
         c.notifier.emit(connection_id, event, f"TikTok order {order_id}: {reason}", correlation_id)
 
     return FlowDeps(orders=OrderRepository(ctx.table), settings=SettingsRepository(ctx.table).get(connection_id),
-                    tiktok=c.tiktok_for(connection_id, correlation_id), shop=ctx.ref,
+                    tiktok=c.tiktok_for(connection_id, correlation_id, connection=ctx.connection), shop=ctx.ref,
                     store=c.store_for(ctx.connection), notify=notify, clock=c.clock)
 
 

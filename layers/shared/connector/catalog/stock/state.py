@@ -124,15 +124,40 @@ class StockStateRepository(dynamo.Repository):
             UpdateExpression="REMOVE lease_owner, lease_until, call_at", ConditionExpression="lease_owner = :o",
             ExpressionAttributeValues=dynamo.values({":o": owner})))
 
+    def request_and_acquire(self, connection_id: str, store_product_id: str, owner: str, now: float,
+                            ttl_s: float) -> StockState | None:
+        """:meth:`bump` and :meth:`acquire` in one write when the lease is free, expired or ours
+        (a run starting from the request's ``seq``); ``None``, with nothing written, when another
+        worker holds it (the caller then records its request with :meth:`bump`)."""
+        got = dynamo.attempt(lambda: self.client.update_item(
+            TableName=self._table, Key=self._key(connection_id, store_product_id),
+            UpdateExpression="ADD seq :one SET lease_owner = :o, lease_until = :u, connection_id = :c, "
+                             "store_product_id = :p, updated_at = :n, run_seq = if_not_exists(seq, :zero) + :one "
+                             "REMOVE call_at",
+            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o",
+            ExpressionAttributeValues=dynamo.values({":one": 1, ":o": owner, ":u": _t(now + ttl_s), ":now": _t(now),
+                                                     ":c": connection_id, ":p": store_product_id, ":zero": 0,
+                                                     ":n": int(now)}),
+            ReturnValues="ALL_NEW"))
+        return None if got is None else _state(got["Attributes"])
+
     def record(self, connection_id: str, store_product_id: str, owner: str, now: float, *,
                sent: Mapping[str, int] | None = None, deactivated: bool | None = None,
-               prices: Mapping[str, str] | None = None, version: int | None = None) -> bool:
+               prices: Mapping[str, str] | None = None, version: int | None = None,
+               release_seq: int | None = None) -> bool:
         """Store what TikTok accepted, while we still hold the lease (else a newer holder's
         figures would be overwritten by ours) and, given the ``version`` of our last write, while
-        no later write was fenced. False: nothing was stored."""
+        no later write was fenced. False: nothing was stored. With ``release_seq``: also give the
+        lease back in the same write, only if no request came in since (see :meth:`release`);
+        False then also when one did (the caller records without it)."""
         sets = ["updated_at = :n"]
         values: dict[str, Any] = {":n": int(now), ":o": owner}
         condition = "lease_owner = :o"
+        removed = ["call_at"]
+        if release_seq is not None:
+            condition += " AND (attribute_not_exists(seq) OR seq = :s)"
+            values[":s"] = release_seq
+            removed += ["lease_owner", "lease_until"]
         if sent is not None:
             sets += ["sent = :sent", "sent_at = :at"]
             values[":sent"] = dict(sent)
@@ -150,7 +175,7 @@ class StockStateRepository(dynamo.Repository):
             values[":pr"] = dict(prices)
         names = {"#v": "version"} if version is not None else None
         return self._update_if({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.stock_sk(store_product_id)},
-                               "SET " + ", ".join(sets) + " REMOVE call_at", condition,
+                               "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removed), condition,
                                names=names, values=values)
 
     def renew(self, connection_id: str, store_product_id: str, owner: str, now: float, ttl_s: float) -> bool:

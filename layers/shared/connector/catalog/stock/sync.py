@@ -76,6 +76,8 @@ class ItemResult:
     calls: int = 0
     raced: bool = False
     """A write of this sync may have landed after a newer one (the product is marked for a resend)."""
+    released: bool = False
+    """The lease was given back with the figures recorded (no request had come in meanwhile)."""
 
 
 @dataclass
@@ -156,8 +158,13 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     task_ids = sorted({m.task_id for m in messages if m.task_id})
     correlation_id = messages[0].correlation_id
     owner = uuid.uuid4().hex
-    seq = deps.states.bump(connection_id, product_id, deps.clock()).seq
-    state = _acquire_or_take_over(deps, connection_id, product_id, owner, seq)
+    # Most requests find the product free: the request and the lease in one write.
+    state = deps.states.request_and_acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
+    if state is None:
+        seq = deps.states.bump(connection_id, product_id, deps.clock()).seq
+        state = _acquire_or_take_over(deps, connection_id, product_id, owner, seq)
+    else:
+        seq = state.seq
     if state is None and not (force or task_ids):
         # Another worker holds the product: it sees our request (seq moved) and syncs again.
         count(metrics.stock_sync("coalesced"))
@@ -233,8 +240,12 @@ def _runs(deps: StockDeps, action: str, connection_id: str, product_id: str, sta
         # Requests that came in meanwhile are stock requests (price ones always wait for the
         # lease): the runs after the first sync stock, whatever this group's action.
         price = action == "price" and run == 0
-        outcome = (sync_price if price else sync_stock)(deps, connection_id, product_id, state, owner,
-                                                        force=force, correlation_id=correlation_id)
+        if price:
+            outcome = sync_price(deps, connection_id, product_id, state, owner, force=force,
+                                 correlation_id=correlation_id)
+        else:
+            outcome = sync_stock(deps, connection_id, product_id, state, owner, force=force,
+                                 correlation_id=correlation_id, release_seq=state.seq)
         if price or action != "price":
             results.append(outcome)
         force = False
@@ -245,7 +256,7 @@ def _runs(deps: StockDeps, action: str, connection_id: str, product_id: str, sta
             # another worker holds the product (it syncs again, every figure, before letting go).
             logger().warning("stock write raced a newer one; sending the newest figures again", extra={
                 "connection_id": connection_id, "store_product_id": product_id})
-        elif deps.states.release(connection_id, product_id, owner, state.seq):
+        elif outcome.released or deps.states.release(connection_id, product_id, owner, state.seq):
             break
         again = deps.states.acquire(connection_id, product_id, owner, deps.clock(), LEASE_TTL_S)
         if again is None:
@@ -329,10 +340,11 @@ def plan_product(deps: StockDeps, connection: Connection, product_id: str, links
 
 
 def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: StockState, owner: str, *,
-               force: bool, correlation_id: str) -> ItemResult:
+               force: bool, correlation_id: str, release_seq: int | None = None) -> ItemResult:
     """One product's stock: compute, send what differs, apply the threshold rule. A SKU whose
     figure differs on any of its warehouses is sent with the figures of all of them (TikTok
-    wants every warehouse a SKU is assigned to in each update)."""
+    wants every warehouse a SKU is assigned to in each update). ``release_seq``: the lease is
+    given back with the record when no request came in since that ``seq`` (``released``)."""
     from connector.tiktok.client import ShopRef
     from connector.tiktok.errors import TikTokError
     from connector.tiktok.models import InventoryEntry, SkuInventoryUpdate
@@ -373,7 +385,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     failures = ["shop_unknown" if shop_id not in listing.shops else "no_default_warehouse" for shop_id in unplanned]
     deactivated = state.deactivated
     version: int | None = None
-    raced = False
+    raced = released = False
 
     def shop(shop_id: str) -> ShopRef:
         link = listing.shops.get(shop_id)
@@ -391,7 +403,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
 
     # Every retry of a write is fenced as well (and stays as old as the call's first attempt).
     attempts = FencedAttempts(_STOCK_LIMITER, lambda: fence(new_call=False))
-    client = deps.c.tiktok_for(connection_id, correlation_id).with_limiter(attempts)
+    client = deps.c.tiktok_for(connection_id, correlation_id, connection=listing.connection).with_limiter(attempts)
     try:
         try:
             if wants_offline and not state.deactivated:
@@ -435,8 +447,12 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
                 logger().info("stock threshold: product reactivated", extra={
                     "connection_id": connection_id, "store_product_id": product_id})
         finally:
-            if version is not None and not deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent,
-                                                              deactivated=deactivated, version=version):
+            if version is not None and release_seq is not None and not failures:
+                released = deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent,
+                                              deactivated=deactivated, version=version, release_seq=release_seq)
+            if version is not None and not released and not deps.states.record(
+                    connection_id, product_id, owner, deps.clock(), sent=sent, deactivated=deactivated,
+                    version=version):
                 # The lease was lost or a later write fenced while ours was out: ours may have
                 # landed after it, so TikTok may show an older figure than the newest write's.
                 deps.states.mark_raced(connection_id, product_id, deps.clock())
@@ -454,7 +470,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
         details["low"] = ",".join(plan.low_pools)
     if failures:
         return ItemResult("failed", "; ".join(failures), details, calls, raced)
-    return ItemResult("updated", None, details, calls, raced)
+    return ItemResult("updated", None, details, calls, raced, released)
 
 
 def _bulk(call: Callable[..., Any], what: str, products: Sequence[tuple[str, str]],
@@ -522,7 +538,7 @@ def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     details = {f"sku:{k}": str(v) for k, v in sorted(prices.items())}
     if not todo:
         return ItemResult("unchanged", details=details)
-    client = deps.c.tiktok_for(connection_id, correlation_id)
+    client = deps.c.tiktok_for(connection_id, correlation_id, connection=listing.connection)
     calls = 0
     failures: list[str] = []
     try:

@@ -126,6 +126,32 @@ class Repository:
         got = self.client.get_item(TableName=self._table, Key=to_item(key), ConsistentRead=True, **params)
         return from_item(got["Item"]) if "Item" in got else None
 
+    def _read_many(self, wanted: Sequence[Mapping[str, Any]]) -> list[dict[str, Any] | None]:
+        """The items at ``wanted`` (up to 100 keys, strongly consistent) in one batch read, in the
+        keys' order, deserialized; ``None`` where there is none. Keys DynamoDB leaves unprocessed
+        (throttled) are asked again, then read one by one."""
+        names = sorted({name for key in wanted for name in key})
+
+        def ident(values: Mapping[str, Any]) -> tuple[Any, ...]:
+            return tuple(values.get(name) for name in names)
+
+        found: dict[tuple[Any, ...], dict[str, Any]] = {}
+        request: list[dict[str, Any]] = [to_item(key) for key in wanted]
+        for _ in range(3):
+            if not request:
+                break
+            got = self.client.batch_get_item(RequestItems={self._table: {"Keys": request, "ConsistentRead": True}})
+            for item in got.get("Responses", {}).get(self._table, []):
+                plain = from_item(item)
+                found[ident(plain)] = plain
+            unprocessed = got.get("UnprocessedKeys", {}).get(self._table)
+            request = list(unprocessed["Keys"]) if unprocessed else []
+        for left in request:
+            item_left = self._read(from_item(left))
+            if item_left is not None:
+                found[ident(item_left)] = item_left
+        return [found.get(ident(key)) for key in wanted]
+
     def _query_prefix(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
         """Every item of ``pk`` whose sort key starts with ``sk_prefix``, deserialized."""
         for item in query_prefix(self.client, self._table, pk, sk_prefix):

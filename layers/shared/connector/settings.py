@@ -183,6 +183,11 @@ class ConnectionSettings(_Section):
         return ConnectionSettings.model_validate(current)
 
 
+def settings_from_item(item: Mapping[str, Any]) -> ConnectionSettings:
+    """A connection's settings from its ``SETTINGS`` item (deserialized)."""
+    return ConnectionSettings.model_validate_json(item["settings"])
+
+
 class SettingsRepository(Repository):
     """Reads and writes the settings item of a connection."""
 
@@ -190,7 +195,7 @@ class SettingsRepository(Repository):
         item = self._read({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS})
         if item is None:
             return ConnectionSettings()
-        return ConnectionSettings.model_validate_json(item["settings"])
+        return settings_from_item(item)
 
     def put(self, connection_id: str, settings: ConnectionSettings, now: int) -> None:
         self._put({keys.PK: keys.conn_pk(connection_id), keys.SK: keys.SETTINGS,

@@ -108,3 +108,37 @@ def test_a_given_client_is_the_one_used(any_table: tuple[str, Any]) -> None:
     name, client = any_table
     items = Items(name, client)
     assert items.client is client and items.table_name == name
+
+
+def test_many_items_read_in_one_batch_in_the_keys_order(any_table: tuple[str, Any]) -> None:
+    table, client = any_table
+    items = Items(table, client)
+    items.create("many-a", 1)
+    items.create("many-c", 3)
+    got = items._read_many([items.key("many-c"), items.key("many-b"), items.key("many-a")])
+    assert [None if g is None else g["value"] for g in got] == [3, None, 1]
+
+
+class Throttling:
+    """A client whose batch read leaves every key unprocessed, as DynamoDB does when throttled."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.batches = 0
+
+    def batch_get_item(self, **params: Any) -> dict[str, Any]:
+        self.batches += 1
+        return {"Responses": {}, "UnprocessedKeys": params["RequestItems"]}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_keys_left_unprocessed_are_read_one_by_one(any_table: tuple[str, Any]) -> None:
+    table, client = any_table
+    Items(table, client).create("left-a", 7)
+    throttled = Throttling(client)
+    items = Items(table, throttled)  # type: ignore[arg-type]
+    got = items._read_many([items.key("left-a"), items.key("left-b")])
+    assert got[0] is not None and got[0]["value"] == 7 and got[1] is None
+    assert throttled.batches == 3  # asked again twice before reading them one by one

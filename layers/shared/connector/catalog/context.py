@@ -106,11 +106,12 @@ def _image_http() -> Any:
 
 def open_catalog(c: Collaborators, connection_id: str, correlation_id: str) -> Catalog:
     """The catalog of a connection that syncs (``Conflict`` when it does not)."""
-    from connector.errors import Conflict
+    from connector.errors import Conflict, NotFound
     from connector.links import LinkRepository
-    from connector.settings import SettingsRepository
 
-    connection = c.repo.require(connection_id)
+    connection, settings = c.repo.with_settings(connection_id)
+    if connection is None:
+        raise NotFound(f"connection {connection_id} does not exist")
     if not connection.syncing:
         raise Conflict(f"connection {connection_id} is {connection.state}: catalog sync is paused",
                        reason=f"connection_{connection.state}")
@@ -124,5 +125,5 @@ def open_catalog(c: Collaborators, connection_id: str, correlation_id: str) -> C
     tiktok = c.tiktok_for(connection_id, correlation_id, connection=connection).with_limiter(DynamoRateLimiter(table))
     return Catalog(connection=connection, shop=shops[0], store_factory=lambda: c.store_for(connection),
                    tiktok=tiktok, products=ProductRepository(table),
-                   links=LinkRepository(table), settings=SettingsRepository(table).get(connection_id),
+                   links=LinkRepository(table), settings=settings,
                    notifier=c.notifier, correlation_id=correlation_id, clock=c.clock)

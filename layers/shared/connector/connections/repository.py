@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector import dynamo, keys
 from connector.connections.models import Connection, ConnectionState, ShopLink, WarehouseInfo
 from connector.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from connector.settings import ConnectionSettings
 
 _CONNECTION_FIELDS = set(Connection.model_fields)
 
@@ -52,6 +55,14 @@ class ConnectionRepository(dynamo.Repository):
     def get(self, connection_id: str) -> Connection | None:
         found = self._read(_plain_key(connection_id))
         return None if found is None else _connection(found)
+
+    def with_settings(self, connection_id: str) -> tuple[Connection | None, ConnectionSettings]:
+        """The connection and its settings (the defaults when none are saved) in one read."""
+        from connector.settings import ConnectionSettings, settings_from_item
+
+        found, saved = self._read_many([_plain_key(connection_id), _plain_key(connection_id, keys.SETTINGS)])
+        return (None if found is None else _connection(found),
+                ConnectionSettings() if saved is None else settings_from_item(saved))
 
     def require(self, connection_id: str) -> Connection:
         connection = self.get(connection_id)

@@ -294,13 +294,12 @@ class _Listing:
 
 
 def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: str) -> _Listing | ItemResult:
-    connection = deps.c.repo.get(connection_id)
+    connection, settings = deps.c.repo.with_settings(connection_id)
     if connection is None or not connection.syncing:
         return ItemResult("skipped", "connection_not_syncing")
     links = deps.links.for_product(connection_id, product_id)
     if not links:
         return ItemResult("skipped", "not_linked")
-    settings = deps.settings.get(connection_id)
     record = deps.products.get(connection_id, product_id)
     if record is not None and record.excluded:
         return ItemResult("skipped", "excluded")

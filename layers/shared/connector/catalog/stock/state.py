@@ -10,7 +10,9 @@
   while it worked, else it syncs once more. A request that finds the lease held leaves it to the
   holder: a burst on one product costs one TikTok call (two when it straddles a sync).
   The holder renews its lease while it works (:mod:`.lease`), so a call stalled in retries
-  never outlives it.
+  never outlives it. The common case costs two writes: a request that finds the product free
+  counts itself and takes the lease in one (:meth:`StockStateRepository.request_and_acquire`),
+  and the holder records TikTok's answer and lets go in one (``record`` with ``release_seq``).
 - ``version`` / ``sent_version`` / ``raced``: fenced writes. Every TikTok write is preceded by
   :meth:`StockStateRepository.fence`, which only the current, unexpired holder passes and which
   gives the write the next ``version``; ``sent`` is recorded only if no later write was fenced

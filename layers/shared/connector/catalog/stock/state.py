@@ -37,6 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connector import dynamo, keys
 
+_LEASE_TAKEABLE = "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o"
+"""The lease is free, expired, or already held by ``:o``."""
+
 
 class StockState(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -93,7 +96,7 @@ class StockStateRepository(dynamo.Repository):
         current ``seq``; ``None`` when another worker holds it. With ``stalled_before`` and
         ``seq`` (the request's): also from a holder whose TikTok call started by
         ``stalled_before`` in a run that began before request ``seq`` (a take-over)."""
-        condition = "attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o"
+        condition = _LEASE_TAKEABLE
         values: dict[str, Any] = {":o": owner, ":u": _t(now + ttl_s), ":now": _t(now), ":c": connection_id,
                                   ":p": store_product_id, ":zero": 0}
         if stalled_before is not None and seq is not None:
@@ -136,7 +139,7 @@ class StockStateRepository(dynamo.Repository):
             UpdateExpression="ADD seq :one SET lease_owner = :o, lease_until = :u, connection_id = :c, "
                              "store_product_id = :p, updated_at = :n, run_seq = if_not_exists(seq, :zero) + :one "
                              "REMOVE call_at",
-            ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now OR lease_owner = :o",
+            ConditionExpression=_LEASE_TAKEABLE,
             ExpressionAttributeValues=dynamo.values({":one": 1, ":o": owner, ":u": _t(now + ttl_s), ":now": _t(now),
                                                      ":c": connection_id, ":p": store_product_id, ":zero": 0,
                                                      ":n": int(now)}),

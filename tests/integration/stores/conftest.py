@@ -44,6 +44,7 @@ def _fresh_switches(sandbox: EcwidSandbox, sink: WebhookSink) -> None:
     sandbox.webhooks.time_scale = TIME_SCALE
     sandbox.auto_approve = True
     sink.answers.clear()
+    sink.answers_for.clear()
 
 
 @pytest.fixture

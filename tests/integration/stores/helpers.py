@@ -32,11 +32,14 @@ class Received:
 
 
 class WebhookSink:
-    """A webhook receiver that records every delivery and answers the statuses it is told to."""
+    """A webhook receiver that records every delivery and answers the statuses it is told to:
+    ``answers`` to any delivery, ``answers_for[store id]`` only to that store's (the sandbox
+    delivers from several threads, so an earlier test's late delivery may arrive meanwhile)."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.answers: deque[int] = deque()
+        self.answers_for: dict[int, deque[int]] = {}
         self._lock = threading.Lock()
         self._server = Server(self._handle, name="webhook-sink").start()
 
@@ -46,8 +49,15 @@ class WebhookSink:
 
     def _handle(self, request: Request) -> Response:
         with self._lock:
-            self.received.append(Received(dict(request.headers), request.body, request.query, time.monotonic()))
-            status = self.answers.popleft() if self.answers else 200
+            received = Received(dict(request.headers), request.body, request.query, time.monotonic())
+            self.received.append(received)
+            try:
+                store = received.event.get("storeId")
+            except ValueError:
+                store = None
+            scripted = self.answers_for.get(store) if isinstance(store, int) else None
+            queue = scripted if scripted else self.answers
+            status = queue.popleft() if queue else 200
         return Response(status)
 
     def events(self, event_type: str | None = None) -> list[Received]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
@@ -83,7 +84,7 @@ def test_failed_deliveries_are_retried_on_ecwids_schedule(
     sandbox: EcwidSandbox, sink: WebhookSink, store_id: int
 ) -> None:
     sandbox.issue_token(store_id)
-    sink.answers.extend([500, 503])
+    sink.answers_for[store_id] = deque([500, 503])
     sandbox.add_product(store_id, {"name": "Pen", "price": "1"})
     attempts = until(
         lambda: (found := store_events(sink, store_id)) and len(found) >= 3 and found,

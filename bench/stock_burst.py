@@ -22,6 +22,9 @@ TikTok's applied inventory writes (``inventory_writes``: when each SKU's figure 
   count with no settle time at all is reported too (``oversold_sku_s_no_settle``), and the part
   of it that races cause, whatever the machine's pace (``stale_oversold_sku_s``): TikTok above
   the store on an older figure that landed after a newer one.
+Where the time went (``functions``): each function's invocations during the burst, timed around
+the local cloud's function host: how long each ran and, for a queue's batch, how long its
+messages had waited on the queue (from SQS's ``SentTimestamp``) when the function got them.
 Results: ``bench/results/stock_burst.json``.
 """
 
@@ -64,6 +67,43 @@ class Stall:
     product_id: str
 
 
+class InvocationTimes:
+    """Every invocation of the local cloud's functions while in the ``with`` block: its function,
+    how long it ran and how long each message of its batch had waited on its queue."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+        self.ran: list[tuple[str, float, list[float]]] = []
+
+    def __enter__(self) -> InvocationTimes:
+        invoke = type(self.host).invoke
+
+        def timed(key: str, event: Any) -> Any:
+            started, wall = time.monotonic(), time.time()
+            result = invoke(self.host, key, event)
+            records = event.get("Records", []) if isinstance(event, dict) else []
+            waits = [wall - int(r["attributes"]["SentTimestamp"]) / 1000 for r in records
+                     if isinstance(r, dict) and (r.get("attributes") or {}).get("SentTimestamp")]
+            self.ran.append((self.host.get(key).logical_id, time.monotonic() - started, waits))
+            return result
+
+        self.host.invoke = timed  # this host only; its pollers and gateway call it by attribute
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del self.host.invoke
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in sorted({name for name, _, _ in self.ran}):
+            runs = [(took, waits) for n, took, waits in self.ran if n == name]
+            waits = [w for _, ws in runs for w in ws]
+            out[name] = {"invocations": len(runs), "ran_s": _summary([took for took, _ in runs]),
+                         **({"queue_wait_s": _summary(waits),
+                             "messages_per_batch": round(len(waits) / len(runs), 1)} if waits else {})}
+        return out
+
+
 def run(listings: Sequence[Linked], changes: int, *, rate: float, stalls: int, stall_s: float, late_s: float,
         seed: int = 7, timeline: dict[str, Any] | None = None) -> dict[str, Any]:
     """The burst; ``timeline`` (when given) receives both timelines and the stalls, as measured."""
@@ -87,27 +127,28 @@ def run(listings: Sequence[Linked], changes: int, *, rate: float, stalls: int, s
     injected: list[Stall] = []
     w.tiktok.clear_inventory_writes()
     calls_before = len(w.tiktok.requests(pattern="/product/202309/products/{product_id}/inventory/update"))
-    started = time.monotonic()
-    for n, (linked, index) in enumerate(order):
-        if stall_every and n % stall_every == stall_every // 2 and len(injected) < stalls:
-            kind = "timeout" if len(injected) % 2 == 0 else "late"
-            w.tiktok.inject_fault(kind, count=1, path=f"{linked.tiktok_product_id}/inventory/update",
-                                  delay_s=stall_s if kind == "timeout" else late_s, after=kind == "timeout")
-            injected.append(Stall(time.time(), kind, linked.tiktok_product_id))
-        sku = linked.sku_ids[index]
-        quantity = figures[sku][used[sku]]
-        used[sku] += 1
-        pause = started + n / rate - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)  # the bench's pace, not a wait on the system
-        at = time.time()
-        linked.set_quantity(index, quantity)
-        store.append(Change(at, sku, quantity))
-    sent_s = time.monotonic() - started
-    last = {sku: figures[sku][used[sku] - 1] for sku in figures}
-    wait_for(lambda: all(_shown(linked)[i] == last[linked.sku_ids[i]] for linked, i in skus), 180,
-             "every last figure on TikTok", 0.1)
-    settle(listings[0], timeout=180)
+    with InvocationTimes(w.cloud.host) as timed:
+        started = time.monotonic()
+        for n, (linked, index) in enumerate(order):
+            if stall_every and n % stall_every == stall_every // 2 and len(injected) < stalls:
+                kind = "timeout" if len(injected) % 2 == 0 else "late"
+                w.tiktok.inject_fault(kind, count=1, path=f"{linked.tiktok_product_id}/inventory/update",
+                                      delay_s=stall_s if kind == "timeout" else late_s, after=kind == "timeout")
+                injected.append(Stall(time.time(), kind, linked.tiktok_product_id))
+            sku = linked.sku_ids[index]
+            quantity = figures[sku][used[sku]]
+            used[sku] += 1
+            pause = started + n / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)  # the bench's pace, not a wait on the system
+            at = time.time()
+            linked.set_quantity(index, quantity)
+            store.append(Change(at, sku, quantity))
+        sent_s = time.monotonic() - started
+        last = {sku: figures[sku][used[sku] - 1] for sku in figures}
+        wait_for(lambda: all(_shown(linked)[i] == last[linked.sku_ids[i]] for linked, i in skus), 180,
+                 "every last figure on TikTok", 0.1)
+        settle(listings[0], timeout=180)
     ended = time.time()
     untaken = len(w.tiktok.faults())  # a held call injected where no call came afterwards
     w.tiktok.clear_faults()
@@ -143,6 +184,7 @@ def run(listings: Sequence[Linked], changes: int, *, rate: float, stalls: int, s
         "meets_target": bool(latencies) and summary["p95"] < TARGET_P95_S and sum(oversold.values()) == 0,
         "tiktok_inventory_calls": calls,
         "tiktok_inventory_writes_per_change": round(len(writes) / len(measured), 3) if measured else 0,
+        "functions": timed.summary(),
     }
 
 

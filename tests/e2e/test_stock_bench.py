@@ -43,3 +43,11 @@ def test_stock_burst_bench_smoke(tmp_path: Path, connected_world: World) -> None
     assert latency["n"] == 12 and 0 < latency["p50"] <= latency["p95"] <= latency["max"] < 15
     assert result["oversold_sku_s"] >= 0 and result["oversold_sku_s_no_settle"] >= result["oversold_sku_s"]
     assert result["tiktok_inventory_calls"] >= 1 and result["stale_oversold_sku_s"] >= 0
+    # Where the time went: the store's webhooks, the events consumer and the stock worker ran,
+    # the two queue consumers with their messages' waits.
+    functions = result["functions"]
+    assert functions["WebhookEcwidFunction"]["invocations"] >= 12
+    for consumer in ("ConnectionEventsFunction", "StockSyncFunction"):
+        assert functions[consumer]["invocations"] >= 1 and functions[consumer]["queue_wait_s"]["n"] >= 1
+        waited = functions[consumer]["queue_wait_s"]
+        assert -0.01 <= waited["p50"] <= waited["p95"] < 60  # SentTimestamp is in whole milliseconds

@@ -124,10 +124,9 @@ def _moto_pieces() -> tuple[type, Any]:
         """One request answered by moto's handler of the service, as its Flask route would."""
         request = DirectRequest(environ)
         try:
-            try:
-                status, headers, content = handlers[service](request, request.raw_url, dict(request.headers))
-            except ClientError as exc:
-                status, headers, content = 400, {}, exc.response["Error"]["Message"]
+            status, headers, content = handlers[service](request, request.raw_url, dict(request.headers))
+        except ClientError as exc:
+            status, headers, content = 400, {}, exc.response["Error"]["Message"]
         except HTTPException as exc:  # moto's service errors are HTTP exceptions that carry their answer
             return list(exc.get_response(environ)(environ, start_response))
         body = content.encode() if isinstance(content, str) else bytes(content)
@@ -148,11 +147,12 @@ def _moto_pieces() -> tuple[type, Any]:
             # in place, action by action, so a read running beside an update could see half of
             # it (a state set, the field set with it not yet). One request at a time, as a whole.
             scope = SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-            if scope and scope.group(1) == "dynamodb":
+            service = scope.group(1) if scope else None
+            if service == "dynamodb":
                 with self._dynamodb:
-                    return direct("dynamodb", environ, start_response)
-            if scope and scope.group(1) == "sqs":
-                return direct("sqs", environ, start_response)
+                    return direct(service, environ, start_response)
+            if service in handlers:
+                return direct(service, environ, start_response)
             return super().__call__(environ, start_response)
 
         def get_application(self, environ: dict[str, Any]) -> Any:

@@ -5,6 +5,7 @@
 - :mod:`.state`: the per-product record of what TikTok last accepted, the lease and the write
   versions (fenced writes);
 - :mod:`.lease`: the lease renewed while a sync works;
+- :mod:`.hedge`: a second send when TikTok holds a sync's call;
 - :mod:`.sync`: one product synced under its lease;
 - :mod:`.worker`: the stock queue's consumer;
 - :mod:`.events`: store and TikTok webhooks that touch stock;

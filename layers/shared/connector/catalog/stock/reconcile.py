@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from connector.catalog.stock.check import DEFAULT_RUN_GAP_S, CheckPlan, CheckResult, check_tiktok, plan_check
 from connector.catalog.stock.requests import StockMessage, send_all
+from connector.catalog.stock.sync import StockDeps
+from connector.catalog.stock.warehouses import plan_product
 from connector.observability import logger
 
 if TYPE_CHECKING:
     from connector.catalog.stock.state import StockState
     from connector.links import SkuLink
-from connector.catalog.stock.sync import StockDeps, plan_product
 
 RECONCILE_OVERLAP_S = 600
 
@@ -77,8 +78,8 @@ def reconcile_connection(deps: StockDeps, connection_id: str, correlation_id: st
         if not product_links:
             continue
         checked += 1
-        plan = plan_product(deps, connection, product.ext_id, product_links, shops, settings,
-                            overrides.get(product.ext_id) or {}, product, pending, store)
+        plan = plan_product(store, product.ext_id, product_links, shops, settings,
+                            overrides.get(product.ext_id) or {}, product, pending)
         planned[product.ext_id] = plan.figures
         state = states.get(product.ext_id)
         if state is None or plan.deactivate != state.deactivated or state.needs_resend \

@@ -13,19 +13,22 @@ at once with every figure (by this worker when it gets the lease back, else by t
 A request that finds the product held waits while the holder's TikTok call is young and carries
 figures older than the request; once that call has been out :data:`STALLED_S`, the request takes
 the lease over and sends the newest figures. The stalled call's retries are fenced off and its
-write, if it lands, is marked raced and corrected by another send."""
+write, if it lands, is marked raced and corrected by another send. A held call with nothing
+newer behind it is sent again by the worker itself (:mod:`.hedge`)."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from connector import metrics
+from connector.catalog.stock.hedge import CallWatch, Hedge
 from connector.catalog.stock.lease import FencedAttempts, LeaseKeeper
 from connector.catalog.stock.requests import StockMessage
 from connector.errors import Conflict
@@ -35,7 +38,6 @@ from connector.ratelimit import LocalRateLimiter
 if TYPE_CHECKING:
     from connector.catalog.records import ProductRecord, ProductRepository
     from connector.catalog.stock.state import StockState, StockStateRepository
-    from connector.catalog.stock.warehouses import WarehousePlan
     from connector.connections.lifecycle import Collaborators
     from connector.connections.models import Connection, ShopLink
     from connector.links import LinkRepository, SkuLink
@@ -46,14 +48,8 @@ if TYPE_CHECKING:
 
 
 LEASE_TTL_S = 30.0
-
-
 LEASE_WAIT_S = 8.0
-
-
 MAX_RUNS = 5
-
-
 STALLED_S = 1.0
 """A holder's TikTok call out this long is stalled: a newer request takes the product over."""
 
@@ -96,6 +92,8 @@ class StockDeps:
     dynamodb: Any | None = None
     lease_renew_s: float | None = None
     """How often the lease is renewed while a sync works (default: a third of its length)."""
+    hedge_after_s: float | None = None
+    """A call of the sync held this long: the worker sends again itself (:mod:`.hedge`; None: never)."""
 
     @cached_property
     def c(self) -> Collaborators:
@@ -152,8 +150,9 @@ class StockDeps:
 
 
 def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str,
-               messages: Sequence[StockMessage]) -> ItemResult:
-    """Sync one product for every message of the batch that asked for it (single flight)."""
+               messages: Sequence[StockMessage], *, hedge: bool = True) -> ItemResult:
+    """Sync one product for every message of the batch that asked for it (single flight);
+    ``hedge``: a call of this sync held :attr:`StockDeps.hedge_after_s` is sent again."""
     force = any(m.force for m in messages)
     task_ids = sorted({m.task_id for m in messages if m.task_id})
     correlation_id = messages[0].correlation_id
@@ -179,9 +178,10 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     results: list[ItemResult] = []
     keeper = LeaseKeeper(deps.states, connection_id, product_id, owner, deps.clock, ttl_s=LEASE_TTL_S,
                          every_s=deps.lease_renew_s)
+    watch = CallWatch() if hedge and deps.hedge_after_s is not None else None
     try:
-        with keeper:
-            _runs(deps, action, connection_id, product_id, state, owner, force, correlation_id, results)
+        with keeper, _hedged(deps, watch, connection_id, product_id, correlation_id):
+            _runs(deps, action, connection_id, product_id, state, owner, force, correlation_id, results, watch)
     except BaseException:
         deps.states.abandon(connection_id, product_id, owner)
         raise
@@ -196,6 +196,20 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     for task_id in task_ids:
         record_task_item(deps, connection_id, task_id, product_id, result)
     return result
+
+
+def _hedged(deps: StockDeps, watch: CallWatch | None, connection_id: str, product_id: str,
+            correlation_id: str) -> AbstractContextManager[object]:
+    if watch is None or deps.hedge_after_s is None:
+        return nullcontext()
+
+    def send() -> None:
+        count(metrics.stock_sync("hedged"))
+        sync_group(deps, "stock", connection_id, product_id, [StockMessage(
+            connection_id=connection_id, store_product_id=product_id, correlation_id=correlation_id,
+            reason="held_call")], hedge=False)
+
+    return Hedge(watch, after_s=deps.hedge_after_s, send=send)
 
 
 def _acquire_or_take_over(deps: StockDeps, connection_id: str, product_id: str, owner: str,
@@ -234,7 +248,7 @@ def _acquire_or_take_over(deps: StockDeps, connection_id: str, product_id: str, 
 
 
 def _runs(deps: StockDeps, action: str, connection_id: str, product_id: str, state: StockState, owner: str,
-          force: bool, correlation_id: str, results: list[ItemResult]) -> None:
+          force: bool, correlation_id: str, results: list[ItemResult], watch: CallWatch | None = None) -> None:
     """Sync under the lease until no request came in meanwhile (``results``: one per run)."""
     for run in range(MAX_RUNS):
         # Requests that came in meanwhile are stock requests (price ones always wait for the
@@ -245,7 +259,7 @@ def _runs(deps: StockDeps, action: str, connection_id: str, product_id: str, sta
                                  correlation_id=correlation_id)
         else:
             outcome = sync_stock(deps, connection_id, product_id, state, owner, force=force,
-                                 correlation_id=correlation_id, release_seq=state.seq)
+                                 correlation_id=correlation_id, release_seq=state.seq, watch=watch)
         if price or action != "price":
             results.append(outcome)
         force = False
@@ -310,40 +324,23 @@ def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: s
     return listing
 
 
-def _store_product(deps: StockDeps, connection: Connection, product_id: str) -> StoreProduct | None:
+def _store_product(store: StorePlatform, product_id: str) -> StoreProduct | None:
     from connector.stores.errors import StoreNotFound
 
     try:
-        return deps.c.store_for(connection).get_product(product_id)
+        return store.get_product(product_id)
     except StoreNotFound:
         return None
 
 
-def plan_product(deps: StockDeps, connection: Connection, product_id: str, links: Sequence[SkuLink],
-                 shops: Mapping[str, ShopLink], settings: ConnectionSettings, overrides: Mapping[str, str],
-                 product: StoreProduct | None, pending: Mapping[str | None, Mapping[str, int]],
-                 store: StorePlatform | None = None) -> WarehousePlan:
-    """Every figure of one product on every warehouse that gets one (:mod:`.warehouses`): the
-    store (``store``, else the connection's) is read at each mapped location the product's shops
-    use."""
-    from connector.catalog.stock.warehouses import plan_warehouses, targets
-
-    mapping = settings.stock.warehouses
-    used = {link.shop_id for link in links}
-    locations = sorted({t.location_id for shop_id in used if shop_id in shops
-                        for t in targets(mapping, shops[shop_id]) if t.location_id is not None})
-    stock = (store or deps.c.store_for(connection)).stock_at(product_id, locations) \
-        if locations and product is not None else {}
-    return plan_warehouses(product, links, {k: v for k, v in shops.items() if k in used}, mapping, stock, pending,
-                           settings.stock, overrides)
-
-
 def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: StockState, owner: str, *,
-               force: bool, correlation_id: str, release_seq: int | None = None) -> ItemResult:
+               force: bool, correlation_id: str, release_seq: int | None = None,
+               watch: CallWatch | None = None) -> ItemResult:
     """One product's stock: compute, send what differs, apply the threshold rule. A SKU whose
     figure differs on any of its warehouses is sent with the figures of all of them (TikTok
     wants every warehouse a SKU is assigned to in each update). ``release_seq``: the lease is
-    given back with the record when no request came in since that ``seq`` (``released``)."""
+    given back with the record when no request came in since that ``seq`` (``released``);
+    ``watch``: each TikTok call is shown to it (:mod:`.hedge`)."""
     from connector.tiktok.client import ShopRef
     from connector.tiktok.errors import TikTokError
     from connector.tiktok.models import InventoryEntry, SkuInventoryUpdate
@@ -351,8 +348,11 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     listing = _listing(deps, connection_id, product_id, "stock")
     if isinstance(listing, ItemResult):
         return listing
-    product = _store_product(deps, listing.connection, product_id)
-    plan = plan_product(deps, listing.connection, product_id, listing.links, listing.shops, listing.settings,
+    from connector.catalog.stock.warehouses import plan_product
+
+    store = deps.c.store_for(listing.connection)
+    product = _store_product(store, product_id)
+    plan = plan_product(store, product_id, listing.links, listing.shops, listing.settings,
                         listing.overrides, product, deps.pending_by_warehouse(connection_id))
     sent = dict(state.sent)
     force = force or state.needs_resend
@@ -402,13 +402,15 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
 
     # Every retry of a write is fenced as well (and stays as old as the call's first attempt).
     attempts = FencedAttempts(_STOCK_LIMITER, lambda: fence(new_call=False))
+    out = watch.call if watch is not None else nullcontext
     client = deps.c.tiktok_for(connection_id, correlation_id, connection=listing.connection).with_limiter(attempts)
     try:
         try:
             if wants_offline and not state.deactivated:
                 fence()
                 attempts.new_call()
-                errors = _bulk(client.deactivate_products, "deactivate", tiktok_products, shop)
+                with out():
+                    errors = _bulk(client.deactivate_products, "deactivate", tiktok_products, shop)
                 calls += len(tiktok_products)
                 failures += errors
                 deactivated = not errors
@@ -425,10 +427,11 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
                 try:
                     calls += 1
                     attempts.new_call()
-                    client.update_inventory(ref, tiktok_product_id, [
-                        SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=w, quantity=qty)
-                                                                 for w, qty in entries])
-                        for sku_id, entries in skus])
+                    with out():
+                        client.update_inventory(ref, tiktok_product_id, [
+                            SkuInventoryUpdate(id=sku_id, inventory=[InventoryEntry(warehouse_id=w, quantity=qty)
+                                                                     for w, qty in entries])
+                            for sku_id, entries in skus])
                 except TikTokError as exc:
                     if exc.retryable:
                         raise
@@ -439,7 +442,8 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             if back_online and not failures:
                 fence()
                 attempts.new_call()
-                errors = _bulk(client.activate_products, "activate", tiktok_products, shop)
+                with out():
+                    errors = _bulk(client.activate_products, "activate", tiktok_products, shop)
                 calls += len(tiktok_products)
                 failures += errors
                 deactivated = bool(errors)
@@ -514,7 +518,7 @@ def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
             return ItemResult("failed", "price_override_missing: the product's price rule is 'override' "
                                         "but no override price is set")
         override = Decimal(raw)
-    product = _store_product(deps, listing.connection, product_id)
+    product = _store_product(deps.c.store_for(listing.connection), product_id)
     if product is None:
         return ItemResult("skipped", "store_product_missing")
     rule = PriceRule(source=listing.settings.price.source, percent=listing.settings.price.percent,
@@ -583,16 +587,11 @@ def record_task_item(deps: StockDeps, connection_id: str, task_id: str, product_
 
 
 def default_deps() -> StockDeps:
+    """The worker's dependencies from its environment (``functions/stock_sync``, the tasks)."""
     from connector.config import StockEnv, load_env
 
     env = load_env(StockEnv)
-    return StockDeps(table_name=env.table_name, queue_url=env.stock_queue_url)
+    return StockDeps(table_name=env.table_name, queue_url=env.stock_queue_url, hedge_after_s=STALLED_S)
 
 
-def handler_deps() -> StockDeps:
-    """The worker's dependencies from its environment (used by ``functions/stock_sync``)."""
-    return default_deps()
-
-
-def product_ids_of(links: Iterable[SkuLink]) -> list[str]:
-    return sorted({link.store_product_id for link in links})
+handler_deps = default_deps

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from connector.connections.lifecycle import Collaborators
     from connector.connections.models import Connection, ShopLink, WarehouseInfo
     from connector.links import SkuLink
-    from connector.settings import StockSettings
-    from connector.stores.protocol import Stock, StoreLocation, StoreProduct
+    from connector.settings import ConnectionSettings, StockSettings
+    from connector.stores.protocol import Stock, StoreLocation, StorePlatform, StoreProduct
 
 
 @dataclass(frozen=True)
@@ -238,3 +238,17 @@ def verify_map(c: Collaborators, connection_id: str, mapping: Mapping[str, str],
     for shop in fresh:
         c.repo.update_shop(connection_id, shop, now)
     check_map(mapping, locations, fresh)
+
+
+def plan_product(store: StorePlatform, product_id: str, links: Sequence[SkuLink], shops: Mapping[str, ShopLink],
+                 settings: ConnectionSettings, overrides: Mapping[str, str], product: StoreProduct | None,
+                 pending: Mapping[str | None, Mapping[str, int]]) -> WarehousePlan:
+    """Every figure of one product on every warehouse that gets one: ``store`` is read at each
+    mapped location the product's shops use (the stock sync and the reconciliation)."""
+    mapping = settings.stock.warehouses
+    used = {link.shop_id for link in links}
+    locations = sorted({t.location_id for shop_id in used if shop_id in shops
+                        for t in targets(mapping, shops[shop_id]) if t.location_id is not None})
+    stock = store.stock_at(product_id, locations) if locations and product is not None else {}
+    return plan_warehouses(product, links, {k: v for k, v in shops.items() if k in used}, mapping, stock, pending,
+                           settings.stock, overrides)

@@ -1,0 +1,87 @@
+"""A stock call TikTok holds is sent again by its own worker, against moto and the sandbox TikTok
+Shop (the sandbox's ``late`` fault holds a call for real seconds, then applies it and answers):
+the figure reaches TikTok while the first call is still held, the held call's late landing is
+followed by the newest figure, and a call answered at once is never sent twice."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+from connector.catalog.stock.state import StockStateRepository
+from connector.catalog.stock.sync import STALLED_S
+from local.sandbox_tiktok import TikTokSandbox
+from tests.integration.catalog.test_stock_sync import APP_KEY, APP_SECRET, Setup, _setup
+from tests.support.wait import until
+
+HELD_S = 4.0
+"""How long TikTok holds the first call: past the second send (after a stall, 1 s), short of the
+client's timeout (5 s), so the held call is answered."""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[TikTokSandbox]:
+    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=31).start()
+    yield sb
+    sb.stop()
+
+
+@pytest.fixture
+def setup(sandbox: TikTokSandbox, table: str) -> Iterator[Setup]:
+    for ready in _setup(sandbox, table, None):
+        ready.sync(ready.change())  # TikTok and the record: 5 on p1:1
+        yield replace(ready, deps=replace(ready.deps, hedge_after_s=STALLED_S))
+
+
+def _held_sync(setup: Setup, quantity: int) -> tuple[threading.Thread, list[str]]:
+    """The store goes to ``quantity`` on p1:1 and a worker syncs it; TikTok holds that call."""
+    setup.store.set_stock("p1", {"p1:1": quantity})
+    setup.sandbox.inject_fault("late", count=1, path=f"{setup.tiktok_product_id}/inventory/update",
+                               delay_s=HELD_S)
+    failed: list[str] = []
+    thread = threading.Thread(target=lambda: failed.extend(setup.sync(setup.change())))
+    thread.start()
+    until(lambda: not setup.sandbox.faults(), timeout=10, what="the worker's call held by TikTok")
+    return thread, failed
+
+
+def test_a_held_call_is_sent_again_and_its_late_landing_corrected(setup: Setup) -> None:
+    before = len(setup.inventory_calls())
+    worker, failed = _held_sync(setup, 6)
+    worker.join(timeout=30)
+    assert failed == []
+    held_at = setup.inventory_calls()[before]["t"]  # TikTok applies that call HELD_S later
+    sixes = [w["t"] for w in setup.sandbox.inventory_writes(setup.tiktok_product_id)
+             if w["sku_id"] == setup.sku_ids["p1:1"] and w["quantity"] == 6]
+    assert sixes and sixes[0] < held_at + HELD_S, "6 reached TikTok only with the held call"
+    # The second send's 6, the held call's late 6, and the newest figure sent once more after it.
+    assert len(setup.inventory_calls()) - before == 3
+    assert setup.tiktok_quantities()["p1:1"] == 6
+    state = StockStateRepository(setup.deps.table_name).get(setup.connection_id, "p1")
+    assert state is not None and state.lease_owner is None and state.sent[setup.sku_ids["p1:1"]] == 6
+    assert state.raced > 0 and not state.needs_resend
+
+
+def test_a_call_answered_at_once_is_sent_once(setup: Setup) -> None:
+    before = len(setup.inventory_calls())
+    setup.store.set_stock("p1", {"p1:1": 4})
+    assert setup.sync(setup.change()) == []
+    assert len(setup.inventory_calls()) - before == 1
+    assert setup.tiktok_quantities()["p1:1"] == 4
+
+
+def test_a_newer_change_during_the_held_call_ends_on_tiktok(setup: Setup) -> None:
+    """The second send and a newer request's take-over meet: whichever takes the product sends
+    the store's newest figure, and TikTok ends equal to the store."""
+    worker, failed = _held_sync(setup, 6)
+    setup.store.set_stock("p1", {"p1:1": 2})
+    assert setup.sync(setup.change()) == []
+    worker.join(timeout=30)
+    assert failed == []
+    assert setup.tiktok_quantities()["p1:1"] == 2
+    state = StockStateRepository(setup.deps.table_name).get(setup.connection_id, "p1")
+    assert state is not None and state.lease_owner is None and state.sent[setup.sku_ids["p1:1"]] == 2
+    assert not state.needs_resend

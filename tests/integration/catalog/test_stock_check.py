@@ -13,16 +13,14 @@ from connector.catalog.stock.reconcile import reconcile_connection
 from connector.catalog.stock.requests import StockMessage
 from connector.catalog.stock.state import StockStateRepository
 from local.sandbox_tiktok import TikTokSandbox
-from tests.integration.catalog.test_stock_sync import APP_KEY, APP_SECRET, Setup, _setup
+from tests.integration.catalog.test_stock_sync import Setup, _setup, started_sandbox
 
 SEARCH = "/product/202309/inventory/search"
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[TikTokSandbox]:
-    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=29).start()
-    yield sb
-    sb.stop()
+    yield from started_sandbox(29)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 from connector.catalog.stock.state import StockStateRepository
 from connector.catalog.stock.sync import LEASE_TTL_S, StockDeps
 from local.sandbox_tiktok import TikTokSandbox
-from tests.integration.catalog.test_stock_sync import APP_KEY, APP_SECRET, Setup, _setup
+from tests.integration.catalog.test_stock_sync import Setup, _setup, started_sandbox
 from tests.support.wait import until
 
 SPEED = 20.0
@@ -27,9 +27,7 @@ SPEED = 20.0
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[TikTokSandbox]:
-    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=23).start()
-    yield sb
-    sb.stop()
+    yield from started_sandbox(23)
 
 
 @pytest.fixture

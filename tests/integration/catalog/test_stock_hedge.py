@@ -6,6 +6,7 @@ followed by the newest figure, and a call answered at once is never sent twice."
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -14,8 +15,8 @@ import pytest
 from connector.catalog.stock.state import StockStateRepository
 from connector.catalog.stock.sync import STALLED_S
 from local.sandbox_tiktok import TikTokSandbox
-from tests.integration.catalog.test_stock_sync import APP_KEY, APP_SECRET, Setup, _setup
-from tests.support.wait import until
+from tests.integration.catalog.test_stock_fence import _stalled_first_write
+from tests.integration.catalog.test_stock_sync import Setup, _setup, started_sandbox
 
 HELD_S = 4.0
 """How long TikTok holds the first call: past the second send (after a stall, 1 s), short of the
@@ -24,9 +25,7 @@ client's timeout (5 s), so the held call is answered."""
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[TikTokSandbox]:
-    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=31).start()
-    yield sb
-    sb.stop()
+    yield from started_sandbox(31)
 
 
 @pytest.fixture
@@ -36,21 +35,14 @@ def setup(sandbox: TikTokSandbox, table: str) -> Iterator[Setup]:
         yield replace(ready, deps=replace(ready.deps, hedge_after_s=STALLED_S))
 
 
-def _held_sync(setup: Setup, quantity: int) -> tuple[threading.Thread, list[str]]:
-    """The store goes to ``quantity`` on p1:1 and a worker syncs it; TikTok holds that call."""
-    setup.store.set_stock("p1", {"p1:1": quantity})
-    setup.sandbox.inject_fault("late", count=1, path=f"{setup.tiktok_product_id}/inventory/update",
-                               delay_s=HELD_S)
-    failed: list[str] = []
-    thread = threading.Thread(target=lambda: failed.extend(setup.sync(setup.change())))
-    thread.start()
-    until(lambda: not setup.sandbox.faults(), timeout=10, what="the worker's call held by TikTok")
-    return thread, failed
+def _held_sync(setup: Setup) -> tuple[threading.Thread, list[str]]:
+    """The store goes to 6 on p1:1 and a worker syncs it; TikTok holds that call ``HELD_S``."""
+    return _stalled_first_write(setup, time.time, renew_every_s=10.0, stall_s=HELD_S)
 
 
 def test_a_held_call_is_sent_again_and_its_late_landing_corrected(setup: Setup) -> None:
     before = len(setup.inventory_calls())
-    worker, failed = _held_sync(setup, 6)
+    worker, failed = _held_sync(setup)
     worker.join(timeout=30)
     assert failed == []
     held_at = setup.inventory_calls()[before]["t"]  # TikTok applies that call HELD_S later
@@ -76,7 +68,7 @@ def test_a_call_answered_at_once_is_sent_once(setup: Setup) -> None:
 def test_a_newer_change_during_the_held_call_ends_on_tiktok(setup: Setup) -> None:
     """The second send and a newer request's take-over meet: whichever takes the product sends
     the store's newest figure, and TikTok ends equal to the store."""
-    worker, failed = _held_sync(setup, 6)
+    worker, failed = _held_sync(setup)
     setup.store.set_stock("p1", {"p1:1": 2})
     assert setup.sync(setup.change()) == []
     worker.join(timeout=30)

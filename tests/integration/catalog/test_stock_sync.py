@@ -76,11 +76,16 @@ class Sent:
         return str(len(self.messages))
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[TikTokSandbox]:
-    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=11).start()
+def started_sandbox(seed: int) -> Iterator[TikTokSandbox]:
+    """A sandbox TikTok Shop for one module's stock tests (its review steps near instant), stopped after."""
+    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=seed).start()
     yield sb
     sb.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[TikTokSandbox]:
+    yield from started_sandbox(11)
 
 
 @dataclass

@@ -35,11 +35,10 @@ from connector.stores.protocol import Stock, StoreProduct, StoreVariant
 from connector.tiktok.client import ShopRef
 from connector.tiktok.oauth import RefreshingTokens
 from local.sandbox_tiktok import TikTokSandbox
+from tests.integration.catalog.test_stock_sync import started_sandbox
 from tests.integration.tiktok.conftest import make_client, tee_product
 from tests.support.wait import until
 
-APP_KEY = "it-app-key"
-APP_SECRET = "it-app-secret-9f8e7d6c5b4a"
 INVENTORY = "/product/202309/products/{product_id}/inventory/update"
 _ids = itertools.count(1)
 
@@ -92,9 +91,7 @@ class Shop:
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[TikTokSandbox]:
-    sb = TikTokSandbox(APP_KEY, APP_SECRET, time_scale=0.0005, seed=23).start()
-    yield sb
-    sb.stop()
+    yield from started_sandbox(23)
 
 
 @pytest.fixture

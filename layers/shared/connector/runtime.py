@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 _overlay: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
     "connector_env_overlay", default=None
@@ -46,3 +47,12 @@ def now() -> float:
 def now_s() -> int:
     """Whole seconds since the epoch: the form every platform API wants."""
     return int(time.time())
+
+
+def thread_in_context(target: Callable[[], object], name: str) -> threading.Thread:
+    """A started daemon thread running ``target`` in a copy of this context, so it sees the
+    function's environment (the local cloud keeps it in a context variable)."""
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), name=name, daemon=True)
+    thread.start()
+    return thread

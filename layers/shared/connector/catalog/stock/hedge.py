@@ -10,9 +10,8 @@ takes it over the way any request would (re-reading the store, the next write ve
 held call's retries fenced off). The held call, if it lands later, cannot record its answer and
 is followed by another send of the newest figures, as for any take-over.
 
-    watch = CallWatch()
-    with Hedge(watch, after_s=1.0, send=lambda: ...):
-        with watch.call():
+    with Hedge(after_s=1.0, send=lambda: ...) as hedge:
+        with hedge.watch.call():
             client.update_inventory(...)
 
 A call answered within ``after_s`` costs nothing more; a held one costs one more call (two when
@@ -21,7 +20,6 @@ its late answer is followed by the corrective send). The second send does not he
 
 from __future__ import annotations
 
-import contextvars
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +27,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from connector.observability import logger
+from connector.runtime import thread_in_context
 
 
 class CallWatch:
@@ -71,21 +70,19 @@ class CallWatch:
 
 
 class Hedge:
-    """Runs ``send`` once, in a thread beside the sync, if a call of ``watch`` is held
+    """Runs ``send`` once, in a thread beside the sync, if a call shown to :attr:`watch` is held
     ``after_s``; leaving the block waits for that send to end (a function must not return with
     work still running). A failed second send is logged: the sync itself still owns its result."""
 
-    def __init__(self, watch: CallWatch, *, after_s: float, send: Callable[[], object]) -> None:
-        self._watch = watch
+    def __init__(self, *, after_s: float, send: Callable[[], object]) -> None:
+        self.watch = CallWatch()
         self._after_s = after_s
         self._send = send
         self._thread: threading.Thread | None = None
-        self.sent = False
 
     def _run(self) -> None:
-        if not self._watch.wait_held(self._after_s):
+        if not self.watch.wait_held(self._after_s):
             return
-        self.sent = True
         try:
             self._send()
         except Exception as exc:
@@ -93,13 +90,11 @@ class Hedge:
                 "error": type(exc).__name__, "reason": getattr(exc, "reason", None)})
 
     def __enter__(self) -> Hedge:
-        context = contextvars.copy_context()  # the local cloud keeps the function's environment there
-        self._thread = threading.Thread(target=context.run, args=(self._run,), name="stock-hedge", daemon=True)
-        self._thread.start()
+        self._thread = thread_in_context(self._run, "stock-hedge")
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._watch.stop()
+        self.watch.stop()
         if self._thread is not None:
             self._thread.join()

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from connector.observability import logger
+from connector.runtime import thread_in_context
 
 if TYPE_CHECKING:
     from connector.catalog.stock.state import StockStateRepository
@@ -61,11 +62,7 @@ class LeaseKeeper:
             self.renew_once()  # a lost lease may be taken back by this worker (same owner)
 
     def __enter__(self) -> LeaseKeeper:
-        import contextvars
-
-        context = contextvars.copy_context()  # the local cloud keeps the function's environment there
-        self._thread = threading.Thread(target=context.run, args=(self._run,), name="stock-lease", daemon=True)
-        self._thread.start()
+        self._thread = thread_in_context(self._run, "stock-lease")
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -178,10 +178,11 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     results: list[ItemResult] = []
     keeper = LeaseKeeper(deps.states, connection_id, product_id, owner, deps.clock, ttl_s=LEASE_TTL_S,
                          every_s=deps.lease_renew_s)
-    watch = CallWatch() if hedge and deps.hedge_after_s is not None else None
+    second = _second_send(deps, connection_id, product_id, correlation_id) if hedge else None
     try:
-        with keeper, _hedged(deps, watch, connection_id, product_id, correlation_id):
-            _runs(deps, action, connection_id, product_id, state, owner, force, correlation_id, results, watch)
+        with keeper, second or nullcontext():
+            _runs(deps, action, connection_id, product_id, state, owner, force, correlation_id, results,
+                  second.watch if second else None)
     except BaseException:
         deps.states.abandon(connection_id, product_id, owner)
         raise
@@ -198,10 +199,10 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     return result
 
 
-def _hedged(deps: StockDeps, watch: CallWatch | None, connection_id: str, product_id: str,
-            correlation_id: str) -> AbstractContextManager[object]:
-    if watch is None or deps.hedge_after_s is None:
-        return nullcontext()
+def _second_send(deps: StockDeps, connection_id: str, product_id: str, correlation_id: str) -> Hedge | None:
+    """The watcher that sends again for a held call of this sync (None when the worker has none)."""
+    if deps.hedge_after_s is None:
+        return None
 
     def send() -> None:
         count(metrics.stock_sync("hedged"))
@@ -209,7 +210,7 @@ def _hedged(deps: StockDeps, watch: CallWatch | None, connection_id: str, produc
             connection_id=connection_id, store_product_id=product_id, correlation_id=correlation_id,
             reason="held_call")], hedge=False)
 
-    return Hedge(watch, after_s=deps.hedge_after_s, send=send)
+    return Hedge(after_s=deps.hedge_after_s, send=send)
 
 
 def _acquire_or_take_over(deps: StockDeps, connection_id: str, product_id: str, owner: str,

@@ -105,6 +105,8 @@ def world(
     cloud = LocalCloud(
         parameters={
             "CanaryRetrySeconds": 1,
+            # A stock call that needed another attempt is rechecked on TikTok soon, so a settle waits little.
+            "StockRecheckSeconds": 5,
             "AppSecretName": f"{stack}/app",
             "NotificationSender": LOCAL_SENDER,
             **dict(parameters or {}),

@@ -11,7 +11,9 @@ product over from the stalled call: 2 goes out at once, the stalled call makes n
 attempt, and its worker sends the newest figure again: TikTok ends equal to the store.
 
 A newer figure reaches TikTok within about 2 s even while an older call is held: measured from
-the store change to the sandbox TikTok's own timeline of applied inventory writes."""
+the store change to the sandbox TikTok's own timeline of applied inventory writes. An attempt the
+worker gave up on that TikTok applies after the newer writes is found by the recheck that
+follows every unanswered call, without waiting for the reconciliation."""
 
 from __future__ import annotations
 
@@ -28,8 +30,13 @@ STALL_S = 12.0
 """Longer than the worker's TikTok timeout (10 s): each attempt's answer is lost."""
 LATE_S = 6.0
 """Shorter than the worker's TikTok timeout: the call is answered, after landing late."""
+SEARCH = "/product/202309/inventory/search"
 NEWER_WITHIN_S = 2.5
 """Store change -> the newer figure applied by TikTok while an older call is held."""
+GIVEN_UP_S = 12.0
+"""Longer than the worker's TikTok timeout (10 s): the worker gives up on the attempt (and sends
+the newest figure again at once), and TikTok applies it two seconds later, after every newer
+write; the recheck comes 5 s after the worker gave up (the local worlds' ``StockRecheckSeconds``)."""
 
 
 @pytest.fixture
@@ -98,4 +105,34 @@ def test_a_newer_figure_reaches_tiktok_at_once_while_an_older_call_is_held(linke
     assert first_two - changed_at < NEWER_WITHIN_S, f"2 landed {first_two - changed_at:.2f} s after the change"
     assert first_two < late_six, "the newer figure waited for the held call"
     assert timeline[-1][1] == 2 and linked.tiktok_quantities()[0] == 2
+    assert w.ecwid.stock(linked.store_id, linked.product_id, linked.combination_ids[0]) == 2
+
+
+def test_an_attempt_applied_after_the_worker_gave_up_is_corrected_by_the_recheck(linked: Linked) -> None:
+    """The call sending 6 is held past the worker's timeout; 2 goes out meanwhile; TikTok applies the
+    abandoned 6 after it, where no answer tells anyone. The recheck asked for by the worker reads
+    TikTok back and sends 2 again: TikTok ends equal to the store with no store change and no
+    reconciliation run."""
+    w = linked.world
+    sku = linked.sku_ids[0]
+    w.tiktok.inject_fault("late", count=1, path=f"{linked.tiktok_product_id}/inventory/update", delay_s=GIVEN_UP_S)
+    linked.set_quantity(0, 6)
+    until(lambda: not w.tiktok.faults(), timeout=20, what="the call sending 6 held by TikTok")
+    held_at = time.time()
+    linked.set_quantity(0, 2)
+
+    def writes() -> list[tuple[float, int]]:
+        return [(e["t"], e["quantity"]) for e in w.tiktok.inventory_writes(linked.tiktok_product_id)
+                if e["sku_id"] == sku and e["t"] >= held_at]
+
+    until(lambda: any(q == 2 for _, q in writes()), timeout=20, what="the newer figure on TikTok")
+    until(lambda: any(q == 6 for t, q in writes() if t >= held_at + GIVEN_UP_S - 1), timeout=30,
+          what="the abandoned attempt applied late")
+    until(lambda: writes()[-1][1] == 2, timeout=30, what="the figure corrected after the late landing")
+    settle(linked, timeout=60)
+    late_six = max(t for t, q in writes() if q == 6)
+    fixed = min(t for t, q in writes() if q == 2 and t > late_six)
+    read_back = [r["t"] for r in w.tiktok.requests(pattern=SEARCH) if late_six < r["t"] < fixed]
+    assert read_back, "corrected without reading TikTok back"
+    assert writes()[-1][1] == 2 and linked.tiktok_quantities()[0] == 2
     assert w.ecwid.stock(linked.store_id, linked.product_id, linked.combination_ids[0]) == 2

@@ -41,6 +41,8 @@ class StockEnv(BaseEnv):
     update stock / update price actions)."""
 
     stock_queue_url: str = Field(alias="STOCK_QUEUE_URL", min_length=1)
+    #: the read-back of a product after a TikTok call whose answer never came (the template's StockRecheckSeconds)
+    stock_recheck_seconds: int = Field(alias="STOCK_RECHECK_SECONDS", default=60, ge=1, le=900)
 
 
 EnvT = TypeVar("EnvT", bound=BaseModel)

@@ -179,6 +179,19 @@ class TaskRepository(Repository):
         """Record an item's result once: False when it is recorded already (a redelivery)."""
         return self._put_if_absent(self._item(connection_id, task_id, item))
 
+    def record_item(self, connection_id: str, task_id: str, item: TaskItem) -> None:
+        """An item's result, once (a redelivered item changes no count); completes the task when
+        every item is in."""
+        if not self.put_item_once(connection_id, task_id, item):
+            return
+        self.add_counts(connection_id, task_id, {item.outcome: 1}, item.at)
+        record = self.get(connection_id, task_id)
+        if record is not None and record.total is not None and record.state == "running" \
+                and sum(record.counts.values()) >= record.total:
+            failed = record.counts.get("failed", 0)
+            self.set_state(connection_id, task_id, "completed", item.at,
+                           note=f"{failed} of {record.total} failed" if failed else None)
+
     def put_items(self, connection_id: str, task_id: str, items: list[TaskItem]) -> None:
         """Many per-item results, in batches."""
         self._put_all([self._item(connection_id, task_id, item) for item in items])

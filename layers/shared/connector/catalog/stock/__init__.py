@@ -11,6 +11,7 @@
 - :mod:`.events`: store and TikTok webhooks that touch stock;
 - :mod:`.tasks`: the merchant's "update stock" / "update price" actions;
 - :mod:`.reconcile`: the schedule that heals lost webhooks;
-- :mod:`.check`: TikTok's own figures read back and compared (part of each reconciliation).
+- :mod:`.check`: TikTok's own figures read back and compared (part of each reconciliation);
+- :mod:`.recheck`: one product's figures read back after a call whose answer never came;
 - :mod:`.warehouses`: store locations mapped to TikTok warehouses, each one's own figure.
 """

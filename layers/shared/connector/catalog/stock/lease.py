@@ -87,6 +87,9 @@ class FencedAttempts:
         self._inner = inner
         self._before_retry = before_retry
         self._attempts = 0
+        self.retried = False
+        """Some call needed another attempt: an earlier attempt's answer never came or was a
+        failure, and it may still land on TikTok (:mod:`.recheck`)."""
 
     def new_call(self) -> None:
         self._attempts = 0
@@ -94,6 +97,7 @@ class FencedAttempts:
     def acquire(self, key: str, rate_per_second: float) -> None:
         self._attempts += 1
         if self._attempts > 1:
+            self.retried = True
             self._before_retry()
         self._inner.acquire(key, rate_per_second)
 

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from connector.queues import MessageSender
 
 
-StockAction = Literal["stock", "price", "reconcile"]
+StockAction = Literal["stock", "price", "reconcile", "recheck"]
+"""``recheck``: read TikTok's figures of one product back after a call whose answer never came."""
 
 
 class StockMessage(BaseModel):
@@ -25,7 +26,8 @@ class StockMessage(BaseModel):
     store_product_id: str | None = Field(default=None, max_length=128)
     correlation_id: str = Field(min_length=1, max_length=128)
     reason: str = Field(default="store_event", max_length=64)
-    """Why: ``store_event``, ``pending_units``, ``reconcile``, ``tiktok_differs``, ``manual``."""
+    """Why: ``store_event``, ``pending_units``, ``reconcile``, ``tiktok_differs``, ``manual``,
+    ``held_call``, ``unanswered_call``."""
     task_id: str | None = Field(default=None, max_length=80)
     """A merchant task ("update stock" or "update price") this item belongs to: its result is recorded on the task."""
     force: bool = False
@@ -50,6 +52,30 @@ def request_stock_sync(connection_id: str, store_product_ids: Iterable[str], cor
                              reason=reason, requested_at=time.time()) for pid in ids]
     send_all(messages, sender=sender, queue_url=queue_url)
     return len(messages)
+
+
+def request_recheck(connection_id: str, store_product_id: str, correlation_id: str, *, delay_s: int,
+                    sender: MessageSender | None = None, queue_url: str | None = None) -> None:
+    """Ask for TikTok's figures of this product to be read back in ``delay_s`` seconds (a delayed
+    message, :mod:`.recheck`): one of its calls needed another attempt, so an earlier attempt may
+    still land. Never raises: when the queue refuses, the reconciliation's read-back of recently
+    written SKUs is the later net (logged)."""
+    from connector import metrics
+    from connector.observability import count, logger
+
+    message = StockMessage(action="recheck", connection_id=connection_id, store_product_id=store_product_id,
+                           correlation_id=correlation_id, reason="unanswered_call")
+    try:
+        if sender is None:
+            from connector.queues import SqsSender
+
+            sender = SqsSender()
+        sender.send(queue_url or stock_queue_url(), message, delay_seconds=delay_s)
+    except Exception as exc:
+        logger().warning("stock recheck not queued; the reconciliation reads TikTok back later", extra={
+            "connection_id": connection_id, "store_product_id": store_product_id, "error": type(exc).__name__})
+        return
+    count(metrics.stock_sync("recheck_queued"))
 
 
 def send_all(messages: Sequence[StockMessage], *, sender: MessageSender | None = None,

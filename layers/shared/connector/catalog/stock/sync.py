@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from connector import metrics
 from connector.catalog.stock.hedge import CallWatch, Hedge
 from connector.catalog.stock.lease import FencedAttempts, LeaseKeeper
-from connector.catalog.stock.requests import StockMessage
+from connector.catalog.stock.requests import StockMessage, request_recheck
 from connector.errors import Conflict
 from connector.observability import count, logger
 from connector.ratelimit import LocalRateLimiter
@@ -94,6 +94,8 @@ class StockDeps:
     """How often the lease is renewed while a sync works (default: a third of its length)."""
     hedge_after_s: float | None = None
     """A call of the sync held this long: the worker sends again itself (:mod:`.hedge`; None: never)."""
+    recheck_after_s: int | None = None
+    """A call that needed another attempt: TikTok's figures are read back this long after (:mod:`.recheck`)."""
 
     @cached_property
     def c(self) -> Collaborators:
@@ -194,8 +196,13 @@ def sync_group(deps: StockDeps, action: str, connection_id: str, product_id: str
     logger().info("stock synced", extra={"connection_id": connection_id, "store_product_id": product_id,
                                          "action": action, "outcome": result.outcome, "reason": result.reason,
                                          "calls": result.calls, "requests": len(messages), "runs": len(results)})
-    for task_id in task_ids:
-        record_task_item(deps, connection_id, task_id, product_id, result)
+    if task_ids:
+        from connector.tasks import TaskItem
+
+        item = TaskItem(item_id=product_id, outcome=result.outcome, reason=result.reason, details=result.details,
+                        at=int(deps.clock()))
+        for task_id in task_ids:
+            deps.tasks.record_item(connection_id, task_id, item)
     return result
 
 
@@ -451,6 +458,9 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
                 logger().info("stock threshold: product reactivated", extra={
                     "connection_id": connection_id, "store_product_id": product_id})
         finally:
+            if attempts.retried and deps.recheck_after_s is not None:  # an unanswered attempt may land later
+                request_recheck(connection_id, product_id, correlation_id, delay_s=deps.recheck_after_s,
+                                sender=deps.sender, queue_url=deps.queue_url)
             if version is not None and release_seq is not None and not failures:
                 released = deps.states.record(connection_id, product_id, owner, deps.clock(), sent=sent,
                                               deactivated=deactivated, version=version, release_seq=release_seq)
@@ -569,30 +579,13 @@ def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     return ItemResult("updated", None, details, calls)
 
 
-def record_task_item(deps: StockDeps, connection_id: str, task_id: str, product_id: str, result: ItemResult) -> None:
-    """The item's result, once (a redelivered item changes no count); completes the task when
-    every item is in."""
-    from connector.tasks import TaskItem
-
-    now = int(deps.clock())
-    item = TaskItem(item_id=product_id, outcome=result.outcome, reason=result.reason, details=result.details, at=now)
-    if not deps.tasks.put_item_once(connection_id, task_id, item):
-        return
-    deps.tasks.add_counts(connection_id, task_id, {result.outcome: 1}, now)
-    record = deps.tasks.get(connection_id, task_id)
-    if record is not None and record.total is not None and record.state == "running" \
-            and sum(record.counts.values()) >= record.total:
-        failed = record.counts.get("failed", 0)
-        deps.tasks.set_state(connection_id, task_id, "completed", now,
-                             note=f"{failed} of {record.total} failed" if failed else None)
-
-
 def default_deps() -> StockDeps:
     """The worker's dependencies from its environment (``functions/stock_sync``, the tasks)."""
     from connector.config import StockEnv, load_env
 
     env = load_env(StockEnv)
-    return StockDeps(table_name=env.table_name, queue_url=env.stock_queue_url, hedge_after_s=STALLED_S)
+    return StockDeps(table_name=env.table_name, queue_url=env.stock_queue_url, hedge_after_s=STALLED_S,
+                     recheck_after_s=env.stock_recheck_seconds)
 
 
 handler_deps = default_deps

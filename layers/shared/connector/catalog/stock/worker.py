@@ -13,6 +13,7 @@ from connector.observability import count, log_context, logger
 
 if TYPE_CHECKING:
     pass
+from connector.catalog.stock.recheck import recheck_product
 from connector.catalog.stock.reconcile import reconcile_connection
 from connector.catalog.stock.sync import StockDeps, sync_group
 
@@ -53,6 +54,8 @@ def handle_batch(records: Sequence[tuple[str, str]], deps: StockDeps) -> list[st
             reconcile_connection(deps, connection_id, messages[0].correlation_id)
         elif not product_id:
             logger().warning("stock message without a product", extra={"connection_id": connection_id})
+        elif action == "recheck":
+            recheck_product(deps, connection_id, product_id, messages[0].correlation_id)
         else:
             sync_group(deps, action, connection_id, product_id, messages)
 

@@ -110,8 +110,17 @@ class Shop:
         themselves; the stock sync then sends the store's figure); returns it."""
         from local.wait import until
 
-        until(lambda: self.store_stock(self.skus[sku_id]) == self.tiktok_stock(sku_id), timeout=timeout,
-              what=f"stock of {sku_id} equal on both sides")
+        seen: list[tuple[int | None, int]] = []
+
+        def equal() -> bool:
+            seen[:] = [(self.store_stock(self.skus[sku_id]), self.tiktok_stock(sku_id))]
+            return seen[0][0] == seen[0][1]
+
+        try:
+            until(equal, timeout=timeout, what=f"stock of {sku_id} equal on both sides")
+        except AssertionError as exc:
+            store, tiktok = seen[0]
+            raise AssertionError(f"{exc}: the store holds {store}, TikTok lists {tiktok}") from None
         return self.tiktok_stock(sku_id)
 
     def order(self, order_id: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ follows every unanswered call, without waiting for the reconciliation."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -47,6 +47,25 @@ def linked(connected_world: World) -> Iterator[Linked]:
     settle(scenario)
     yield scenario
     connected_world.tiktok.clear_faults()
+
+
+def _six_held_then_two(linked: Linked, held_s: float) -> tuple[float, Callable[[], list[tuple[float, int]]]]:
+    """The store goes to 6 and TikTok holds the call sending it ``held_s`` (then applies it); once
+    it is held the store goes to 2. Returns when the change to 2 was made and the timeline of the
+    SKU's writes TikTok applied since then (time, quantity)."""
+    w = linked.world
+    sku = linked.sku_ids[0]
+    w.tiktok.inject_fault("late", count=1, path=f"{linked.tiktok_product_id}/inventory/update", delay_s=held_s)
+    linked.set_quantity(0, 6)
+    until(lambda: not w.tiktok.faults(), timeout=20, what="the call sending 6 held by TikTok")
+    changed_at = time.time()
+    linked.set_quantity(0, 2)
+
+    def writes() -> list[tuple[float, int]]:
+        return [(e["t"], e["quantity"]) for e in w.tiktok.inventory_writes(linked.tiktok_product_id)
+                if e["sku_id"] == sku and e["t"] >= changed_at]
+
+    return changed_at, writes
 
 
 def test_a_call_stalled_past_the_lease_does_not_leave_tiktok_above_the_store(linked: Linked) -> None:
@@ -85,17 +104,7 @@ def test_a_newer_figure_reaches_tiktok_at_once_while_an_older_call_is_held(linke
     change to 2 takes the product over, 2 lands within about 2 s of the store change, the late 6
     is followed by 2 again, and TikTok ends equal to the store."""
     w = linked.world
-    sku = linked.sku_ids[0]
-    w.tiktok.inject_fault("late", count=1, path=f"{linked.tiktok_product_id}/inventory/update", delay_s=LATE_S)
-    linked.set_quantity(0, 6)
-    until(lambda: not w.tiktok.faults(), timeout=20, what="the call sending 6 held by TikTok")
-    changed_at = time.time()
-    linked.set_quantity(0, 2)
-
-    def writes() -> list[tuple[float, int]]:
-        return [(e["t"], e["quantity"]) for e in w.tiktok.inventory_writes(linked.tiktok_product_id)
-                if e["sku_id"] == sku and e["t"] >= changed_at]
-
+    changed_at, writes = _six_held_then_two(linked, LATE_S)
     until(lambda: any(q == 6 for _, q in writes()), timeout=30, what="the held call landing late")
     until(lambda: writes()[-1][1] == 2, timeout=30, what="the newest figure sent again after it")
     settle(linked, timeout=60)
@@ -114,17 +123,7 @@ def test_an_attempt_applied_after_the_worker_gave_up_is_corrected_by_the_recheck
     TikTok back and sends 2 again: TikTok ends equal to the store with no store change and no
     reconciliation run."""
     w = linked.world
-    sku = linked.sku_ids[0]
-    w.tiktok.inject_fault("late", count=1, path=f"{linked.tiktok_product_id}/inventory/update", delay_s=GIVEN_UP_S)
-    linked.set_quantity(0, 6)
-    until(lambda: not w.tiktok.faults(), timeout=20, what="the call sending 6 held by TikTok")
-    held_at = time.time()
-    linked.set_quantity(0, 2)
-
-    def writes() -> list[tuple[float, int]]:
-        return [(e["t"], e["quantity"]) for e in w.tiktok.inventory_writes(linked.tiktok_product_id)
-                if e["sku_id"] == sku and e["t"] >= held_at]
-
+    held_at, writes = _six_held_then_two(linked, GIVEN_UP_S)
     until(lambda: any(q == 2 for _, q in writes()), timeout=20, what="the newer figure on TikTok")
     until(lambda: any(q == 6 for t, q in writes() if t >= held_at + GIVEN_UP_S - 1), timeout=30,
           what="the abandoned attempt applied late")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 
@@ -16,7 +15,7 @@ from connector.catalog.stock.state import StockStateRepository
 from connector.catalog.stock.sync import STALLED_S
 from local.sandbox_tiktok import TikTokSandbox
 from tests.integration.catalog.test_stock_fence import _stalled_first_write
-from tests.integration.catalog.test_stock_sync import Setup, _setup, started_sandbox
+from tests.integration.catalog.test_stock_sync import Setup, started_sandbox, synced_setup
 
 HELD_S = 4.0
 """How long TikTok holds the first call: past the second send (after a stall, 1 s), short of the
@@ -30,9 +29,7 @@ def sandbox() -> Iterator[TikTokSandbox]:
 
 @pytest.fixture
 def setup(sandbox: TikTokSandbox, table: str) -> Iterator[Setup]:
-    for ready in _setup(sandbox, table, None):
-        ready.sync(ready.change())  # TikTok and the record: 5 on p1:1
-        yield replace(ready, deps=replace(ready.deps, hedge_after_s=STALLED_S))
+    yield from synced_setup(sandbox, table, hedge_after_s=STALLED_S)
 
 
 def _held_sync(setup: Setup) -> tuple[threading.Thread, list[str]]:

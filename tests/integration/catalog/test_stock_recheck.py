@@ -16,7 +16,7 @@ import pytest
 from connector.catalog.stock.requests import StockMessage, request_recheck
 from connector.catalog.stock.state import StockStateRepository
 from local.sandbox_tiktok import TikTokSandbox
-from tests.integration.catalog.test_stock_sync import Setup, _setup, started_sandbox
+from tests.integration.catalog.test_stock_sync import Setup, started_sandbox, synced_setup
 from tests.support.wait import until
 
 RECHECK_AFTER_S = 45
@@ -47,9 +47,7 @@ def sandbox() -> Iterator[TikTokSandbox]:
 
 @pytest.fixture
 def setup(sandbox: TikTokSandbox, table: str) -> Iterator[Setup]:
-    for ready in _setup(sandbox, table, None):
-        ready.sync(ready.change())  # TikTok and the record: 5 on p1:1
-        yield replace(ready, deps=replace(ready.deps, sender=Queued(), recheck_after_s=RECHECK_AFTER_S))
+    yield from synced_setup(sandbox, table, sender=Queued(), recheck_after_s=RECHECK_AFTER_S)
 
 
 def _queued(setup: Setup) -> Queued:

@@ -10,7 +10,7 @@ import itertools
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -141,6 +141,14 @@ def setup_on_dynamodb_local(sandbox: TikTokSandbox, dynamodb_local: str) -> Iter
     client = boto3.client("dynamodb", endpoint_url=dynamodb_local, region_name="us-east-1",
                           aws_access_key_id="testing", aws_secret_access_key="testing")
     yield from _setup(sandbox, create_table(client), client)
+
+
+def synced_setup(sandbox: TikTokSandbox, table: str, **deps: Any) -> Iterator[Setup]:
+    """A set-up whose product is synced once (TikTok and the record: 5 on p1:1), its worker's
+    dependencies changed by ``deps``."""
+    for ready in _setup(sandbox, table, None):
+        ready.sync(ready.change())
+        yield replace(ready, deps=replace(ready.deps, **deps))
 
 
 def _setup(sandbox: TikTokSandbox, table: str, ddb: Any) -> Iterator[Setup]:

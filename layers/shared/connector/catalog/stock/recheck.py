@@ -20,33 +20,33 @@ from __future__ import annotations
 from connector import metrics
 from connector.catalog.stock.check import read_back
 from connector.catalog.stock.requests import StockMessage
-from connector.catalog.stock.sync import StockDeps, sync_group
+from connector.catalog.stock.sync import ItemResult, StockDeps, read_listing, sync_group
 from connector.catalog.stock.warehouses import read_keys
 from connector.observability import count, logger
 
 
 def recheck_product(deps: StockDeps, connection_id: str, product_id: str, correlation_id: str) -> str:
     """Read the product's figures back from TikTok and sync it again, every figure, where they
-    differ from the record. Returns ``equal``, ``differs`` or why nothing was read. A retryable
+    differ from the record. Returns ``equal``, ``differs`` or why nothing was read (the reasons a
+    sync skips a product: connection not syncing, not linked, excluded, TikTok not fed by the store). A retryable
     TikTok failure raises (the message is retried by the queue)."""
     from connector.tiktok.client import ShopRef
     from connector.tiktok.errors import TikTokError
 
-    connection, settings = deps.c.repo.with_settings(connection_id)
-    if connection is None or not connection.syncing:
-        return "connection_not_syncing"
+    listing = read_listing(deps, connection_id, product_id, "stock")  # the sync's own reasons to skip
+    if isinstance(listing, ItemResult):
+        return listing.reason or listing.outcome
     state = deps.states.get(connection_id, product_id)
-    links = deps.links.for_product(connection_id, product_id)
-    if state is None or not links:
+    if state is None:
         return "nothing_sent"
-    shops = deps.c.repo.shops(connection_id)
     skus_by_shop: dict[str, list[str]] = {}
-    for link in links:
+    for link in listing.links:
         skus_by_shop.setdefault(link.shop_id, []).append(link.tiktok_sku_id)
-    client = deps.c.tiktok_for(connection_id, correlation_id, connection=connection)
+    shops = listing.shops.values()
+    client = deps.c.tiktok_for(connection_id, correlation_id, connection=listing.connection)
     try:
         shown, _calls = read_back(client, {s.shop_id: ShopRef(s.shop_id, s.cipher) for s in shops}, skus_by_shop,
-                                  read_keys(settings.stock.warehouses, shops))
+                                  read_keys(listing.settings.stock.warehouses, shops))
     except TikTokError as exc:
         if exc.retryable:
             raise

@@ -301,7 +301,7 @@ def _merged(results: list[ItemResult]) -> ItemResult:
 
 
 @dataclass
-class _Listing:
+class Listing:
     """What one sync needs of the connection and the product (read once per run)."""
 
     connection: Connection
@@ -315,7 +315,7 @@ class _Listing:
         return dict(self.record.sync_overrides) if self.record is not None else {}
 
 
-def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: str) -> _Listing | ItemResult:
+def read_listing(deps: StockDeps, connection_id: str, product_id: str, field_name: str) -> Listing | ItemResult:
     connection, settings = deps.c.repo.with_settings(connection_id)
     if connection is None or not connection.syncing:
         return ItemResult("skipped", "connection_not_syncing")
@@ -325,7 +325,7 @@ def _listing(deps: StockDeps, connection_id: str, product_id: str, field_name: s
     record = deps.products.get(connection_id, product_id)
     if record is not None and record.excluded:
         return ItemResult("skipped", "excluded")
-    listing = _Listing(connection, settings, links, record, {s.shop_id: s for s in deps.c.repo.shops(connection_id)})
+    listing = Listing(connection, settings, links, record, {s.shop_id: s for s in deps.c.repo.shops(connection_id)})
     source = getattr(settings.sync_rules.merged(listing.overrides), field_name)
     if source in ("none", "tiktok"):
         return ItemResult("skipped", f"sync_rule_{field_name}_{source}")
@@ -353,7 +353,7 @@ def sync_stock(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     from connector.tiktok.errors import TikTokError
     from connector.tiktok.models import InventoryEntry, SkuInventoryUpdate
 
-    listing = _listing(deps, connection_id, product_id, "stock")
+    listing = read_listing(deps, connection_id, product_id, "stock")
     if isinstance(listing, ItemResult):
         return listing
     from connector.catalog.stock.warehouses import plan_product
@@ -518,7 +518,7 @@ def sync_price(deps: StockDeps, connection_id: str, product_id: str, state: Stoc
     from connector.tiktok.errors import TikTokError
     from connector.tiktok.models import Price, SkuPriceUpdate
 
-    listing = _listing(deps, connection_id, product_id, "price")
+    listing = read_listing(deps, connection_id, product_id, "price")
     if isinstance(listing, ItemResult):
         return listing
     rules = listing.settings.sync_rules.merged(listing.overrides)

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 from connector import metrics
-from connector.catalog.stock.requests import StockMessage
-from connector.observability import count, log_context, logger
-
-if TYPE_CHECKING:
-    pass
 from connector.catalog.stock.recheck import recheck_product
 from connector.catalog.stock.reconcile import reconcile_connection
+from connector.catalog.stock.requests import StockMessage
 from connector.catalog.stock.sync import StockDeps, sync_group
+from connector.observability import count, log_context, logger
 
 
 def handle_batch(records: Sequence[tuple[str, str]], deps: StockDeps) -> list[str]:

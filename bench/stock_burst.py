@@ -51,6 +51,8 @@ RESULTS = Path(__file__).parent / "results" / "stock_burst.json"
 SETTLE_S = 2.0
 """A store figure TikTok has not caught up with after this long counts as oversold."""
 TARGET_P95_S = 2.0
+STORE_READ = r"/products/\d+$"
+"""The sandbox Ecwid's path of one product's read."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,7 @@ def run(listings: Sequence[Linked], changes: int, *, rate: float, stalls: int, s
     injected: list[Stall] = []
     w.tiktok.clear_inventory_writes()
     calls_before = len(w.tiktok.requests(pattern="/product/202309/products/{product_id}/inventory/update"))
+    reads_before, refused_before = w.ecwid.request_count("GET", STORE_READ), w.ecwid.request_count(status=429)
     with InvocationTimes(w.cloud.host) as timed:
         started = time.monotonic()
         for n, (linked, index) in enumerate(order):
@@ -159,6 +162,7 @@ def run(listings: Sequence[Linked], changes: int, *, rate: float, stalls: int, s
     oversold_raw = _oversold(store, writes, ended, settle_s=0.0)
     stale = _stale_oversold(store, writes, ended)
     calls = len(w.tiktok.requests(pattern="/product/202309/products/{product_id}/inventory/update")) - calls_before
+    reads = w.ecwid.request_count("GET", STORE_READ) - reads_before
     summary = _summary(latencies)
     if timeline is not None:
         timeline.update({"store": [[c.at, c.sku, c.quantity] for c in store], "tiktok": writes,
@@ -183,6 +187,11 @@ def run(listings: Sequence[Linked], changes: int, *, rate: float, stalls: int, s
         "stale_oversold_skus": sorted(sku for sku, v in stale.items() if v > 0),
         "meets_target": bool(latencies) and summary["p95"] < TARGET_P95_S and sum(oversold.values()) == 0,
         "tiktok_inventory_calls": calls,
+        # The store's API budget (Ecwid: 600 requests a minute per store) bounds the pace a store
+        # can sustain: every product sync reads the product once.
+        "store_product_reads": reads,
+        "store_product_reads_per_s": round(reads / sent_s, 2) if sent_s else 0,
+        "store_rate_limited": w.ecwid.request_count(status=429) - refused_before,
         "tiktok_inventory_writes_per_change": round(len(writes) / len(measured), 3) if measured else 0,
         "functions": timed.summary(),
     }
@@ -280,6 +289,7 @@ def main(argv: list[str] | None = None, running: World | None = None) -> dict[st
     import os
     from contextlib import nullcontext
 
+    from local.cloud import template
     from local.world import world
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -293,7 +303,9 @@ def main(argv: list[str] | None = None, running: World | None = None) -> dict[st
     if args.smoke:
         args.changes, args.skus, args.rate, args.stalls = 12, 4, 12.0, 2
     stall_s = 12.0 if not args.smoke else 1.0
-    with nullcontext(running) if running is not None else world() as w:
+    # The catalog's re-read window as deployed (the local worlds shorten it for the tests).
+    window = template.load()["Parameters"]["CatalogRefreshSeconds"]["Default"]
+    with nullcontext(running) if running is not None else world(parameters={"CatalogRefreshSeconds": window}) as w:
         listings = listings_for(w, args.skus, "Burst")
         result = run(listings, args.changes, rate=args.rate, stalls=args.stalls, stall_s=stall_s,
                      late_s=1.0 if args.smoke else 3.0)

@@ -107,6 +107,8 @@ def world(
             "CanaryRetrySeconds": 1,
             # A stock call that needed another attempt is rechecked on TikTok soon, so a settle waits little.
             "StockRecheckSeconds": 5,
+            # A product edited twice in a row gets its second re-read for the listing soon.
+            "CatalogRefreshSeconds": 2,
             "AppSecretName": f"{stack}/app",
             "NotificationSender": LOCAL_SENDER,
             **dict(parameters or {}),

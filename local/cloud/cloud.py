@@ -452,7 +452,7 @@ class LocalCloud:
                             batch_size=int(ep.get("BatchSize", 10)),
                             window_s=float(ep.get("MaximumBatchingWindowInSeconds", 0)),
                             report_failures="ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
-                            concurrency=min(int(scaling), 4),
+                            concurrency=min(int(scaling), 8),
                             retry_delay=self.sqs_retry_delay,
                         )
                     )

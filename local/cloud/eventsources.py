@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import queue
 import re
 import threading
 import time
@@ -31,6 +32,10 @@ WINDOW_POLL_S = 0.1
 """How often a poller gathering a batch within its batching window looks at the queue again.
 Every look is a request the emulator serves; at 20 ms, a burst's batching windows made more
 empty receives than all the other requests of a stock change together."""
+
+RECEIVERS = 2
+"""Receiving threads per mapping, whatever its concurrency: idle receivers are requests the
+emulator serves, so their number does not grow with the invocations allowed at once."""
 
 
 @dataclass
@@ -54,23 +59,57 @@ class SqsMapping:
         return self._busy > 0
 
     def start(self, host: FunctionHost, sqs: Any, stop: threading.Event) -> None:
+        """Receivers take batches only while an invocation slot is free and hand them to the
+        invokers, so a long invocation holds one slot, not a receiver: as on AWS, where the
+        pollers and the function's concurrency are separate."""
+        self._slots = threading.Semaphore(self.concurrency)
+        self._batches: queue.Queue[list[dict[str, Any]]] = queue.Queue()
         for index in range(self.concurrency):
-            thread = threading.Thread(
-                target=self._run, args=(host, sqs, stop), name=f"sqs-{self.function}-{index}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+            self._spawn(f"sqs-{self.function}-invoke-{index}", self._invoker, host, sqs, stop)
+        for index in range(min(RECEIVERS, self.concurrency)):
+            self._spawn(f"sqs-{self.function}-{index}", self._receiver, sqs, stop)
 
-    def _run(self, host: FunctionHost, sqs: Any, stop: threading.Event) -> None:
+    def _spawn(self, name: str, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _receiver(self, sqs: Any, stop: threading.Event) -> None:
         while not stop.is_set():
+            if not self._slots.acquire(timeout=0.5):
+                continue
             try:
-                self._poll_once(host, sqs)
-            except Exception:  # the poller must survive a hiccup of the emulator
+                messages = self._receive_batch(sqs)
+            except Exception:  # the receiver must survive a hiccup of the emulator
+                self._slots.release()
                 if not stop.is_set():
                     log.exception("poller for %s failed; retrying", self.function)
                     stop.wait(0.5)
+                continue
+            if messages:
+                self._batches.put(messages)
+            else:
+                self._slots.release()
 
-    def _poll_once(self, host: FunctionHost, sqs: Any) -> None:
+    def _invoker(self, host: FunctionHost, sqs: Any, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                messages = self._batches.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                self._deliver(host, sqs, messages)
+            except Exception:
+                if not stop.is_set():
+                    log.exception("delivering a batch to %s failed; its messages come back", self.function)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                self._slots.release()
+
+    def _receive_batch(self, sqs: Any) -> list[dict[str, Any]]:
+        """One batch: the first messages with a long poll, then more until the batch is full or
+        the batching window closes. Counted busy from the first message on."""
         response = sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(10, self.batch_size),
@@ -78,9 +117,9 @@ class SqsMapping:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
-        messages = response.get("Messages", [])
+        messages: list[dict[str, Any]] = response.get("Messages", [])
         if not messages:
-            return
+            return []
         with self._lock:
             self._busy += 1
         try:
@@ -95,10 +134,11 @@ class SqsMapping:
                 messages.extend(more.get("Messages", []))
                 if not more.get("Messages"):  # an empty queue: look again shortly, not in a busy loop
                     time.sleep(min(WINDOW_POLL_S, max(0.0, deadline - time.monotonic())))
-            self._deliver(host, sqs, messages)
-        finally:
+        except Exception:
             with self._lock:
                 self._busy -= 1
+            raise  # what was received comes back when its visibility ends
+        return messages
 
     def _deliver(self, host: FunctionHost, sqs: Any, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [self._record(m) for m in messages]}

@@ -95,6 +95,58 @@ def test_a_burst_of_ten_changes_costs_one_inventory_call(linked: Linked) -> None
     assert 1 <= calls <= 2, f"a burst of 10 cost {calls} inventory calls"
 
 
+def test_a_burst_reads_the_product_for_its_listing_once_then_once_more_after_the_window(linked: Linked) -> None:
+    from connector.catalog.records import ProductRepository
+
+    w = linked.world
+    records = ProductRepository(w.cloud.table_name(), w.cloud.client("dynamodb"))
+    # Given the catalog keeps this product's record (pulled on its first change; not pushed)
+    _settings(linked, catalog={"auto_pull": True, "auto_update": False})
+    linked.set_quantity(0, 7)
+    until(lambda: records.get(linked.connection_id, str(linked.product_id)), timeout=15, what="product pulled")
+    settle(linked)
+    # When it changes nine times in a row, renamed last
+    for n in range(8):
+        linked.set_quantity(n % 2, 30 + n)
+    w.ecwid.update_product(linked.store_id, linked.product_id, {"name": "Burst renamed tee"})
+    # Then every stock change reaches TikTok as usual (stock is not held back by the window) ...
+    until(lambda: linked.tiktok_quantities()[:2] == [36, 37], timeout=15, what="the burst's last figures")
+    # ... the rename reaches the record through the refresh queued for the window's end ...
+    until(lambda: (records.get(linked.connection_id, str(linked.product_id)) or _NONE).title == "Burst renamed tee",
+          timeout=30, what="the rename read by the refresh")
+    # ... and the product was read for its listing a few times, not once per change.
+    routed = until(lambda: _catalog_outcomes(linked, "product_refresh") and _catalog_outcomes(linked), timeout=15,
+                   what="the events' outcomes logged")
+    # (Without the window every one of the ten changes would have read the product.)
+    reads = [o for o in routed if o not in ("catalog_new_not_pulled", "catalog_refresh_queued",
+                                            "catalog_refresh_queued_already")]
+    assert len(routed) >= 10, routed
+    refreshed = _catalog_outcomes(linked, "product_refresh")
+    assert "catalog_refresh_queued" in routed and 1 <= len(reads) <= 3, routed
+    assert "catalog_pulled" in refreshed, refreshed
+
+
+class _None:
+    title = None
+
+
+_NONE = _None()
+
+
+def _catalog_outcomes(linked: Linked, kind: str = "product_changed") -> list[str]:
+    """The catalog's outcome of each store event of this connection (from the function log)."""
+    import json
+
+    out = []
+    for line in linked.world.logs[0].read_text().splitlines():  # type: ignore[attr-defined]
+        if '"event routed"' not in line or linked.connection_id not in line:
+            continue
+        entry = json.loads(line)
+        if entry.get("connection_id") == linked.connection_id and entry.get("kind") == kind:
+            out += [part for part in str(entry.get("outcome")).split(",") if part.startswith("catalog_")]
+    return out
+
+
 def test_threshold_deactivates_then_reactivates_the_listing(linked: Linked) -> None:
     _settings(linked, stock={"threshold": 2, "threshold_action": "deactivate"})
     try:

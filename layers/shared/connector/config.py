@@ -30,6 +30,9 @@ class BaseEnv(BaseModel):
     ecwid_api_base: str = Field(alias="ECWID_API_BASE", min_length=1)
     ecwid_oauth_base: str = Field(alias="ECWID_OAUTH_BASE", min_length=1)
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="")
+    #: a store product is re-read for its listing at most once per this many seconds (the template's
+    #: CatalogRefreshSeconds; 0: on every change)
+    catalog_refresh_seconds: int = Field(alias="CATALOG_REFRESH_SECONDS", default=30, ge=0, le=900)
 
 
 class TaskWorkerEnv(BaseEnv):

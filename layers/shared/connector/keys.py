@@ -52,6 +52,12 @@ def stock_sk(store_product_id: str) -> str:
     return f"STOCK#{store_product_id}"
 
 
+def catalog_read_sk(store_product_id: str) -> str:
+    """When the catalog last read a store product and whether a re-read is queued
+    (``connector.catalog.refresh``)."""
+    return f"CATREAD#{store_product_id}"
+
+
 STOCK_RECONCILE = "STOCKRECON"
 """Sort key of a connection's stock-reconciliation cursor."""
 

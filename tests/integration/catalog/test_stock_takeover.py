@@ -44,7 +44,8 @@ def test_a_stalled_call_from_an_older_run_is_taken_over_and_its_retries_fenced_o
     seq = _held(repo, "p1", 100.0)
     assert repo.get("c1", "p1").call_at == 100.0  # type: ignore[union-attr]
     # Young call, or a request the holder's run already answers: no take-over.
-    assert repo.acquire("c1", "p1", "w2", 100.5, 30, stalled_before=100.5 - STALLED_S, seq=seq) is None
+    young = 100.0 + STALLED_S / 2
+    assert repo.acquire("c1", "p1", "w2", young, 30, stalled_before=young - STALLED_S, seq=seq) is None
     assert repo.acquire("c1", "p1", "w2", 102.0, 30, stalled_before=102.0 - STALLED_S, seq=1) is None
     taken = repo.acquire("c1", "p1", "w2", 102.0, 30, stalled_before=102.0 - STALLED_S, seq=seq)
     assert taken is not None and taken.lease_owner == "w2" and taken.run_seq == seq and taken.call_at is None

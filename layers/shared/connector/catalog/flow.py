@@ -23,6 +23,7 @@ from connector.tasks import TaskMessage
 
 if TYPE_CHECKING:
     from connector.catalog.context import Catalog
+    from connector.catalog.records import ProductRecord
     from connector.connections.lifecycle import Collaborators
     from connector.connections.models import EventMessage
     from connector.tasks import TaskRepository
@@ -248,11 +249,9 @@ def fail(w: Any, connection_id: str, task_id: str, error: dict[str, Any]) -> dic
 # ================================================================================ events
 def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
     """Auto-pull / update: re-read the product, record it, push it when it changed (new
-    products only with ``auto_pull``, changes only with ``auto_update``). No stock work here."""
-    from connector.catalog.mapping import ensure_mappings
-    from connector.catalog.pull import record_product
-    from connector.stores.errors import StoreNotFound
-
+    products only with ``auto_pull``, changes only with ``auto_update``). A known product is
+    re-read at most once per window (:mod:`connector.catalog.refresh`): a change inside the
+    window queues one refresh for its end. No stock work here."""
     product_id = message.entity_ids.get("entity_id")
     if not product_id:
         return "catalog_ignored"
@@ -262,6 +261,46 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
     existing = cat.products.get(cat.connection_id, product_id)
     if existing is None and not cat.settings.catalog.auto_pull:
         return "catalog_new_not_pulled"
+    window_s = _refresh_window_s()
+    if existing is not None and window_s > 0:
+        from connector.catalog.refresh import ReadGate
+
+        gate = ReadGate(c.repo.table_name)
+        now = c.clock()
+        claim = gate.claim(cat.connection_id, product_id, now, window_s)
+        if not claim.read:
+            if claim.queue_in is None:
+                return "catalog_refresh_queued_already"
+            try:
+                _queue_refresh(message, c, product_id, claim.queue_in)
+            except Exception:
+                gate.forget_refresh(cat.connection_id, product_id, now)
+                raise  # the event is retried: its change is not lost
+            return "catalog_refresh_queued"
+    return _read_record_push(cat, message, c, product_id, existing)
+
+
+def on_store_product_refresh(message: EventMessage, c: Collaborators) -> str:
+    """The refresh a change inside a product's window queued: a new window opens, then the
+    product is re-read (after every change that rode on this refresh) and handled as a change."""
+    from connector.catalog.refresh import ReadGate
+
+    product_id = message.entity_ids.get("entity_id")
+    if not product_id:
+        return "catalog_ignored"
+    cat = _open_or_none(c, message)
+    if cat is None:
+        return "catalog_skipped"
+    ReadGate(c.repo.table_name).begin_refresh(cat.connection_id, product_id, c.clock(), _refresh_window_s())
+    return _read_record_push(cat, message, c, product_id, cat.products.get(cat.connection_id, product_id))
+
+
+def _read_record_push(cat: Catalog, message: EventMessage, c: Collaborators, product_id: str,
+                      existing: ProductRecord | None) -> str:
+    from connector.catalog.mapping import ensure_mappings
+    from connector.catalog.pull import record_product
+    from connector.stores.errors import StoreNotFound
+
     try:
         product = cat.store.get_product(product_id)
     except StoreNotFound:
@@ -275,6 +314,26 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
         return "catalog_pulled"
     pushed, _reason = _push_or_raise(cat, product_id)
     return f"catalog_{pushed}"
+
+
+REFRESH_KIND = "product_refresh"
+"""The store events queue's kind for a queued re-read of a product (no webhook has it)."""
+
+
+def _queue_refresh(message: EventMessage, c: Collaborators, product_id: str, delay_s: int) -> None:
+    from connector.config import load_env
+    from connector.connections.models import EventMessage as Event
+
+    refresh = Event(source=message.source, kind=REFRESH_KIND, connection_id=message.connection_id,
+                    event_id=f"refresh:{product_id}:{int(c.clock() * 1000)}", correlation_id=message.correlation_id,
+                    store_id=message.store_id, entity_ids={"entity_id": product_id})
+    c.notifier.sender.send(load_env(BaseEnv).store_events_queue_url, refresh, delay_seconds=delay_s)
+
+
+def _refresh_window_s() -> int:
+    from connector.config import load_env
+
+    return load_env(BaseEnv).catalog_refresh_seconds
 
 
 def on_store_product_deleted(message: EventMessage, c: Collaborators) -> str:

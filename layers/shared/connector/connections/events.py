@@ -166,6 +166,8 @@ for _platform in STORE_PLATFORMS:
     EVENT_HANDLERS[(_platform, "product_changed")] = ("connector.catalog.stock.events:on_product_changed",
                                                       "connector.catalog.flow:on_store_product_changed")
     EVENT_HANDLERS[(_platform, "product_deleted")] = ("connector.catalog.flow:on_store_product_deleted",)
+    # A product that kept changing, re-read for its listing once its window ended (queued by the catalog).
+    EVENT_HANDLERS[(_platform, "product_refresh")] = ("connector.catalog.flow:on_store_product_refresh",)
     # A stock change that names no product (an inventory item at a location): the adapter finds
     # the product, then it is queued like a product change.
     EVENT_HANDLERS[(_platform, "stock_changed")] = ("connector.catalog.store_stock:on_stock_changed",)

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 LEASE_TTL_S = 30.0
 LEASE_WAIT_S = 8.0
 MAX_RUNS = 5
-STALLED_S = 1.0
+STALLED_S = 0.5
 """A holder's TikTok call out this long is stalled: a newer request takes the product over."""
 
 

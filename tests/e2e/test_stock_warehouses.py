@@ -2,7 +2,8 @@
 Shopify shop with two locations mapped (through the merchant API's settings route) to two warehouses
 of the TikTok shop. A change at each location reaches only its own warehouse; a TikTok order from
 the second warehouse is held back there while it is in flight; maps the store or TikTok do not
-allow are refused with their reason. Each test has a connection and a linked product of its own."""
+allow are refused with their reason; the merchant sets the map on the console's settings screen
+(a real browser). Each test has a connection and a linked product of its own."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from connector.stores import Stock
 from connector.stores.shopify import ShopifyCatalog
 from local.stock_scenario import _tiktok_listing
 from local.world import Browser, World, page_values
+from tests.support import console_browser as cb
+from tests.support.console_browser import go, shoot
 from tests.support.wait import until
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -200,3 +203,47 @@ def test_a_tiktok_order_is_reserved_at_its_warehouse_while_in_flight(shop: TwoLo
         Key={"pk": {"S": keys.conn_pk(shop.connection_id)}, "sk": {"S": keys.pending_sk(shop.variant_id)}})["Item"]
     assert item[f"w#{order['id']}"]["S"] == shop.second_warehouse and item[f"o#{order['id']}"]["N"] == "2"
     assert shop.tiktok() == {shop.main_warehouse: 5, shop.second_warehouse: 6}
+
+
+@pytest.mark.skipif(cb.missing_browser() is not None, reason=str(cb.missing_browser()))
+def test_the_merchant_sets_the_map_on_the_console_settings_screen(shop: TwoLocations, context: Any) -> None:
+    link = httpx.get(f"{shop.world.url}/connections/{shop.connection_id}/console", timeout=30,
+                     headers={"authorization": f"Bearer {shop.merchant_token}"})
+    assert link.status_code == 302, link.text
+    page = context.new_page()
+    page.goto(link.headers["location"])
+    page.locator("h1", has_text="Dashboard").wait_for(timeout=20000)
+    go(page, "#/settings", "Settings")
+    # The field shows what it may name: the shop's locations and the TikTok shop's warehouses.
+    choices = page.locator("#warehouse-choices").inner_text()
+    assert shop.floor in choices and shop.back_room in choices and shop.main_warehouse in choices, choices
+    field = page.get_by_label("Store locations to TikTok warehouses")
+    assert field.input_value() == ""
+
+    def save() -> Any:
+        page.locator("#view").evaluate("view => view.insertAdjacentHTML('beforeend', '<i id=stale></i>')")
+        page.get_by_role("button", name="Save settings").click()
+        page.locator("#stale").wait_for(state="detached", timeout=20000)
+        return page.locator("#set-stock-warehouses-error")
+
+    # A line that is not a pair, then a map TikTok's side does not allow: refused beside the field.
+    field.fill(f"{shop.floor} {shop.main_warehouse}")
+    assert "write it as 'store location id = TikTok warehouse id'" in save().inner_text()
+    page.get_by_label("Store locations to TikTok warehouses").fill(f"{shop.back_room} = {shop.second_warehouse}")
+    refused = save().inner_text()
+    assert "default warehouse" in refused and shop.main_warehouse in refused, refused
+    assert shop.api("GET", "/settings").json()["stock"]["warehouses"] == {}
+    # The check read TikTok's warehouses again: the one added after the install is offered now.
+    assert shop.second_warehouse in page.locator("#warehouse-choices").inner_text()
+    # Both locations mapped: saved, and each warehouse gets its own location's figure.
+    page.get_by_label("Store locations to TikTok warehouses").fill(
+        f"{shop.floor} = {shop.main_warehouse}\n{shop.back_room} = {shop.second_warehouse}")
+    save()
+    page.locator("#settings-saved").wait_for()
+    assert shop.api("GET", "/settings").json()["stock"]["warehouses"] == {
+        shop.floor: shop.main_warehouse, shop.back_room: shop.second_warehouse}
+    until(lambda: shop.tiktok() == {shop.main_warehouse: 5, shop.second_warehouse: 8}, timeout=20,
+          what="each warehouse showing its location's figure")
+    lines = sorted([f"{shop.floor} = {shop.main_warehouse}", f"{shop.back_room} = {shop.second_warehouse}"])
+    assert page.get_by_label("Store locations to TikTok warehouses").input_value() == "\n".join(lines)
+    shoot(page, "settings-warehouses")

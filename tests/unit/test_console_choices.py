@@ -63,6 +63,23 @@ def test_a_wrong_carrier_line_is_refused_beside_the_field_naming_the_line(text: 
     assert saved is None and words in errors["carriers.by_carrier"] and set(errors) == {"carriers.by_carrier"}
 
 
+def test_the_location_to_warehouse_map_is_a_form_field_in_its_own_words() -> None:
+    saved, errors = _save({"stock.warehouses": "gid-loc-1 = WH-EAST\n loc-2=WH-WEST "})
+    assert errors == {} and saved is not None
+    assert dict(saved.stock.warehouses) == {"gid-loc-1": "WH-EAST", "loc-2": "WH-WEST"}
+    shown = _field(forms.settings_form(saved, {}), "stock.warehouses")
+    assert shown["kind"] == "pairs" and shown["value"] == "gid-loc-1 = WH-EAST\nloc-2 = WH-WEST"
+    assert shown["label"].startswith("Store locations to TikTok warehouses")
+    # Its mistakes are told in its own words, beside it.
+    _, errors = _save({"stock.warehouses": "loc-1 WH-EAST"})
+    assert errors == {"stock.warehouses": "line 1: write it as 'store location id = TikTok warehouse id'"}
+    _, errors = _save({"stock.warehouses": "loc-1 = WH-EAST\nloc-2 = WH-EAST"})
+    assert set(errors) == {"stock.warehouses"} and "one location only" in errors["stock.warehouses"]
+    # A connection that keeps one stock figure (no store locations) is not offered the field.
+    hidden = forms.settings_form(ConnectionSettings(), {}, hidden={"stock.warehouses"})
+    assert all(f["key"] != "stock.warehouses" for s in hidden for f in s["fields"])
+
+
 def test_identifier_source_and_priority_are_form_fields_with_their_checks() -> None:
     sections = forms.settings_form(ConnectionSettings(), {})
     source = _field(sections, "catalog.identifier_source")

@@ -43,13 +43,14 @@ class SqsSender:
             params["DelaySeconds"] = delay_seconds
         return str(client.send_message(**params)["MessageId"])
 
-    def send_batch(self, queue_url: str, messages: Sequence[BaseModel]) -> None:
+    def send_batch(self, queue_url: str, messages: Sequence[BaseModel], *, delay_seconds: int = 0) -> None:
         """Enqueue many messages (standard queue), :data:`BATCH_SIZE` to a call. Raises when SQS
         refuses any of them (naming the refusal codes, not the messages)."""
         for start in range(0, len(messages), BATCH_SIZE):
             chunk = messages[start:start + BATCH_SIZE]
             answer = self.client.send_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)])
+                {"Id": str(i), "MessageBody": m.model_dump_json(), "DelaySeconds": delay_seconds}
+                for i, m in enumerate(chunk)])
             if answer.get("Failed"):
                 codes = sorted({str(f.get("Code")) for f in answer["Failed"]})
                 raise RuntimeError(f"queue refused {len(answer['Failed'])} message(s): {', '.join(codes)}")

@@ -251,6 +251,54 @@ def test_crash_between_store_create_and_record_is_healed_by_the_retry_without_a_
     assert d.orders.get("c1", "5001").store_order_id == "1"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("crashed_first", [False, True])
+def test_recording_the_store_order_asks_for_the_stock_again_after_the_release(
+        monkeypatch: pytest.MonkeyPatch, crashed_first: bool) -> None:
+    from types import SimpleNamespace
+
+    from connector.orders import service
+
+    d, seen = deps(order())
+    later: list[list[str]] = []
+    d.stock_recorded = lambda ids: later.append(sorted(ids))
+    if crashed_first:  # an earlier attempt created the store order and crashed before recording it
+        d.after_store_create = r.crash_hook_from_env({r.CRASH_RATE_ENV: "1", r.CRASH_SEED_ENV: "unit"})
+        r._CRASHED.discard("5001")
+        with pytest.raises(r.InjectedCrash):
+            r.relay(d, "c1", "shop", "5001", "exec-1")
+    seen["stock"].clear()
+    monkeypatch.setattr(service, "relay_deps", lambda c, ctx, correlation_id: d)
+    ctx = SimpleNamespace(connection=SimpleNamespace(connection_id="c1"), shop=SimpleNamespace(shop_id="shop"),
+                          table="t")
+
+    answer = service.relay_step(None, {"connection_id": "c1", "tiktok_order_id": "5001",  # type: ignore[arg-type]
+                                       "token": "exec-1"}, ctx=ctx)  # type: ignore[arg-type]
+
+    assert answer["outcome"] == "created" and len(d.store.orders) == 1  # type: ignore[attr-defined]
+    # The units held back are released with the record: a sync of those products follows (the
+    # delayed request), none at once. The store's own product webhook may have synced them while
+    # the units were still held (TikTok then shows the order's units twice taken off).
+    assert later == [["100", "200"]] and seen["stock"] == []
+
+
+def test_an_attempt_that_records_nothing_asks_for_the_stock_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from connector.orders import service
+
+    d, seen = deps(order(), linked={"s1": "100"})  # s2 is not linked: the order blocks, its units held back
+    later: list[list[str]] = []
+    d.stock_recorded = lambda ids: later.append(sorted(ids))
+    monkeypatch.setattr(service, "relay_deps", lambda c, ctx, correlation_id: d)
+    ctx = SimpleNamespace(connection=SimpleNamespace(connection_id="c1"), shop=SimpleNamespace(shop_id="shop"),
+                          table="t")
+
+    answer = service.relay_step(None, {"connection_id": "c1", "tiktok_order_id": "5001",  # type: ignore[arg-type]
+                                       "token": "exec-1"}, ctx=ctx)  # type: ignore[arg-type]
+
+    assert answer["outcome"] == "blocked" and later == [] and seen["stock"] == [["100"]]
+
+
 def test_crash_hook_is_off_without_the_variable_and_reproducible_from_the_seed() -> None:
     off = r.crash_hook_from_env({})
     off("anything")  # never raises

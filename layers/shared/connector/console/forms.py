@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,12 @@ FIELD_LABELS = {
     "carriers.by_carrier": "Carrier mapping: one 'store carrier = TikTok shipping provider id' a line",
     "catalog.identifier_source": "Store field for the identifier code (barcode, SKU or none)",
     "catalog.identifier_priority": "Identifier kinds, preferred first (comma-separated: GTIN, UPC, EAN, ISBN)",
+    "stock.warehouses": "Store locations to TikTok warehouses: one 'store location id = TikTok warehouse id' a line",
+}
+PAIR_WORDS = {
+    # field -> (what a line's name is, what its value is, longest name, longest value)
+    "carriers.by_carrier": ("store carrier", "TikTok shipping provider id", 100, 64),
+    "stock.warehouses": ("store location id", "TikTok warehouse id", 64, 64),
 }
 
 
@@ -33,7 +40,7 @@ def _kind(annotation: Any) -> tuple[str, list[str], bool]:
     origin = typing.get_origin(annotation)
     if origin is tuple and args and typing.get_origin(args[0]) is typing.Literal:
         return "list", [str(a) for a in typing.get_args(args[0])], False
-    if origin is dict and args == (str, str):
+    if origin in (dict, Mapping) and args == (str, str):
         return "pairs", [], False
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         optional = type(None) in args
@@ -47,16 +54,18 @@ def _kind(annotation: Any) -> tuple[str, list[str], bool]:
     return "none", [], optional
 
 
-def settings_form(settings: BaseModel, submitted: dict[str, Any]) -> list[dict[str, Any]]:
+def settings_form(settings: BaseModel, submitted: dict[str, Any],
+                  hidden: Collection[str] = ()) -> list[dict[str, Any]]:
+    """``hidden``: fields this connection has no use for (``section.field``)."""
     sections = []
     for section_name in type(settings).model_fields:
         section = getattr(settings, section_name)
         fields = []
         for name, info in type(section).model_fields.items():
             kind, choices, optional = _kind(info.annotation)
-            if kind == "none":
-                continue
             key = f"{section_name}.{name}"
+            if kind == "none" or key in hidden:
+                continue
             value = submitted.get(key, _shown(kind, getattr(section, name)))
             fields.append({"key": key, "label": FIELD_LABELS.get(key, name.replace("_", " ").capitalize()),
                            "kind": kind,
@@ -75,8 +84,9 @@ def _shown(kind: str, value: Any) -> Any:
     return value
 
 
-def _pairs(text: str) -> dict[str, str] | str:
+def _pairs(text: str, key: str) -> dict[str, str] | str:
     """``name = value`` lines -> a map, or the message saying which line is wrong."""
+    what, value_is, longest_name, longest_value = PAIR_WORDS.get(key, ("name", "value", 100, 64))
     pairs: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -84,9 +94,10 @@ def _pairs(text: str) -> dict[str, str] | str:
         name, sep, value = line.partition("=")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
-            return f"line {number}: write it as 'store carrier = TikTok shipping provider id'"
-        if len(name) > 100 or len(value) > 64 or any(ch.isspace() for ch in value):
-            return f"line {number}: a carrier name has at most 100 characters, a provider id at most 64 and no spaces"
+            return f"line {number}: write it as '{what} = {value_is}'"
+        if len(name) > longest_name or len(value) > longest_value or any(ch.isspace() for ch in value):
+            return (f"line {number}: a {what} has at most {longest_name} characters, "
+                    f"a {value_is} at most {longest_value} and no spaces")
         if name.lower() in {k.lower() for k in pairs}:
             return f"line {number}: {name[:40]!r} is mapped twice"
         pairs[name] = value
@@ -118,7 +129,7 @@ def settings_changes(submitted: dict[str, Any]) -> tuple[dict[str, dict[str, Any
         if kind == "list" and isinstance(value, str):
             value = [part.strip().upper() for part in value.split(",") if part.strip()]
         elif kind == "pairs" and isinstance(value, str):
-            value = _pairs(value)
+            value = _pairs(value, key)
             if isinstance(value, str):
                 errors[key] = value
                 continue

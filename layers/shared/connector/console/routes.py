@@ -210,8 +210,11 @@ def _settings_context(r: Any, current: Any, errors: dict[str, str], saved: bool 
     from connector.settings import SettingsRepository
 
     settings = current if current is not None else SettingsRepository(r.table, r.client).get(r.cid)
-    return {"sections": forms.settings_form(settings, submitted or {}), "errors": errors, "saved": saved,
-            **screens.stock_location(r)}
+    # The location -> warehouse map is for a store that keeps stock per location.
+    per_location = r.connection.store_location_id is not None
+    hidden = () if per_location else ("stock.warehouses",)
+    return {"sections": forms.settings_form(settings, submitted or {}, hidden), "errors": errors, "saved": saved,
+            **screens.stock_location(r), **(screens.warehouse_choices(r) if per_location else {})}
 
 
 @router.post("/console/view/settings")
@@ -228,12 +231,18 @@ def save_settings() -> Any:
         raise BadRequest("the body is an object of settings fields", reason="invalid_body")
     changes, errors = forms.settings_changes(submitted)
     if not errors:
+        status = 400
         try:
             updated = save(r.client, r.table, r.cid, changes)
         except ValidationError as exc:
             errors = forms.field_errors(exc)
+        except ConnectorError as exc:  # the map refused by the store or TikTok, or one not answering
+            status = exc.status
+            errors = {"stock.warehouses" if "warehouses" in changes.get("stock", {}) else "form": exc.message}
         else:
             return render.html(200, "settings.html", cid=r.cid, **_settings_context(r, updated, {}, saved=True))
+        return render.html(status, "settings.html", cid=r.cid,
+                           **_settings_context(r, None, errors, submitted=submitted))
     return render.html(400, "settings.html", cid=r.cid, **_settings_context(r, None, errors, submitted=submitted))
 
 

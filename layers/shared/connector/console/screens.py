@@ -280,3 +280,21 @@ def stock_location(r: Reader) -> dict[str, Any]:
     location = r.connection.store_location_id
     warehouses = sorted({s.default_warehouse_id for s in _shops(r) if s.default_warehouse_id}) if location else []
     return {"store": store_platform(r), "location": location, "warehouses": warehouses}
+
+
+def warehouse_choices(r: Reader) -> dict[str, Any]:
+    """What the location -> warehouse map may name: the store's locations (read from the store
+    now; ``None`` when it does not answer) and each shop's sales warehouses as last listed."""
+    from connector.catalog.stock.warehouses import sales_warehouses, store_locations
+    from connector.connections.wiring import wire
+    from connector.errors import ConnectorError
+
+    try:
+        locations: list[Any] | None = [x for x in store_locations(wire().c, r.connection) if x.active]
+    except ConnectorError:
+        locations = None
+    shops = [{"name": s.name or s.shop_id,
+              "warehouses": [{"id": w.id, "name": w.name or "", "default": w.id == s.default_warehouse_id}
+                             for w in sales_warehouses(s)]}
+             for s in _shops(r)]
+    return {"store_locations": locations, "shop_warehouses": shops}

@@ -95,6 +95,9 @@ class RelayDeps:
     stock_changed: Callable[[set[str]], None] = field(default=lambda store_product_ids: None)
     """Called with store product ids after their pending units were set or removed (the stock
     sync recomputes what TikTok may sell of them)."""
+    stock_recorded: Callable[[set[str]], None] = field(default=lambda store_product_ids: None)
+    """Called by the relay step with the products of a store order it recorded (their pending
+    units released): the stock sync runs again a few seconds later (see ``service.relay_step``)."""
     max_attempts: int = 4
     """Blocked relays before giving up on automatic retries (1 + 3 retries)."""
     notify_duplicate: Callable[[str, str], None] = field(default=lambda order_id, what: None)

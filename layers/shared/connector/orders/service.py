@@ -89,7 +89,12 @@ def context(c: Collaborators, connection_id: str, shop_id: str | None) -> Contex
     return Context(connection, shop, ShopRef(shop.shop_id, shop.cipher), c.repo.table_name)
 
 
-def _stock_changed(connection_id: str, correlation_id: str) -> Callable[[set[str]], None]:
+SYNC_AFTER_RECORD_S = 5
+"""How long after a store order is recorded its products' stock is synced again: the store's
+decrement is readable by then."""
+
+
+def _stock_changed(connection_id: str, correlation_id: str, delay_s: int = 0) -> Callable[[set[str]], None]:
     def request(product_ids: set[str]) -> None:
         from connector.runtime import environ
 
@@ -98,7 +103,7 @@ def _stock_changed(connection_id: str, correlation_id: str) -> Callable[[set[str
         try:
             from connector.catalog.stock.requests import request_stock_sync
 
-            request_stock_sync(connection_id, sorted(product_ids), correlation_id)
+            request_stock_sync(connection_id, sorted(product_ids), correlation_id, delay_s=delay_s)
         except Exception as exc:  # stock reconciliation catches up; never fail a relay for it
             count("OrderStockSyncRequestFailed")
             logger().warning("stock sync request failed", extra={"connection_id": connection_id,
@@ -126,7 +131,8 @@ def relay_deps(c: Collaborators, ctx: Context, correlation_id: str) -> RelayDeps
         tiktok=c.tiktok_for(connection_id, correlation_id, connection=ctx.connection), shop=ctx.ref,
         store=c.store_for(ctx.connection),
         notify_blocked=notify_blocked, clock=c.clock, after_store_create=crash_hook_from_env(),
-        stock_changed=_stock_changed(connection_id, correlation_id))
+        stock_changed=_stock_changed(connection_id, correlation_id),
+        stock_recorded=_stock_changed(connection_id, correlation_id, delay_s=SYNC_AFTER_RECORD_S))
 
 
 def transient_errors() -> tuple[type[Exception], ...]:
@@ -209,9 +215,11 @@ def relay_step(c: Collaborators, event: dict[str, Any], *, read: Order | None = 
         ctx = context(c, connection_id, event.get("shop_id"))
     deps = relay_deps(c, ctx, correlation_id)
     # The products whose pending units moved during this attempt: at most one stock sync request,
-    # at its end. None when the attempt recorded the store order: its pending units are gone and
-    # what TikTok may sell changed only by the store's own decrement, which the store announces
-    # (its product webhook queues the sync; the stock reconciliation covers a lost one).
+    # at its end. When the attempt recorded the store order, its pending units are gone and the
+    # request is delayed a few seconds: a sync at once could read the store before its decrement.
+    # The store's product webhook queues a sync too, but that one may run before the record, with
+    # the units still held back on top of the store's decrement (TikTok then lower than the store,
+    # and nothing left to announce their release): the delayed request closes that.
     changed: set[str] = set()
     request_sync, deps.stock_changed = deps.stock_changed, changed.update
     recorded = False
@@ -226,7 +234,9 @@ def relay_step(c: Collaborators, event: dict[str, Any], *, read: Order | None = 
                                                                   "error": type(exc).__name__})
         result = park(deps, connection_id, ctx.shop.shop_id, order_id, token, error_code(exc))
     finally:
-        if not recorded:
+        if recorded:
+            deps.stock_recorded(changed)
+        else:
             request_sync(changed)
     if result.outcome == "created" and result.tiktok_status not in (None, "AWAITING_SHIPMENT", "ON_HOLD"):
         # Relayed late (a missed order): bring the store up to TikTok's status at once.

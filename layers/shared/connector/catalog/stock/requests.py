@@ -38,7 +38,7 @@ class StockMessage(BaseModel):
 
 def request_stock_sync(connection_id: str, store_product_ids: Iterable[str], correlation_id: str, *,
                        reason: str = "pending_units", sender: MessageSender | None = None,
-                       queue_url: str | None = None) -> int:
+                       queue_url: str | None = None, delay_s: int = 0) -> int:
     """Ask the stock worker to recompute and send the stock of these store products (the order
     relay calls it when pending units change). Cheap: one SQS message per product (sent in
     batches), coalesced by the worker; an unchanged figure costs no TikTok call. Returns the
@@ -50,7 +50,7 @@ def request_stock_sync(connection_id: str, store_product_ids: Iterable[str], cor
         return 0
     messages = [StockMessage(connection_id=connection_id, store_product_id=pid, correlation_id=correlation_id,
                              reason=reason, requested_at=time.time()) for pid in ids]
-    send_all(messages, sender=sender, queue_url=queue_url)
+    send_all(messages, sender=sender, queue_url=queue_url, delay_s=delay_s)
     return len(messages)
 
 
@@ -79,16 +79,17 @@ def request_recheck(connection_id: str, store_product_id: str, correlation_id: s
 
 
 def send_all(messages: Sequence[StockMessage], *, sender: MessageSender | None = None,
-             queue_url: str | None = None) -> None:
-    """Enqueue on the stock queue (10 per SQS call when no ``sender`` is given)."""
+             queue_url: str | None = None, delay_s: int = 0) -> None:
+    """Enqueue on the stock queue (10 per SQS call when no ``sender`` is given), each delivered
+    ``delay_s`` seconds from now."""
     url = queue_url or stock_queue_url()
     if sender is not None:
         for message in messages:
-            sender.send(url, message)
+            sender.send(url, message, delay_seconds=delay_s)
         return
     from connector.queues import SqsSender
 
-    SqsSender().send_batch(url, messages)
+    SqsSender().send_batch(url, messages, delay_seconds=delay_s)
 
 
 def stock_queue_url() -> str:

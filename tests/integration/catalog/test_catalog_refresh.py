@@ -17,6 +17,14 @@ pytestmark = pytest.mark.dynamodb_local
 WINDOW = 30.0
 
 
+def _queued(any_table: tuple[str, Any], at: float) -> ReadGate:
+    """A gate on which product p1 of c1 was read at 1000 and changed again at ``at`` (a refresh queued)."""
+    gate = ReadGate(*any_table)
+    assert gate.claim("c1", "p1", 1000.0, WINDOW).read
+    assert gate.claim("c1", "p1", at, WINDOW).queue_in == 1030 - int(at)
+    return gate
+
+
 def test_a_burst_costs_one_read_now_and_one_when_the_window_ends(any_table: tuple[str, Any]) -> None:
     table, client = any_table
     gate = ReadGate(table, client)
@@ -30,10 +38,7 @@ def test_a_burst_costs_one_read_now_and_one_when_the_window_ends(any_table: tupl
 
 
 def test_the_refresh_opens_a_new_window_and_later_changes_queue_their_own(any_table: tuple[str, Any]) -> None:
-    table, client = any_table
-    gate = ReadGate(table, client)
-    assert gate.claim("c1", "p1", 1000.0, WINDOW).read
-    assert gate.claim("c1", "p1", 1001.0, WINDOW).queue_in == 29
+    gate = _queued(any_table, 1001.0)
     gate.begin_refresh("c1", "p1", 1030.5, WINDOW)
     # A change after the refresh began was not read by it: it queues the next one.
     assert gate.claim("c1", "p1", 1031.0, WINDOW) == Claim(read=False, queue_in=30)
@@ -44,20 +49,14 @@ def test_the_refresh_opens_a_new_window_and_later_changes_queue_their_own(any_ta
 
 
 def test_a_refresh_that_could_not_be_queued_is_queued_by_the_next_change(any_table: tuple[str, Any]) -> None:
-    table, client = any_table
-    gate = ReadGate(table, client)
-    assert gate.claim("c1", "p1", 1000.0, WINDOW).read
-    assert gate.claim("c1", "p1", 1002.0, WINDOW).queue_in == 28
+    gate = _queued(any_table, 1002.0)
     gate.forget_refresh("c1", "p1", 1002.0)
     assert gate.claim("c1", "p1", 1003.0, WINDOW).queue_in == 27
 
 
 def test_a_change_after_the_window_reads_at_once_even_if_its_refresh_never_ran(
         any_table: tuple[str, Any]) -> None:
-    table, client = any_table
-    gate = ReadGate(table, client)
-    assert gate.claim("c1", "p1", 1000.0, WINDOW).read
-    assert gate.claim("c1", "p1", 1001.0, WINDOW).queue_in == 29
+    gate = _queued(any_table, 1001.0)
     # The refresh is still on its way (or dead-lettered): a change after the window reads now.
     assert gate.claim("c1", "p1", 1030.0, WINDOW) == Claim(read=True)
     assert gate.claim("c1", "p1", 1031.0, WINDOW).queue_in == 29

@@ -247,17 +247,27 @@ def fail(w: Any, connection_id: str, task_id: str, error: dict[str, Any]) -> dic
 
 
 # ================================================================================ events
-def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
-    """Auto-pull / update: re-read the product, record it, push it when it changed (new
-    products only with ``auto_pull``, changes only with ``auto_update``). A known product is
-    re-read at most once per window (:mod:`connector.catalog.refresh`): a change inside the
-    window queues one refresh for its end. No stock work here."""
+def _product_event(message: EventMessage, c: Collaborators) -> tuple[str, Catalog] | str:
+    """The event's store product id and the connection's catalog, or the outcome when the event
+    names no product or the connection has no catalog to act on."""
     product_id = message.entity_ids.get("entity_id")
     if not product_id:
         return "catalog_ignored"
     cat = _open_or_none(c, message)
     if cat is None:
         return "catalog_skipped"
+    return product_id, cat
+
+
+def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
+    """Auto-pull / update: re-read the product, record it, push it when it changed (new
+    products only with ``auto_pull``, changes only with ``auto_update``). A known product is
+    re-read at most once per window (:mod:`connector.catalog.refresh`): a change inside the
+    window queues one refresh for its end. No stock work here."""
+    opened = _product_event(message, c)
+    if isinstance(opened, str):
+        return opened
+    product_id, cat = opened
     existing = cat.products.get(cat.connection_id, product_id)
     if existing is None and not cat.settings.catalog.auto_pull:
         return "catalog_new_not_pulled"
@@ -285,12 +295,10 @@ def on_store_product_refresh(message: EventMessage, c: Collaborators) -> str:
     product is re-read (after every change that rode on this refresh) and handled as a change."""
     from connector.catalog.refresh import ReadGate
 
-    product_id = message.entity_ids.get("entity_id")
-    if not product_id:
-        return "catalog_ignored"
-    cat = _open_or_none(c, message)
-    if cat is None:
-        return "catalog_skipped"
+    opened = _product_event(message, c)
+    if isinstance(opened, str):
+        return opened
+    product_id, cat = opened
     ReadGate(c.repo.table_name).begin_refresh(cat.connection_id, product_id, c.clock(), _refresh_window_s())
     return _read_record_push(cat, message, c, product_id, cat.products.get(cat.connection_id, product_id))
 
@@ -340,12 +348,10 @@ def on_store_product_deleted(message: EventMessage, c: Collaborators) -> str:
     """Removal: deleted in the store -> deactivated on TikTok."""
     from connector.runtime import now
 
-    product_id = message.entity_ids.get("entity_id")
-    if not product_id:
-        return "catalog_ignored"
-    cat = _open_or_none(c, message)
-    if cat is None:
-        return "catalog_skipped"
+    opened = _product_event(message, c)
+    if isinstance(opened, str):
+        return opened
+    product_id, cat = opened
     record = cat.products.get(cat.connection_id, product_id)
     if record is None:
         return "catalog_unknown"

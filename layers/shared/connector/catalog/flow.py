@@ -271,7 +271,8 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
     existing = cat.products.get(cat.connection_id, product_id)
     if existing is None and not cat.settings.catalog.auto_pull:
         return "catalog_new_not_pulled"
-    window_s = _refresh_window_s()
+    env = _env()
+    window_s = env.catalog_refresh_seconds
     if existing is not None and window_s > 0:
         from connector.catalog.refresh import ReadGate
 
@@ -282,7 +283,7 @@ def on_store_product_changed(message: EventMessage, c: Collaborators) -> str:
             if claim.queue_in is None:
                 return "catalog_refresh_queued_already"
             try:
-                _queue_refresh(message, c, product_id, claim.queue_in)
+                _queue_refresh(message, c, env.store_events_queue_url, product_id, claim.queue_in)
             except Exception:
                 gate.forget_refresh(cat.connection_id, product_id, now)
                 raise  # the event is retried: its change is not lost
@@ -299,7 +300,8 @@ def on_store_product_refresh(message: EventMessage, c: Collaborators) -> str:
     if isinstance(opened, str):
         return opened
     product_id, cat = opened
-    ReadGate(c.repo.table_name).begin_refresh(cat.connection_id, product_id, c.clock(), _refresh_window_s())
+    ReadGate(c.repo.table_name).begin_refresh(cat.connection_id, product_id, c.clock(),
+                                              _env().catalog_refresh_seconds)
     return _read_record_push(cat, message, c, product_id, cat.products.get(cat.connection_id, product_id))
 
 
@@ -328,20 +330,20 @@ REFRESH_KIND = "product_refresh"
 """The store events queue's kind for a queued re-read of a product (no webhook has it)."""
 
 
-def _queue_refresh(message: EventMessage, c: Collaborators, product_id: str, delay_s: int) -> None:
-    from connector.config import load_env
+def _queue_refresh(message: EventMessage, c: Collaborators, queue_url: str, product_id: str, delay_s: int) -> None:
     from connector.connections.models import EventMessage as Event
 
     refresh = Event(source=message.source, kind=REFRESH_KIND, connection_id=message.connection_id,
                     event_id=f"refresh:{product_id}:{int(c.clock() * 1000)}", correlation_id=message.correlation_id,
                     store_id=message.store_id, entity_ids={"entity_id": product_id})
-    c.notifier.sender.send(load_env(BaseEnv).store_events_queue_url, refresh, delay_seconds=delay_s)
+    c.notifier.sender.send(queue_url, refresh, delay_seconds=delay_s)
 
 
-def _refresh_window_s() -> int:
+def _env() -> BaseEnv:
+    """The store events queue and the re-read window (the template's CatalogRefreshSeconds)."""
     from connector.config import load_env
 
-    return load_env(BaseEnv).catalog_refresh_seconds
+    return load_env(BaseEnv)
 
 
 def on_store_product_deleted(message: EventMessage, c: Collaborators) -> str:

@@ -230,8 +230,8 @@ def save_settings() -> Any:
     if not isinstance(submitted, dict):
         raise BadRequest("the body is an object of settings fields", reason="invalid_body")
     changes, errors = forms.settings_changes(submitted)
+    status = 400
     if not errors:
-        status = 400
         try:
             updated = save(r.client, r.table, r.cid, changes)
         except ValidationError as exc:
@@ -241,9 +241,7 @@ def save_settings() -> Any:
             errors = {"stock.warehouses" if "warehouses" in changes.get("stock", {}) else "form": exc.message}
         else:
             return render.html(200, "settings.html", cid=r.cid, **_settings_context(r, updated, {}, saved=True))
-        return render.html(status, "settings.html", cid=r.cid,
-                           **_settings_context(r, None, errors, submitted=submitted))
-    return render.html(400, "settings.html", cid=r.cid, **_settings_context(r, None, errors, submitted=submitted))
+    return render.html(status, "settings.html", cid=r.cid, **_settings_context(r, None, errors, submitted=submitted))
 
 
 # ------------------------------------------------------------------------------ sign-in link
